@@ -1,0 +1,193 @@
+"""A virtual clock for offline executions.
+
+Step Functions workflows wait a lot: Wait states, Retry back-off, polling loops,
+task timeouts, humans who answer a callback a day later. Offline, none of that
+should cost wall time, yet the order of events must stay what AWS would produce.
+
+The clock is a tiny discrete-event scheduler. Every waiter registers a virtual
+deadline and blocks. When the sandbox is quiet (no service call or Lambda in
+flight, nothing happened for a couple of wall milliseconds), the clock jumps to
+the earliest *internal* deadline and wakes whoever it belongs to. Deadlines that
+wait for the outside world (a callback token, a human approval) are *external*:
+the clock never jumps to them by itself; a test or the CLI advances to them on
+purpose, which is how a 24-hour approval timeout is exercised.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time as _wall
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+QUIET_SECONDS = 0.002
+"""Wall time with no activity after which the sandbox counts as idle."""
+
+
+@dataclass(order=True)
+class _Deadline:
+    at: float
+    seq: int
+    external: bool = field(compare=False)
+    callback: Callable[[], None] | None = field(compare=False, default=None)
+    done: bool = field(compare=False, default=False)
+
+
+class VirtualClock:
+    """Virtual UTC time shared by every execution of one sandbox."""
+
+    def __init__(self, start: datetime | None = None, quiet_seconds: float = QUIET_SECONDS) -> None:
+        start = start or datetime.now(timezone.utc)
+        self._now = start.timestamp()
+        self._quiet = quiet_seconds
+        self._cond = threading.Condition()
+        self._deadlines: list[_Deadline] = []
+        self._seq = itertools.count()
+        self._inflight = 0
+        self._last_activity = _wall.monotonic()
+
+    # -- reading -----------------------------------------------------------
+    def time(self) -> float:
+        """Virtual seconds since the epoch."""
+        return self._now
+
+    def now(self) -> datetime:
+        """Virtual time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self._now, timezone.utc)
+
+    # -- activity ----------------------------------------------------------
+    def touch(self) -> None:
+        """Record that something happened; the clock stays put for a moment."""
+        self._last_activity = _wall.monotonic()
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Hold the clock still while real work (a service call, a handler) runs."""
+        with self._cond:
+            self._inflight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self.touch()
+                self._cond.notify_all()
+
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """Release a `busy` hold while the current thread blocks on something else."""
+        with self._cond:
+            self._inflight -= 1
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._inflight += 1
+
+    # -- waiting -----------------------------------------------------------
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for `seconds` of virtual time."""
+        if seconds <= 0:
+            return
+        self.wait_for(threading.Event(), seconds)
+
+    def wait_for(self, event: threading.Event, timeout: float | None, *, external: bool = False) -> bool:
+        """Wait until `event` is set or `timeout` virtual seconds pass; True when set.
+
+        `external` marks a wait for the outside world (a callback token): the clock
+        does not jump to its deadline on its own.
+        """
+        if event.is_set():
+            return True
+        deadline = None
+        with self._cond:
+            if timeout is not None:
+                deadline = self._schedule(self._now + max(timeout, 0), external)
+            try:
+                while not event.is_set():
+                    if deadline is not None and self._now >= deadline.at:
+                        return event.is_set()
+                    if not self._cond.wait(self._quiet):
+                        self._maybe_jump()
+                    # A setter does not hold our condition: poll the event cheaply.
+                return True
+            finally:
+                if deadline is not None:
+                    deadline.done = True
+                self.touch()
+
+    def call_at(self, at: datetime | float, callback: Callable[[], None]) -> None:
+        """Run `callback` when virtual time reaches `at` (a service's own timer)."""
+        when = at.timestamp() if isinstance(at, datetime) else float(at)
+        with self._cond:
+            self._schedule(when, external=False, callback=callback)
+            self._cond.notify_all()
+
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> None:
+        self.call_at(self._now + seconds, callback)
+
+    # -- moving ------------------------------------------------------------
+    def advance(self, seconds: float = 0, *, to: datetime | None = None, **delta: float) -> None:
+        """Move virtual time forward on purpose (external deadlines included)."""
+        target = to.timestamp() if to else self._now + seconds + timedelta(**delta).total_seconds()
+        self._move_to(target)
+
+    def next_deadline(self, *, include_external: bool = True) -> float | None:
+        with self._cond:
+            pending = [d for d in self._deadlines if not d.done and (include_external or not d.external)]
+            return min((d.at for d in pending), default=None)
+
+    def advance_to_next(self, *, include_external: bool = True) -> bool:
+        """Jump to the earliest pending deadline; False when nothing is pending."""
+        target = self.next_deadline(include_external=include_external)
+        if target is None:
+            return False
+        self._move_to(max(target, self._now))
+        return True
+
+    # -- internals ---------------------------------------------------------
+    def _schedule(self, at: float, external: bool, callback: Callable[[], None] | None = None) -> _Deadline:
+        deadline = _Deadline(at, next(self._seq), external, callback)
+        heapq.heappush(self._deadlines, deadline)
+        return deadline
+
+    def _prune(self) -> None:
+        while self._deadlines and self._deadlines[0].done:
+            heapq.heappop(self._deadlines)
+
+    def _maybe_jump(self) -> None:
+        """Called with the lock held by a waiter that saw no activity for a while."""
+        if self._inflight > 0 or _wall.monotonic() - self._last_activity < self._quiet:
+            return
+        self._prune()
+        internal = [d for d in self._deadlines if not d.done and not d.external]
+        if not internal:
+            return
+        self._set_now(min(d.at for d in internal))
+
+    def _move_to(self, target: float) -> None:
+        with self._cond:
+            self._set_now(max(target, self._now))
+
+    def _set_now(self, target: float) -> None:
+        """Move to `target`, firing timers due on the way, in order. Lock held."""
+        while True:
+            self._prune()
+            due = [d for d in self._deadlines if not d.done and d.callback and d.at <= target]
+            if not due:
+                break
+            timer = min(due)
+            timer.done = True
+            self._now = max(self._now, timer.at)
+            callback = timer.callback
+            assert callback is not None
+            # Timers run on their own thread: they may call services that touch the clock.
+            threading.Thread(target=callback, name="sandbox-timer", daemon=True).start()
+        self._now = max(self._now, target)
+        self.touch()
+        self._cond.notify_all()

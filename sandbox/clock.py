@@ -34,7 +34,12 @@ class _Deadline:
     seq: int
     external: bool = field(compare=False)
     callback: Callable[[], None] | None = field(compare=False, default=None)
+    event: threading.Event | None = field(compare=False, default=None)
     done: bool = field(compare=False, default=False)
+
+    @property
+    def pending(self) -> bool:
+        return not self.done and not (self.event is not None and self.event.is_set())
 
 
 class VirtualClock:
@@ -48,6 +53,7 @@ class VirtualClock:
         self._deadlines: list[_Deadline] = []
         self._seq = itertools.count()
         self._inflight = 0
+        self._held = threading.local()
         self._last_activity = _wall.monotonic()
 
     # -- reading -----------------------------------------------------------
@@ -66,28 +72,22 @@ class VirtualClock:
 
     @contextmanager
     def busy(self) -> Iterator[None]:
-        """Hold the clock still while real work (a service call, a handler) runs."""
+        """Hold the clock still while real work (a task, a handler) runs on this thread.
+
+        A busy thread that then waits on the clock (a task that sleeps or hangs)
+        releases its hold for the duration of that wait.
+        """
         with self._cond:
             self._inflight += 1
+            self._held.depth = getattr(self._held, "depth", 0) + 1
         try:
             yield
         finally:
             with self._cond:
                 self._inflight -= 1
+                self._held.depth -= 1
                 self.touch()
                 self._cond.notify_all()
-
-    @contextmanager
-    def idle(self) -> Iterator[None]:
-        """Release a `busy` hold while the current thread blocks on something else."""
-        with self._cond:
-            self._inflight -= 1
-            self._cond.notify_all()
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._inflight += 1
 
     # -- waiting -----------------------------------------------------------
     def sleep(self, seconds: float) -> None:
@@ -106,17 +106,20 @@ class VirtualClock:
             return True
         deadline = None
         with self._cond:
+            held = getattr(self._held, "depth", 0)
+            self._inflight -= held
             if timeout is not None:
-                deadline = self._schedule(self._now + max(timeout, 0), external)
+                deadline = self._schedule(self._now + max(timeout, 0), external, event=event)
             try:
                 while not event.is_set():
                     if deadline is not None and self._now >= deadline.at:
                         return event.is_set()
-                    if not self._cond.wait(self._quiet):
+                    # A setter may not notify our condition: the timed wait polls the event too.
+                    if not self._cond.wait(self._quiet) and not event.is_set():
                         self._maybe_jump()
-                    # A setter does not hold our condition: poll the event cheaply.
                 return True
             finally:
+                self._inflight += held
                 if deadline is not None:
                     deadline.done = True
                 self.touch()
@@ -139,7 +142,7 @@ class VirtualClock:
 
     def next_deadline(self, *, include_external: bool = True) -> float | None:
         with self._cond:
-            pending = [d for d in self._deadlines if not d.done and (include_external or not d.external)]
+            pending = [d for d in self._deadlines if d.pending and (include_external or not d.external)]
             return min((d.at for d in pending), default=None)
 
     def advance_to_next(self, *, include_external: bool = True) -> bool:
@@ -151,13 +154,20 @@ class VirtualClock:
         return True
 
     # -- internals ---------------------------------------------------------
-    def _schedule(self, at: float, external: bool, callback: Callable[[], None] | None = None) -> _Deadline:
-        deadline = _Deadline(at, next(self._seq), external, callback)
+    def notify(self) -> None:
+        """Wake waiters now (an event they wait for was set)."""
+        with self._cond:
+            self.touch()
+            self._cond.notify_all()
+
+    def _schedule(self, at: float, external: bool, callback: Callable[[], None] | None = None,
+                  event: threading.Event | None = None) -> _Deadline:
+        deadline = _Deadline(at, next(self._seq), external, callback, event)
         heapq.heappush(self._deadlines, deadline)
         return deadline
 
     def _prune(self) -> None:
-        while self._deadlines and self._deadlines[0].done:
+        while self._deadlines and not self._deadlines[0].pending:
             heapq.heappop(self._deadlines)
 
     def _maybe_jump(self) -> None:
@@ -165,7 +175,7 @@ class VirtualClock:
         if self._inflight > 0 or _wall.monotonic() - self._last_activity < self._quiet:
             return
         self._prune()
-        internal = [d for d in self._deadlines if not d.done and not d.external]
+        internal = [d for d in self._deadlines if d.pending and not d.external]
         if not internal:
             return
         self._set_now(min(d.at for d in internal))
@@ -178,7 +188,7 @@ class VirtualClock:
         """Move to `target`, firing timers due on the way, in order. Lock held."""
         while True:
             self._prune()
-            due = [d for d in self._deadlines if not d.done and d.callback and d.at <= target]
+            due = [d for d in self._deadlines if d.pending and d.callback and d.at <= target]
             if not due:
                 break
             timer = min(due)
@@ -191,3 +201,16 @@ class VirtualClock:
         self._now = max(self._now, target)
         self.touch()
         self._cond.notify_all()
+
+
+_active: VirtualClock | None = None
+
+
+def active() -> VirtualClock | None:
+    """The clock of the sandbox that is running now, if any."""
+    return _active
+
+
+def set_active(clock: VirtualClock | None) -> None:
+    global _active
+    _active = clock

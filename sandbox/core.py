@@ -1,0 +1,254 @@
+"""`Sandbox`: the template's workflows, running offline in one process."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from sandbox import clock as clock_module
+from sandbox import routing
+from sandbox.clock import VirtualClock
+from sandbox.lambdas import LambdaRuntime
+from sandbox.provision import Provisioner, StateMachine
+from sandbox.stack import DEFAULT_STACK_NAME, Stack
+from sandbox.template_yaml import load_template
+
+_exclusive = threading.Lock()
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot do what was asked (unknown workflow, an execution that never ends...)."""
+
+
+@dataclass
+class Run:
+    """One execution, as the console would show it once it ended."""
+
+    workflow: str
+    execution_arn: str
+    status: str
+    input: Any
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    start_date: Any = None
+    stop_date: Any = None
+
+    @property
+    def path(self) -> list[str]:
+        """Names of the states entered, in order (Map/Parallel inner states included)."""
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    def events_of(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.history if e["type"] == event_type]
+
+    def state_output(self, state: str) -> Any:
+        """Output of the last exit of `state`."""
+        for event in reversed(self.history):
+            details = event.get("stateExitedEventDetails")
+            if details and details["name"] == state:
+                return json.loads(details.get("output") or "null")
+        raise KeyError(f"state {state} never exited")
+
+
+class Sandbox:
+    """Builds a template's resources in moto and runs its state machines.
+
+    Use as a context manager; only one sandbox runs at a time in a process
+    because moto's mock and the virtual clock are process-wide.
+    """
+
+    def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str = DEFAULT_STACK_NAME,
+                 parameters: dict[str, str] | None = None, clock: VirtualClock | None = None) -> None:
+        self.template_path = Path(template_path).resolve()
+        self.stack = Stack(load_template(self.template_path), self.template_path.parent,
+                           stack_name=stack_name, parameters=parameters)
+        self.clock = clock or VirtualClock()
+        self.region = self.stack.region
+        self.account_id = self.stack.account_id
+        self._mock: Any = None
+        self.state_machines: dict[str, StateMachine] = {}
+        self.lambdas: LambdaRuntime | None = None
+        self.router: routing.EventRouter | None = None
+        self.fakes: Any = None
+        self.faults: Any = None
+
+    @classmethod
+    def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
+        return cls(template_path, **kwargs)
+
+    # -- lifecycle -------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        if not _exclusive.acquire(blocking=False):
+            raise SandboxError("another Sandbox is running in this process; use one at a time")
+        try:
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        from sandbox import engine
+
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        engine.install()
+        clock_module.set_active(self.clock)
+        session = boto3.setup_default_session(region_name=self.region) or boto3.DEFAULT_SESSION
+        events = session.events
+        events.register("before-call", lambda **_: self.clock.touch())
+        provisioner = Provisioner(self.stack)
+        self.lambdas = LambdaRuntime(provisioner.functions, self.clock, self.region, self.account_id)
+        self.lambdas.register(events)
+        self.fakes = engine.install_fakes(events, self)
+        self.faults = engine.new_fault_plan()
+        engine.reset_clients()
+        self.router = routing.EventRouter(self.clock, self.region, self.account_id,
+                                          self._start_from_event, self._invoke_from_event)
+        routing.activate(self.router)
+        provisioner.provision()
+        self.state_machines = provisioner.state_machines
+        self.sfn = boto3.client("stepfunctions", region_name=self.region)
+
+    def _stop(self) -> None:
+        routing.activate(None)
+        clock_module.set_active(None)
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if _exclusive.locked():
+            _exclusive.release()
+
+    # -- running -----------------------------------------------------------------
+    def workflow(self, slug: str) -> StateMachine:
+        if slug not in self.state_machines:
+            known = ", ".join(sorted(self.state_machines)) or "none"
+            raise SandboxError(f"unknown workflow {slug!r}; the template has: {known}")
+        return self.state_machines[slug]
+
+    def start(self, slug: str, event: Any, *, name: str | None = None) -> str:
+        """StartExecution with `event` as input; returns the execution ARN."""
+        args: dict[str, Any] = {"stateMachineArn": self.workflow(slug).arn,
+                                "input": event if isinstance(event, str) else json.dumps(event)}
+        if name:
+            args["name"] = name
+        return self.sfn.start_execution(**args)["executionArn"]
+
+    def run(self, slug: str, event: Any, *, name: str | None = None, wall_timeout: float = 30) -> Run:
+        """Start an execution and wait for its end (virtual time passes as needed)."""
+        return self.wait(self.start(slug, event, name=name), wall_timeout=wall_timeout)
+
+    def wait(self, execution_arn: str, *, wall_timeout: float = 30) -> Run:
+        deadline = time.monotonic() + wall_timeout
+        while True:
+            described = self.sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] in TERMINAL:
+                return self._run_of(described)
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"execution {execution_arn} still RUNNING after {wall_timeout}s of wall time; "
+                    "it may wait for a task token (answer it, or advance the clock)")
+            time.sleep(0.001)
+
+    def executions(self, slug: str | None = None) -> list[Run]:
+        """Every execution so far (of one workflow, or all), oldest first."""
+        machines = [self.workflow(slug)] if slug else list(self.state_machines.values())
+        runs = []
+        for machine in machines:
+            for item in self.sfn.list_executions(stateMachineArn=machine.arn)["executions"]:
+                runs.append(self._run_of(self.sfn.describe_execution(executionArn=item["executionArn"])))
+        return sorted(runs, key=lambda r: r.start_date)
+
+    def settle(self, *, wall_timeout: float = 30) -> list[Run]:
+        """Let everything finish: running executions, and service timers due later in virtual time."""
+        deadline = time.monotonic() + wall_timeout
+        while time.monotonic() < deadline:
+            running = [r for r in self.executions() if r.status == "RUNNING"]
+            if running:
+                time.sleep(0.002)
+                continue
+            if not self.clock.advance_to_next(include_external=False):
+                time.sleep(0.005)  # a timer may just have started an execution
+                if not any(r.status == "RUNNING" for r in self.executions()):
+                    return self.executions()
+        raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
+
+    # -- events and data ---------------------------------------------------------------
+    def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,
+                   metadata: dict[str, str] | None = None) -> None:
+        """Upload like `aws s3 cp`: S3 emits its events and the template's rules fire."""
+        args: dict[str, Any] = {"Bucket": self.bucket_name(bucket), "Key": key,
+                                "Body": body.encode() if isinstance(body, str) else body,
+                                "Metadata": metadata or {}}
+        if content_type:
+            args["ContentType"] = content_type
+        boto3.client("s3", region_name=self.region).put_object(**args)
+
+    def seed(self, objects_file: str | Path) -> None:
+        """Put fixture objects into the template's buckets without triggering any rule."""
+        spec = json.loads(Path(objects_file).read_text())
+        assert self.router is not None
+        with self.router.muted():
+            for bucket, objects in spec.items():
+                for key, obj in objects.items():
+                    self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
+                                    metadata=obj.get("metadata"))
+
+    def bucket_name(self, bucket: str) -> str:
+        """Physical name for a logical ID (a physical name passes through)."""
+        resource = self.stack.resources.get(bucket)
+        return resource.name if resource else bucket
+
+    def published(self, bus: str | None = None, detail_type: str | None = None) -> list[dict[str, Any]]:
+        """Events put on a bus (logical ID or name), optionally of one detail-type."""
+        assert self.router is not None
+        name = self.stack.resources[bus].name if bus in self.stack.resources else bus
+        return [d.event for d in self.router.delivered
+                if (name is None or d.bus == name) and (detail_type is None or d.event["detail-type"] == detail_type)]
+
+    # -- internals -------------------------------------------------------------------
+    def _start_from_event(self, state_machine_arn: str, payload: str) -> None:
+        self.sfn.start_execution(stateMachineArn=state_machine_arn, input=payload)
+
+    def _invoke_from_event(self, function_arn: str, event: Any) -> None:
+        assert self.lambdas is not None
+        threading.Thread(target=self.lambdas.invoke, args=(function_arn, event), daemon=True).start()
+
+    def _run_of(self, described: dict[str, Any]) -> Run:
+        arn = described["executionArn"]
+        slug = next((s for s, m in self.state_machines.items() if m.arn == described["stateMachineArn"]), "?")
+        return Run(
+            workflow=slug, execution_arn=arn, status=described["status"],
+            input=_json_or_none(described.get("input")), output=_json_or_none(described.get("output")),
+            error=described.get("error"), cause=described.get("cause"),
+            history=self._history(arn) if described["status"] != "RUNNING" else [],
+            start_date=described.get("startDate"), stop_date=described.get("stopDate"),
+        )
+
+    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        paginator = self.sfn.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        return events
+
+
+def _json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

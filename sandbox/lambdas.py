@@ -1,0 +1,206 @@
+"""Lambda functions of the template, run in-process.
+
+moto runs Lambda code in Docker, which this sandbox never has. Instead every
+`AWS::Serverless::Function` becomes an `InProcessFunction`: its handler is
+imported from its CodeUri and called with the event and a Lambda-like context,
+inside the function's own environment variables. Invocations are intercepted at
+botocore's `before-call.lambda.Invoke`, so Step Functions tasks (optimized
+`lambda:invoke` or a plain function ARN), event targets and handler code calling
+Lambda all reach the same functions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from sandbox.clock import VirtualClock
+
+# Handlers share one process environment: invocations take turns so that each
+# sees exactly its own function's variables.
+_ENV_LOCK = threading.RLock()
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 128
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "sandbox"
+    timeout_seconds: int = 3
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+@dataclass
+class InProcessFunction:
+    """One `AWS::Serverless::Function`, ready to run in this process."""
+
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    memory_mb: int = 128
+    timeout_seconds: int = 3
+    _callable: Callable[[Any, Any], Any] | None = None
+    invocations: int = 0
+
+    def invoke(self, event: Any) -> Any:
+        """Call the handler as Lambda would; exceptions propagate to the caller."""
+        with _ENV_LOCK, _environment(self.environment):
+            fn = self._load()
+            self.invocations += 1
+            context = LambdaContext(self.name, self.arn, self.memory_mb,
+                                    log_group_name=f"/aws/lambda/{self.name}",
+                                    timeout_seconds=self.timeout_seconds)
+            return fn(event, context)
+
+    def _load(self) -> Callable[[Any, Any], Any]:
+        if self._callable is None:
+            module_path, _, attribute = self.handler.rpartition(".")
+            module = _import_isolated(self.logical_id, self.code_dir, module_path)
+            self._callable = getattr(module, attribute)
+        return self._callable
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> ModuleType:
+    """Import a handler module under a name unique to its function.
+
+    Several functions may each have an `app.py`; a unique module name keeps them
+    apart, and the code dir is on sys.path while importing so siblings resolve.
+    """
+    file = code_dir / (module_path.replace(".", "/") + ".py")
+    if not file.is_file():
+        raise FileNotFoundError(f"{logical_id}: handler module {file} not found")
+    unique = f"_sandbox_fn_{logical_id}_{module_path.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(unique, file)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(code_dir))
+    try:
+        sys.modules[unique] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(code_dir))
+    return module
+
+
+class LambdaRuntime:
+    """Answers Lambda Invoke calls from the in-process functions."""
+
+    def __init__(self, functions: dict[str, InProcessFunction], clock: VirtualClock,
+                 region: str, account_id: str) -> None:
+        self.functions = functions
+        self.clock = clock
+        self.region = region
+        self.account_id = account_id
+
+    def register(self, events: Any) -> None:
+        events.register("before-call.lambda.Invoke", self._on_invoke)
+
+    def find(self, function_name: str) -> InProcessFunction | None:
+        """Resolve a name, full or partial ARN, with or without a qualifier."""
+        name = function_name
+        if name.startswith("arn:"):
+            name = name.split(":")[6]
+        elif ":" in name:
+            name = name.split(":")[0]
+        return next((f for f in self.functions.values() if f.name == name), None)
+
+    def invoke(self, function_name: str, event: Any) -> tuple[int, Any, str | None]:
+        """Run a function; returns (status, payload, function_error) as Lambda reports them."""
+        function = self.find(function_name)
+        if function is None:
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFoundException",
+                           "Message": f"Function not found: {self._arn(function_name)}"},
+                 "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 404}},
+                "Invoke",
+            )
+        with self.clock.busy():
+            try:
+                return 200, function.invoke(event), None
+            except Exception as error:  # noqa: BLE001 - the Lambda runtime reports every exception
+                return 200, _error_payload(error), "Unhandled"
+
+    def _arn(self, name: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+    def _on_invoke(self, params: dict[str, Any], model: Any = None, **_: Any) -> tuple[AWSResponse, dict]:
+        function_name = _function_name_from_path(params["url_path"])
+        body = params.get("body") or b"{}"
+        raw = body.read() if hasattr(body, "read") else body
+        event = json.loads(raw or b"null")
+        invocation_type = params.get("headers", {}).get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "Event":
+            threading.Thread(target=self.invoke, args=(function_name, event), daemon=True).start()
+            return _response(202, b"", None)
+        status, payload, function_error = self.invoke(function_name, event)
+        return _response(status, json.dumps(payload).encode(), function_error)
+
+
+def _function_name_from_path(url_path: str) -> str:
+    # /2015-03-31/functions/<name-or-arn>/invocations
+    from urllib.parse import unquote
+
+    return unquote(url_path.split("/functions/")[1].split("/")[0])
+
+
+def _error_payload(error: Exception) -> dict[str, Any]:
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": str(uuid.uuid4()),
+        "stackTrace": traceback.format_exception(error)[1:],
+    }
+
+
+def _response(status: int, payload: bytes, function_error: str | None) -> tuple[AWSResponse, dict]:
+    headers = {"x-amz-executed-version": "$LATEST"}
+    parsed: dict[str, Any] = {
+        "StatusCode": status,
+        "ExecutedVersion": "$LATEST",
+        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
+        "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": status, "HTTPHeaders": headers},
+    }
+    if function_error:
+        parsed["FunctionError"] = function_error
+        headers["x-amz-function-error"] = function_error
+    return AWSResponse("https://lambda.sandbox", status, headers, None), parsed

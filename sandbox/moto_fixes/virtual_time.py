@@ -1,0 +1,201 @@
+"""Run moto's interpreter on the sandbox's virtual clock.
+
+moto waits in real time: Wait states, Retry back-off, TimeoutSeconds and
+HeartbeatSeconds all block on `threading.Event.wait`/`time.sleep`, and history
+timestamps are wall time. These patches route every one of them through the
+active `VirtualClock`, so a 48-hour Wait costs milliseconds and history shows
+the virtual timeline (always UTC, as on AWS). With no active clock moto behaves
+as it did.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import threading
+import time as _time
+import types
+from typing import Any
+
+from sandbox import clock as clock_module
+
+_installed = False
+_local = threading.local()
+
+
+class VirtualDatetime(_datetime.datetime):
+    """`datetime.datetime` whose `now()` reads the active virtual clock (UTC)."""
+
+    @classmethod
+    def now(cls, tz: _datetime.tzinfo | None = None) -> _datetime.datetime:  # type: ignore[override]
+        active = clock_module.active()
+        if active is None:
+            return _datetime.datetime.now(tz)
+        current = active.now()
+        # AWS works in UTC: a naive "now" is UTC, never the machine's local zone.
+        return current.astimezone(tz) if tz else current.replace(tzinfo=None)
+
+    @classmethod
+    def utcnow(cls) -> _datetime.datetime:  # type: ignore[override]
+        return cls.now(_datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _datetime_module() -> types.ModuleType:
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(vars(_datetime))
+    shim.datetime = VirtualDatetime  # type: ignore[attr-defined]
+    return shim
+
+
+class _VirtualTime(types.ModuleType):
+    """Stand-in for the `time` module inside the retrier: back-off sleeps are virtual."""
+
+    def __init__(self) -> None:
+        super().__init__("time")
+        self.__dict__.update(vars(_time))
+
+    def sleep(self, seconds: float) -> None:  # type: ignore[override]
+        active = clock_module.active()
+        if active is None:
+            _time.sleep(seconds)
+        else:
+            active.sleep(seconds)
+
+    def time(self) -> float:  # type: ignore[override]
+        active = clock_module.active()
+        return _time.time() if active is None else active.time()
+
+
+class ClockEvent(threading.Event):
+    """An Event whose timed waits run on virtual time.
+
+    `external` waits are for the outside world (a task token, a heartbeat): the
+    clock does not jump to their deadline on its own.
+    """
+
+    external_default = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        active = clock_module.active()
+        if active is None or timeout is None:
+            return super().wait(timeout)
+        external = getattr(_local, "external", False) or self.external_default
+        return active.wait_for(self, timeout, external=external)
+
+    def set(self) -> None:
+        super().set()
+        active = clock_module.active()
+        if active is not None:
+            active.notify()
+
+
+class ExternalClockEvent(ClockEvent):
+    external_default = True
+
+
+class _BusyThread(threading.Thread):
+    """The thread a Task body runs on: busy for the clock while it works."""
+
+    def run(self) -> None:
+        active = clock_module.active()
+        if active is None:
+            return super().run()
+        with active.busy():
+            super().run()
+
+
+def _patch_wait_state() -> None:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
+
+    def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        active = clock_module.active()
+        if active is None or wait_seconds <= 0:
+            return original_wait(self, env, wait_seconds)
+        # program_state_event is set when the execution is stopped: the wait ends early, as on AWS.
+        active.wait_for(env.program_state_event, wait_seconds)
+
+    original_wait = wait_function.WaitFunction._wait_interval
+    wait_function.WaitFunction._wait_interval = _wait_interval
+
+    def _timestamp_wait_seconds(self: Any, env: Any) -> int:
+        self.string.eval(env=env)
+        timestamp_str = env.stack.pop()
+        target = self._from_timestamp_string(timestamp=timestamp_str)
+        if target is None:
+            from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+                FailureEventException,
+            )
+
+            raise FailureEventException(self._create_failure_event(env, timestamp_str))
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=_datetime.timezone.utc)
+        return int((target - VirtualDatetime.now(_datetime.timezone.utc)).total_seconds())
+
+    timestamp.Timestamp._get_wait_seconds = _timestamp_wait_seconds
+
+
+def _patch_retry_backoff() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    retrier_decl.time = _VirtualTime()
+
+
+def _patch_task_timeouts() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    shim = types.ModuleType("threading")
+    shim.__dict__.update(vars(threading))
+    shim.Event = ClockEvent  # type: ignore[attr-defined]
+    execute_state.threading = shim
+
+    original = execute_state.ExecutionState._evaluate_with_timeout
+
+    def _evaluate_with_timeout(self: Any, env: Any) -> None:
+        # A task that waits for a token or a job waits for the outside world:
+        # its TimeoutSeconds deadline is external too.
+        resource = getattr(self, "resource", None)
+        condition = getattr(resource, "condition", None)
+        previous = getattr(_local, "external", False)
+        _local.external = condition is not None
+        try:
+            original(self, env)
+        finally:
+            _local.external = previous
+
+    execute_state.ExecutionState._evaluate_with_timeout = _evaluate_with_timeout
+
+    # The task's own work holds the clock: its timeout can only fire while it waits on the clock.
+    execute_state.Thread = _BusyThread
+    callback.Event = ExternalClockEvent
+
+
+def _patch_timestamps() -> None:
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        map_run_record,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+    from moto.stepfunctions.parser.asl.eval.event import event_manager
+    from moto.stepfunctions.parser.backend import execution, state_machine
+
+    shim = _datetime_module()
+    modules = (parser_models, execution, state_machine, state, map_run_record, branches_decl,
+               event_manager)
+    for module in modules:
+        module.datetime = shim  # type: ignore[attr-defined]
+    # moto.stepfunctions.models imported the class itself, not the module.
+    sfn_models.datetime = VirtualDatetime  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Route moto's waits and timestamps through the active virtual clock (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _patch_wait_state()
+    _patch_retry_backoff()
+    _patch_task_timeouts()
+    _patch_timestamps()
+    _installed = True

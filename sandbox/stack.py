@@ -1,0 +1,165 @@
+"""The template as a stack of named resources, the way CloudFormation would name them.
+
+Physical names and ARNs are derived deterministically from logical IDs
+(`<stack>-<logicalid>`), so every `Ref`/`GetAtt`/`Sub` can be answered before a
+single resource exists, and event files can name the sandbox's buckets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.intrinsics import Resolver, TemplateError
+
+DEFAULT_STACK_NAME = "sfn-suite"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+@dataclass
+class Resource:
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    name: str
+    ref: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class Stack:
+    """Template resources with their sandbox physical identities."""
+
+    def __init__(self, template: dict[str, Any], root: Path, *, stack_name: str = DEFAULT_STACK_NAME,
+                 region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
+                 parameters: dict[str, str] | None = None) -> None:
+        self.template = template
+        self.root = root
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = account_id
+        self.parameters = self._parameter_values(parameters or {})
+        self.resolver = Resolver(self.ref, self.get_att, template.get("Conditions", {}))
+        self.resources: dict[str, Resource] = {}
+        for logical_id, spec in template.get("Resources", {}).items():
+            if "Condition" in spec and not self.resolver.condition(spec["Condition"]):
+                continue
+            self.resources[logical_id] = self._identify(logical_id, spec)
+
+    # -- lookups -------------------------------------------------------------
+    def ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": self.region, "AWS::AccountId": self.account_id, "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/sandbox",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.resources:
+            return self.resources[name].ref
+        raise TemplateError(f"Ref to unknown name {name}")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        resource = self.resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(f"GetAtt to unknown resource {logical_id}")
+        if attribute in resource.attributes:
+            return resource.attributes[attribute]
+        if attribute == "Arn":
+            return self._generic_arn(resource)
+        return f"{resource.name}-{attribute}"
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.type in types]
+
+    def resolve(self, value: Any) -> Any:
+        return self.resolver.resolve(value)
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id if account else ''}:{resource}"
+
+    # -- identities ----------------------------------------------------------
+    def _parameter_values(self, overrides: dict[str, str]) -> dict[str, Any]:
+        values = {}
+        for name, spec in self.template.get("Parameters", {}).items():
+            if name in overrides:
+                values[name] = overrides[name]
+            elif "Default" in spec:
+                values[name] = spec["Default"]
+            else:
+                raise TemplateError(f"parameter {name} has no Default: pass it as an override")
+        return values
+
+    def _default_name(self, logical_id: str, lower: bool = False) -> str:
+        name = f"{self.stack_name}-{logical_id}"
+        return name.lower() if lower else name
+
+    def _named(self, properties: dict[str, Any], key: str, logical_id: str, lower: bool = False) -> str:
+        if key in properties:
+            return str(Resolver(self.ref, self.get_att, self.template.get("Conditions", {}))
+                       .resolve(properties[key]))
+        return self._default_name(logical_id, lower)
+
+    def _identify(self, logical_id: str, spec: dict[str, Any]) -> Resource:
+        kind = spec["Type"]
+        props = spec.get("Properties", {}) or {}
+        identify = _IDENTITIES.get(kind, Stack._identify_generic)
+        return identify(self, logical_id, kind, props)
+
+    def _identify_bucket(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "BucketName", logical_id, lower=True)
+        arn = f"arn:aws:s3:::{name}"
+        return Resource(logical_id, kind, props, name, name, {"Arn": arn, "DomainName": f"{name}.s3.amazonaws.com"})
+
+    def _identify_table(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "TableName", logical_id)
+        arn = self.arn("dynamodb", f"table/{name}")
+        return Resource(logical_id, kind, props, name, name, {"Arn": arn, "StreamArn": f"{arn}/stream/sandbox"})
+
+    def _identify_topic(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "TopicName", logical_id)
+        arn = self.arn("sns", name)
+        return Resource(logical_id, kind, props, name, arn, {"TopicName": name, "TopicArn": arn})
+
+    def _identify_queue(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "QueueName", logical_id)
+        url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+        return Resource(logical_id, kind, props, name, url,
+                        {"Arn": self.arn("sqs", name), "QueueName": name, "QueueUrl": url})
+
+    def _identify_bus(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "Name", logical_id)
+        return Resource(logical_id, kind, props, name, name, {"Arn": self.arn("events", f"event-bus/{name}"),
+                                                             "Name": name})
+
+    def _identify_function(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "FunctionName", logical_id)
+        return Resource(logical_id, kind, props, name, name, {"Arn": self.arn("lambda", f"function:{name}")})
+
+    def _identify_state_machine(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._named(props, "Name", logical_id)
+        arn = self.arn("states", f"stateMachine:{name}")
+        return Resource(logical_id, kind, props, name, arn, {"Arn": arn, "Name": name})
+
+    def _identify_generic(self, logical_id: str, kind: str, props: dict) -> Resource:
+        name = self._default_name(logical_id)
+        return Resource(logical_id, kind, props, name, name)
+
+    def _generic_arn(self, resource: Resource) -> str:
+        service = resource.type.split("::")[1].lower()
+        return self.arn(service, resource.name)
+
+
+_IDENTITIES = {
+    "AWS::S3::Bucket": Stack._identify_bucket,
+    "AWS::DynamoDB::Table": Stack._identify_table,
+    "AWS::Serverless::SimpleTable": Stack._identify_table,
+    "AWS::SNS::Topic": Stack._identify_topic,
+    "AWS::SQS::Queue": Stack._identify_queue,
+    "AWS::Events::EventBus": Stack._identify_bus,
+    "AWS::Serverless::Function": Stack._identify_function,
+    "AWS::Serverless::StateMachine": Stack._identify_state_machine,
+}

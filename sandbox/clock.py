@@ -22,7 +22,7 @@ import time as _wall
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 QUIET_SECONDS = 0.002
 """Wall time with no activity after which the sandbox counts as idle."""
@@ -46,7 +46,7 @@ class VirtualClock:
     """Virtual UTC time shared by every execution of one sandbox."""
 
     def __init__(self, start: datetime | None = None, quiet_seconds: float = QUIET_SECONDS) -> None:
-        start = start or datetime.now(timezone.utc)
+        start = start or datetime.now(UTC)
         self._now = start.timestamp()
         self._quiet = quiet_seconds
         self._cond = threading.Condition()
@@ -63,7 +63,7 @@ class VirtualClock:
 
     def now(self) -> datetime:
         """Virtual time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self._now, timezone.utc)
+        return datetime.fromtimestamp(self._now, UTC)
 
     # -- activity ----------------------------------------------------------
     def touch(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
 from moto import mock_aws
 
 from sandbox import clock as clock_module
@@ -111,7 +113,10 @@ class Sandbox:
         self._mock.start()
         engine.install()
         clock_module.set_active(self.clock)
-        session = boto3.setup_default_session(region_name=self.region) or boto3.DEFAULT_SESSION
+        boto3.setup_default_session(region_name=self.region)
+        session = boto3.DEFAULT_SESSION
+        # Service models are the same for every sandbox: parse them once per process.
+        session._session.register_component("data_loader", _shared_loader())
         events = session.events
         events.register("before-call", lambda **_: self.clock.touch())
         provisioner = Provisioner(self.stack)
@@ -248,6 +253,11 @@ class Sandbox:
         for page in paginator.paginate(executionArn=execution_arn):
             events.extend(page["events"])
         return events
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    return botocore.loaders.create_loader()
 
 
 def _json_or_none(text: str | None) -> Any:

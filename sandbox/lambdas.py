@@ -155,7 +155,7 @@ class LambdaRuntime:
         with self.clock.busy():
             try:
                 return 200, function.invoke(event), None
-            except Exception as error:  # noqa: BLE001 - the Lambda runtime reports every exception
+            except Exception as error:
                 return 200, _error_payload(error), "Unhandled"
 
     def _arn(self, name: str) -> str:

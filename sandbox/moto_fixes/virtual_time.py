@@ -36,7 +36,7 @@ class VirtualDatetime(_datetime.datetime):
 
     @classmethod
     def utcnow(cls) -> _datetime.datetime:  # type: ignore[override]
-        return cls.now(_datetime.timezone.utc).replace(tzinfo=None)
+        return cls.now(_datetime.UTC).replace(tzinfo=None)
 
 
 def _datetime_module() -> types.ModuleType:
@@ -127,8 +127,9 @@ def _patch_wait_state() -> None:
 
             raise FailureEventException(self._create_failure_event(env, timestamp_str))
         if target.tzinfo is None:
-            target = target.replace(tzinfo=_datetime.timezone.utc)
-        return int((target - VirtualDatetime.now(_datetime.timezone.utc)).total_seconds())
+            target = target.replace(tzinfo=_datetime.UTC)
+        # Fractional seconds kept: the state leaves exactly at the timestamp, not a moment before.
+        return (target - VirtualDatetime.now(_datetime.UTC)).total_seconds()  # type: ignore[return-value]
 
     timestamp.Timestamp._get_wait_seconds = _timestamp_wait_seconds
 

@@ -1,0 +1,66 @@
+# Suite tasks. The SAM CLI lives in its own venv (.tools): it pins boto3/click versions
+# that clash with the test venv (.venv).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS_DIR := .tools
+SAM ?= $(TOOLS_DIR)/bin/sam
+SAM_CLI_VERSION ?= 1.170.0
+CFN_LINT_SERVERLESS_VERSION ?= 0.3.6
+# sam build needs each Lambda runtime's interpreter on PATH; pyenv provides them here.
+PYENV_VERSIONS ?= 3.11.7:3.12.1:3.13.0
+CONFIG_ENV ?= default
+
+# No telemetry, no instance-metadata lookups: every sam call runs offline.
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: help install demo test bench lint build .tools
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+lint: $(VENV_STAMP) .tools ## ruff, cfn-lint (+serverless rules), sam validate (translator and --lint), statelint
+	SAM="$(SAM)" scripts/lint.sh
+
+build: .tools ## sam build (Lambda runtimes from pyenv when present)
+	if command -v pyenv >/dev/null 2>&1; then \
+	    export PYENV_VERSION="$(PYENV_VERSIONS)" PATH="$$(pyenv root)/shims:$$PATH"; \
+	fi; \
+	"$(SAM)" build --config-env "$(CONFIG_ENV)"
+
+# .cfnlintrc appends the serverless rules: `sam validate --lint` imports them from this venv.
+.tools: ## create the SAM CLI tool venv if missing
+	if [[ ! -x "$(SAM)" ]]; then \
+	    "$(PYTHON)" -m venv "$(TOOLS_DIR)"; \
+	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
+	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"; \
+	fi
+	if ! "$(TOOLS_DIR)/bin/python" -c "import cfn_lint_serverless" 2>/dev/null; then \
+	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet "cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)"; \
+	fi
+
+# The test/runtime venv: moto is pinned exactly because the sandbox patches its internals.
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+
+$(VENV_STAMP): pyproject.toml
+	"$(PYTHON)" -m venv "$(VENV)"
+	"$(VENV)/bin/python" -m pip install --quiet --upgrade pip
+	"$(VENV)/bin/python" -m pip install --quiet -e '.[dev]'
+	touch "$@"
+
+install: $(VENV_STAMP) ## create .venv and install the suite, the sandbox and the dev tools
+
+demo: $(VENV_STAMP) ## run every workflow offline with every sample event and show its path
+	"$(VENV)/bin/sandbox" demo
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+test: $(VENV_STAMP) lint ## lint chain, then the whole test suite
+	rc=0; "$(VENV)/bin/python" -m pytest || rc=$$?; \
+	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
+	"$(VENV)/bin/python" -m benchmarks

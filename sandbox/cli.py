@@ -1,0 +1,153 @@
+"""`sandbox`: run the template's workflows offline from the command line.
+
+Exit codes: 0 the execution succeeded, 1 it failed (FAILED, TIMED_OUT, ABORTED),
+2 bad usage or unreadable input. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: exit 2 with a one-line reason."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the workflows of the template")
+    run = commands.add_parser("run", help="run one workflow with one event")
+    run.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
+    run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
+    run.add_argument("--output", choices=("table", "json"), default="table")
+    demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
+    demo.add_argument("--events-dir", default="events")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else EXIT_OK
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _sandbox(args: argparse.Namespace) -> Any:
+    from sandbox.core import Sandbox
+
+    template = Path(args.template)
+    if not template.is_file():
+        raise UsageError(f"template not found: {template}")
+    return Sandbox.from_template(template)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from sandbox.provision import slug_of
+    from sandbox.stack import Stack
+    from sandbox.template_yaml import load_template
+
+    path = Path(args.template)
+    if not path.is_file():
+        raise UsageError(f"template not found: {path}")
+    stack = Stack(load_template(path), path.parent)
+    for resource in stack.of_type("AWS::Serverless::StateMachine"):
+        kind = resource.properties.get("Type", "STANDARD")
+        print(f"{slug_of(resource):28} {kind:9} {resource.logical_id}")
+    return EXIT_OK
+
+
+def _read_event(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read event {source}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"event {source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+
+
+def _seed_file(args: argparse.Namespace) -> Path | None:
+    if args.seed:
+        if not Path(args.seed).is_file():
+            raise UsageError(f"seed file not found: {args.seed}")
+        return Path(args.seed)
+    if args.event != "-":
+        beside = Path(args.event).parent / "objects.json"
+        if beside.is_file():
+            return beside
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sandbox.core import SandboxError
+
+    event = _read_event(args.event)
+    seed = _seed_file(args)
+    with _sandbox(args) as sb:
+        if args.workflow not in sb.state_machines:
+            raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
+        if seed:
+            sb.seed(seed)
+        try:
+            run = sb.run(args.workflow, event)
+        except SandboxError as error:
+            print(f"sandbox: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        _print_run(run, args.output)
+    return EXIT_OK if run.succeeded else EXIT_FAILED
+
+
+def _print_run(run: Any, output: str) -> None:
+    from sandbox.history import format_table, jsonable
+
+    if output == "json":
+        print(json.dumps(jsonable({"status": run.status, "output": run.output, "error": run.error,
+                                   "cause": run.cause, "path": run.path, "history": run.history}), indent=2))
+        return
+    print(format_table(run.history))
+    print()
+    print(f"Path:   {' -> '.join(run.path)}")
+    print(f"Status: {run.status}")
+    if run.error:
+        print(f"Error:  {run.error}: {run.cause}")
+    else:
+        print(f"Output: {json.dumps(run.output)}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    events_dir = Path(args.events_dir)
+    with _sandbox(args) as sb:
+        for slug in sorted(sb.state_machines):
+            folder = events_dir / slug
+            cases = sorted(p for p in folder.glob("*.json") if p.name != "objects.json")
+            if (folder / "objects.json").is_file():
+                sb.seed(folder / "objects.json")
+            print(f"\n== {slug} ({len(cases)} events) ==")
+            for case in cases:
+                run = sb.run(slug, json.loads(case.read_text()))
+                outcome = run.status if run.succeeded else f"{run.status} ({run.error})"
+                print(f"  {case.stem:22} {outcome}\n  {'':22} {' -> '.join(run.path)}")
+    return EXIT_OK
+
+
+_COMMANDS = {"list": _list, "run": _run, "demo": _demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

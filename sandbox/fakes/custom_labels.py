@@ -1,0 +1,447 @@
+"""Rekognition Custom Labels lifecycle (projects, datasets, model versions), absent from moto.
+
+Training a model takes hours and starting one minutes; workflows poll
+DescribeDataset / DescribeProjectVersions in a Wait loop. Statuses here are not
+advanced by threads: each is *computed* from the virtual clock and the time its step
+began, so a Wait state that skips virtual time sees the step finish, and a test can
+`clock.advance(hours=2)`.
+
+Knobs (attributes of the fake): `dataset_duration`, `training_duration`,
+`start_duration`, `stop_duration` (timedeltas), `f1_score`; and
+`fail("dataset" | "training" | "start", message)` makes the next such step end in
+CREATE_FAILED / TRAINING_FAILED / FAILED with that StatusMessage.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sandbox.fakes import FakeContext
+from sandbox.fakes._api import AwsError, Call, intercept
+from sandbox.fakes._s3 import read_object, s3_backend
+
+STEPS = ("dataset", "training", "start")
+NOT_FOUND = "The resource specified in the request cannot be found."
+
+_MESSAGES = {
+    "CREATE_IN_PROGRESS": "The dataset is being created.",
+    "CREATE_COMPLETE": "The dataset was created successfully.",
+    "TRAINING_IN_PROGRESS": "The model is being trained.",
+    "TRAINING_COMPLETED": "The model is ready to run.",
+    "STARTING": "The model is starting.",
+    "RUNNING": "The model is running.",
+    "STOPPING": "The model is stopping.",
+    "STOPPED": "The model is ready to run.",
+}
+
+
+@dataclass
+class _Phase:
+    """A step that runs for a virtual duration, then ends in `done` or, if forced, `failed`."""
+
+    running: str
+    done: str
+    failed: str
+    started: datetime
+    duration: timedelta
+    failure: str | None = None
+
+    @property
+    def ends(self) -> datetime:
+        return self.started + self.duration
+
+    def status(self, now: datetime) -> str:
+        if now < self.ends:
+            return self.running
+        return self.failed if self.failure else self.done
+
+    def message(self, now: datetime) -> str:
+        status = self.status(now)
+        return self.failure if status == self.failed and self.failure else _MESSAGES.get(status, "")
+
+
+@dataclass
+class _Dataset:
+    arn: str
+    kind: str
+    created: datetime
+    phase: _Phase
+    manifest: dict[str, Any] | None
+    stats: dict[str, int]
+
+
+@dataclass
+class _Version:
+    arn: str
+    name: str
+    created: datetime
+    training: _Phase
+    output_config: dict[str, Any]
+    f1_score: float
+    manifests: dict[str, dict[str, Any] | None]
+    phase: _Phase | None = None
+    """The latest start/stop step after training, if any."""
+    inference_units: dict[str, int] = field(default_factory=dict)
+    summary_written: bool = False
+
+
+@dataclass
+class _Project:
+    name: str
+    arn: str
+    created: datetime
+    feature: str
+    datasets: dict[str, _Dataset] = field(default_factory=dict)
+    versions: dict[str, _Version] = field(default_factory=dict)
+
+
+def manifest_stats(text: str) -> dict[str, int]:
+    """DatasetStats from a SageMaker Ground Truth manifest (JSON Lines)."""
+    total = labeled = errors = 0
+    labels: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        total += 1
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            errors += 1
+            continue
+        metas = [v for k, v in entry.items() if k.endswith("-metadata") and isinstance(v, dict)]
+        if metas:
+            labeled += 1
+        for meta in metas:
+            if meta.get("class-name"):
+                labels.add(str(meta["class-name"]))
+            labels.update(str(v) for v in (meta.get("class-map") or {}).values())
+    return {
+        "LabeledEntries": labeled,
+        "TotalEntries": total,
+        "TotalLabels": len(labels),
+        "ErrorEntries": errors,
+    }
+
+
+class CustomLabelsFake:
+    """CreateProject, DescribeProjects, CreateDataset, DescribeDataset, CreateProjectVersion,
+    DescribeProjectVersions, StartProjectVersion, StopProjectVersion."""
+
+    def __init__(self) -> None:
+        self.dataset_duration = timedelta(minutes=5)
+        self.training_duration = timedelta(hours=1, minutes=30)
+        self.start_duration = timedelta(minutes=10)
+        self.stop_duration = timedelta(minutes=2)
+        self.f1_score = 0.93
+        """F1 of models whose training starts from now on."""
+        self._failures: dict[str, list[str]] = {step: [] for step in STEPS}
+        self._projects: dict[str, _Project] = {}
+        self._lock = threading.RLock()
+        self._last_stamp = 0
+        self._ctx: FakeContext | None = None
+
+    # -- test knobs ----------------------------------------------------------
+    def fail(self, step: str, message: str = "sandbox: forced failure") -> None:
+        """Make the next `step` ("dataset", "training" or "start") end failed with `message`."""
+        if step not in STEPS:
+            raise ValueError(f"step must be one of {STEPS}, not {step!r}")
+        with self._lock:
+            self._failures[step].append(message)
+
+    def _take_failure(self, step: str) -> str | None:
+        return self._failures[step].pop(0) if self._failures[step] else None
+
+    # -- wiring --------------------------------------------------------------
+    def register(self, events: Any, ctx: FakeContext) -> None:
+        self._ctx = ctx
+        handlers = {
+            "CreateProject": self._create_project,
+            "DescribeProjects": self._describe_projects,
+            "CreateDataset": self._create_dataset,
+            "DescribeDataset": self._describe_dataset,
+            "CreateProjectVersion": self._create_project_version,
+            "DescribeProjectVersions": self._describe_project_versions,
+            "StartProjectVersion": self._start_project_version,
+            "StopProjectVersion": self._stop_project_version,
+        }
+        for operation, handler in handlers.items():
+            intercept(events, "rekognition", operation, self._locked(handler))
+
+    def _locked(self, handler: Any) -> Any:
+        def run(call: Call) -> dict[str, Any]:
+            with self._lock:
+                return handler(call)
+
+        return run
+
+    @property
+    def ctx(self) -> FakeContext:
+        assert self._ctx is not None, "register() first"
+        return self._ctx
+
+    def _now(self) -> datetime:
+        return self.ctx.clock.now()
+
+    def _stamp(self) -> int:
+        """The trailing number of Rekognition ARNs: creation time in ms, kept unique."""
+        self._last_stamp = max(int(self.ctx.clock.time() * 1000), self._last_stamp + 1)
+        return self._last_stamp
+
+    def _arn_prefix(self, call: Call) -> str:
+        return f"arn:aws:rekognition:{call.region or self.ctx.region}:{self.ctx.account_id}:project"
+
+    def _project(self, arn: str) -> _Project:
+        for project in self._projects.values():
+            if project.arn == arn:
+                return project
+        raise AwsError("ResourceNotFoundException", NOT_FOUND)
+
+    def _version(self, arn: str) -> tuple[_Project, _Version]:
+        for project in self._projects.values():
+            for version in project.versions.values():
+                if version.arn == arn:
+                    return project, version
+        raise AwsError("ResourceNotFoundException", NOT_FOUND)
+
+    # -- projects ------------------------------------------------------------
+    def _create_project(self, call: Call) -> dict[str, Any]:
+        name = call.params["ProjectName"]
+        if name in self._projects:
+            raise AwsError("ResourceInUseException", "The specified resource is already being used.")
+        arn = f"{self._arn_prefix(call)}/{name}/{self._stamp()}"
+        feature = call.params.get("Feature", "CUSTOM_LABELS")
+        self._projects[name] = _Project(name, arn, self._now(), feature)
+        return {"ProjectArn": arn}
+
+    def _describe_projects(self, call: Call) -> dict[str, Any]:
+        names = call.params.get("ProjectNames")
+        features = call.params.get("Features")
+        now = self._now()
+        projects = [
+            p
+            for p in self._projects.values()
+            if (not names or p.name in names) and (not features or p.feature in features)
+        ]
+        return {
+            "ProjectDescriptions": [
+                {
+                    "ProjectArn": p.arn,
+                    "CreationTimestamp": p.created,
+                    "Status": "CREATED",
+                    "Datasets": [
+                        {
+                            "CreationTimestamp": d.created,
+                            "DatasetType": d.kind,
+                            "DatasetArn": d.arn,
+                            "Status": d.phase.status(now),
+                            "StatusMessage": d.phase.message(now),
+                            "StatusMessageCode": self._message_code(d.phase, now),
+                        }
+                        for d in p.datasets.values()
+                    ],
+                    "Feature": p.feature,
+                }
+                for p in sorted(projects, key=lambda p: p.created, reverse=True)
+            ]
+        }
+
+    # -- datasets ------------------------------------------------------------
+    @staticmethod
+    def _message_code(phase: _Phase, now: datetime) -> str:
+        return "CLIENT_ERROR" if phase.status(now) == phase.failed else "SUCCESS"
+
+    def _create_dataset(self, call: Call) -> dict[str, Any]:
+        project = self._project(call.params["ProjectArn"])
+        kind = call.params["DatasetType"]
+        if kind in project.datasets:
+            raise AwsError("ResourceAlreadyExistsException", f"A {kind.lower()} dataset already exists.")
+        source = call.params.get("DatasetSource") or {}
+        if ("GroundTruthManifest" in source) == ("DatasetArn" in source):
+            raise AwsError("InvalidParameterException", "Specify either GroundTruthManifest or DatasetArn.")
+        manifest: dict[str, Any] | None = None
+        if "GroundTruthManifest" in source:
+            manifest = source["GroundTruthManifest"]["S3Object"]
+            region = call.region or self.ctx.region
+            doc = read_object(self.ctx.account_id, region, manifest, "InvalidS3ObjectException")
+            stats = manifest_stats(doc.body.decode("utf-8", errors="replace"))
+        else:
+            copied = next(
+                (
+                    d
+                    for p in self._projects.values()
+                    for d in p.datasets.values()
+                    if d.arn == source["DatasetArn"]
+                ),
+                None,
+            )
+            if copied is None:
+                raise AwsError("ResourceNotFoundException", NOT_FOUND)
+            manifest, stats = copied.manifest, dict(copied.stats)
+        phase = _Phase(
+            "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "CREATE_FAILED",
+            self._now(), self.dataset_duration, self._take_failure("dataset"),
+        )  # fmt: skip
+        arn = f"{self._arn_prefix(call)}/{project.name}/dataset/{kind.lower()}/{self._stamp()}"
+        project.datasets[kind] = _Dataset(arn, kind, self._now(), phase, manifest, stats)
+        return {"DatasetArn": arn}
+
+    def _describe_dataset(self, call: Call) -> dict[str, Any]:
+        arn = call.params["DatasetArn"]
+        dataset = next(
+            (d for p in self._projects.values() for d in p.datasets.values() if d.arn == arn), None
+        )
+        if dataset is None:
+            raise AwsError("ResourceNotFoundException", NOT_FOUND)
+        now = self._now()
+        status = dataset.phase.status(now)
+        description: dict[str, Any] = {
+            "CreationTimestamp": dataset.created,
+            "LastUpdatedTimestamp": dataset.created
+            if status == dataset.phase.running
+            else dataset.phase.ends,
+            "Status": status,
+            "StatusMessage": dataset.phase.message(now),
+            "StatusMessageCode": self._message_code(dataset.phase, now),
+        }
+        if status == "CREATE_COMPLETE":
+            description["DatasetStats"] = dataset.stats
+        return {"DatasetDescription": description}
+
+    # -- model versions --------------------------------------------------------
+    def _training_manifests(
+        self, project: _Project, params: dict[str, Any]
+    ) -> dict[str, dict[str, Any] | None]:
+        """Manifests given in the call, else the project's datasets, which must be ready."""
+        now = self._now()
+        manifests: dict[str, dict[str, Any] | None] = {}
+        for kind, param in (("TRAIN", "TrainingData"), ("TEST", "TestingData")):
+            assets = (params.get(param) or {}).get("Assets") or []
+            if assets:
+                manifests[kind] = assets[0].get("GroundTruthManifest", {}).get("S3Object")
+                continue
+            if kind == "TEST" and (params.get("TestingData") or {}).get("AutoCreate"):
+                manifests[kind] = None
+                continue
+            dataset = project.datasets.get(kind)
+            if dataset is None or dataset.phase.status(now) != "CREATE_COMPLETE":
+                raise AwsError(
+                    "InvalidParameterException",
+                    f"The project has no {kind.lower()} dataset with status CREATE_COMPLETE.",
+                )
+            manifests[kind] = dataset.manifest
+        return manifests
+
+    def _create_project_version(self, call: Call) -> dict[str, Any]:
+        project = self._project(call.params["ProjectArn"])
+        name = call.params["VersionName"]
+        if name in project.versions:
+            raise AwsError("ResourceInUseException", "The specified resource is already being used.")
+        manifests = self._training_manifests(project, call.params)
+        training = _Phase(
+            "TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED",
+            self._now(), self.training_duration, self._take_failure("training"),
+        )  # fmt: skip
+        arn = f"{self._arn_prefix(call)}/{project.name}/version/{name}/{self._stamp()}"
+        output = dict(call.params.get("OutputConfig") or {})
+        project.versions[name] = _Version(arn, name, self._now(), training, output, self.f1_score, manifests)
+        return {"ProjectVersionArn": arn}
+
+    def _status(self, version: _Version, now: datetime) -> tuple[str, str]:
+        phase = version.phase if version.phase and now >= version.phase.started else version.training
+        return phase.status(now), phase.message(now)
+
+    def _summary_location(self, project: _Project, version: _Version) -> dict[str, str]:
+        prefix = version.output_config.get("S3KeyPrefix", "")
+        name = f"{prefix}EvaluationResultSummary-{project.name}-{version.name}.json"
+        return {"Bucket": version.output_config.get("S3Bucket", ""), "Name": name}
+
+    def _write_summary(self, project: _Project, version: _Version) -> None:
+        """Put the evaluation summary file where Rekognition writes it (OutputConfig), once."""
+        if version.summary_written:
+            return
+        version.summary_written = True
+        location = self._summary_location(project, version)
+        f1 = version.f1_score
+        summary = {
+            "Version": 1,
+            "AggregatedEvaluationResults": {"F1Score": f1, "Precision": f1, "Recall": f1},
+            "EvaluationDetails": {
+                "EvaluationEndTimestamp": version.training.ends.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "ProjectVersionArn": version.arn,
+            },
+            "LabelEvaluationResults": [],
+        }
+        try:
+            backend = s3_backend(self.ctx.account_id, self.ctx.region)
+            backend.put_object(location["Bucket"], location["Name"], json.dumps(summary).encode())
+        except Exception:
+            pass  # no such output bucket: like a failed write, the summary is simply absent
+
+    def _describe_version(self, project: _Project, version: _Version, now: datetime) -> dict[str, Any]:
+        status, message = self._status(version, now)
+        description: dict[str, Any] = {
+            "ProjectVersionArn": version.arn,
+            "CreationTimestamp": version.created,
+            "Status": status,
+            "StatusMessage": message,
+            "OutputConfig": version.output_config,
+            "Feature": project.feature,
+            "BaseModelVersion": "1.0",
+        }
+        training_done = version.training.status(now) == "TRAINING_COMPLETED"
+        if training_done:
+            self._write_summary(project, version)
+            description.update(
+                BillableTrainingTimeInSeconds=int(version.training.duration.total_seconds()),
+                TrainingEndTimestamp=version.training.ends,
+                EvaluationResult={
+                    "F1Score": version.f1_score,
+                    "Summary": {"S3Object": self._summary_location(project, version)},
+                },
+            )
+        elif version.training.status(now) == "TRAINING_FAILED":
+            description["TrainingEndTimestamp"] = version.training.ends
+        for kind, key in (("TRAIN", "TrainingDataResult"), ("TEST", "TestingDataResult")):
+            manifest = version.manifests.get(kind)
+            if manifest:
+                description[key] = {"Input": {"Assets": [{"GroundTruthManifest": {"S3Object": manifest}}]}}
+            else:
+                description[key] = {"Input": {"Assets": [], "AutoCreate": True}}
+        if version.inference_units:
+            description.update(version.inference_units)
+        return description
+
+    def _describe_project_versions(self, call: Call) -> dict[str, Any]:
+        project = self._project(call.params["ProjectArn"])
+        names = call.params.get("VersionNames")
+        now = self._now()
+        versions = [v for v in project.versions.values() if not names or v.name in names]
+        versions.sort(key=lambda v: v.created, reverse=True)
+        return {"ProjectVersionDescriptions": [self._describe_version(project, v, now) for v in versions]}
+
+    def _start_project_version(self, call: Call) -> dict[str, Any]:
+        _, version = self._version(call.params["ProjectVersionArn"])
+        now = self._now()
+        status, _ = self._status(version, now)
+        if status not in ("TRAINING_COMPLETED", "STOPPED", "FAILED"):
+            raise AwsError("ResourceInUseException", f"The model version is {status} and cannot be started.")
+        version.inference_units = {"MinInferenceUnits": int(call.params["MinInferenceUnits"])}
+        if "MaxInferenceUnits" in call.params:
+            version.inference_units["MaxInferenceUnits"] = int(call.params["MaxInferenceUnits"])
+        version.phase = _Phase(
+            "STARTING", "RUNNING", "FAILED", now, self.start_duration, self._take_failure("start")
+        )
+        return {"Status": "STARTING"}
+
+    def _stop_project_version(self, call: Call) -> dict[str, Any]:
+        _, version = self._version(call.params["ProjectVersionArn"])
+        now = self._now()
+        status, _ = self._status(version, now)
+        if status not in ("RUNNING", "STARTING"):
+            raise AwsError("ResourceInUseException", f"The model version is {status} and cannot be stopped.")
+        version.phase = _Phase("STOPPING", "STOPPED", "STOPPED", now, self.stop_duration)
+        return {"Status": "STOPPING"}

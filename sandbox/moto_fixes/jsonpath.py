@@ -1,0 +1,123 @@
+"""Evaluate ASL JSONPath with the result shapes AWS Step Functions gives.
+
+Step Functions follows Jayway JsonPath: a *definite* path (only names and single
+indexes, e.g. `$[0].x`, `$.a[0].b`) yields the value itself, and fails when
+absent; an *indefinite* path (wildcard, slice, `..`, filter, several indexes)
+yields a list, empty when nothing matches. moto guesses the shape from the
+matches instead, so `$.a[0].b` gives `["v"]`, `$.d..a` flattens a single
+matching list, and a filter that matches nothing fails with States.Runtime
+instead of giving `[]`. moto's ANTLR layer also leaves the JSON escape in
+`[?(@.name == \\"x\\")]`, which the JSONPath parser then rejects.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+from jsonpath_ng import jsonpath as jp
+from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.filter import Filter
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+_installed = False
+_original_extract_json: Callable[[str, Any], Any] = json_path.extract_json
+
+# Modules that bind `extract_json` by name at import: each needs its own reference replaced.
+_CALLERS: Final[tuple[str, ...]] = (
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+    "moto.stepfunctions.parser.asl.eval.states",
+)
+
+_INDEFINITE_NODES: Final[tuple[type, ...]] = (
+    jp.Descendants,
+    jp.Wildcard,
+    jp.Slice,
+    jp.Where,
+    jp._Union,
+    jp._Intersect,
+    Filter,
+)
+
+
+def is_definite(node: jp.JSONPath) -> bool:
+    """Whether a parsed path names at most one location (Jayway's 'definite path')."""
+    if isinstance(node, _INDEFINITE_NODES):
+        return False
+    if isinstance(node, jp.Index):
+        return len(node.indices) == 1
+    if isinstance(node, jp.Fields):
+        return len(node.fields) == 1 and node.fields[0] != "*"
+    if isinstance(node, jp.Child):
+        return is_definite(node.left) and is_definite(node.right)
+    return True
+
+
+# A comparison's right operand that is a bare word (`@.name == x`, `@.Name==/eggs/like`): AWS reads it
+# as a string, jsonpath_ng only with a deprecation warning (support ends in 2.0).
+_BARE_OPERAND: Final[re.Pattern[str]] = re.compile(r"(==|!=|<=|>=|<|>)\s*([A-Za-z_/][^\s)&|]*)")
+_KEYWORDS: Final[frozenset[str]] = frozenset({"true", "false", "null"})
+_QUOTED: Final[re.Pattern[str]] = re.compile(r"""('[^']*'|"[^"]*")""")
+
+
+def _quote_bare_word(match: re.Match[str]) -> str:
+    operator, word = match.group(1), match.group(2)
+    return match.group(0) if word in _KEYWORDS else f"{operator} '{word}'"
+
+
+def normalise(path: str) -> str:
+    """The path jsonpath_ng should parse for an ASL path.
+
+    moto's ANTLR layer leaves the JSON escape in `\\"x\\"`; only `\\"` can appear escaped in a
+    JSONPath, so unescape it. Bare-word operands in filters become quoted strings.
+    """
+    path = path.replace('\\"', '"')
+    if "?(" not in path:
+        return path
+    # Odd pieces are quoted literals: leave `'a == b'` alone.
+    pieces = _QUOTED.split(path)
+    return "".join(
+        piece if index % 2 else _BARE_OPERAND.sub(_quote_bare_word, piece) for index, piece in enumerate(pieces)
+    )
+
+
+def extract_json(path: str, data: Any) -> Any:
+    """Drop-in for moto's `extract_json` with AWS result shapes.
+
+    Raises moto's NoSuchJsonPathError for a missing definite path, so callers
+    keep turning it into States.Runtime exactly where AWS raises it.
+    """
+    expression = parse(normalise(path))
+    values = [match.value for match in expression.find(data)]
+    if not is_definite(expression):
+        return values
+    if not values:
+        raise NoSuchJsonPathError(json_path=path, data=data)
+    return values[0]
+
+
+def _rebind(original: Callable[..., Any], replacement: Callable[..., Any]) -> None:
+    for module_name in _CALLERS:
+        importlib.import_module(module_name)
+    # Also catch modules not listed above that imported it by name.
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
+            module.extract_json = replacement  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Route every JSONPath evaluation of moto's interpreter through `extract_json` (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _rebind(_original_extract_json, extract_json)
+    _installed = True

@@ -1,0 +1,95 @@
+"""Load a CloudFormation / SAM template written in YAML, short-form intrinsic tags included.
+
+`load_template(path)` returns plain dicts and lists in which every short form is replaced
+by its long form, as CloudFormation itself reads them:
+
+    !Ref X                      -> {"Ref": "X"}
+    !GetAtt A.B  /  !GetAtt [A, B] -> {"Fn::GetAtt": ["A", "B"]}
+    !Sub "..."  /  !Sub [s, {..}]  -> {"Fn::Sub": ...}
+    !Condition C                -> {"Condition": "C"}
+    !If / !Equals / !Join / ... -> {"Fn::If": [...]}, {"Fn::Equals": [...]}, ...
+
+JSON templates load too (JSON is YAML). The loader never resolves anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Short tag -> long key. Ref and Condition have no "Fn::" prefix.
+_FN_TAGS: dict[str, str] = {
+    "Ref": "Ref",
+    "Condition": "Condition",
+    "GetAtt": "Fn::GetAtt",
+    "Sub": "Fn::Sub",
+    "If": "Fn::If",
+    "Equals": "Fn::Equals",
+    "Join": "Fn::Join",
+    "Select": "Fn::Select",
+    "Split": "Fn::Split",
+    "FindInMap": "Fn::FindInMap",
+    "Not": "Fn::Not",
+    "And": "Fn::And",
+    "Or": "Fn::Or",
+    "Base64": "Fn::Base64",
+    "Cidr": "Fn::Cidr",
+    "ImportValue": "Fn::ImportValue",
+    "GetAZs": "Fn::GetAZs",
+    "Transform": "Fn::Transform",
+    "Length": "Fn::Length",
+    "ToJsonString": "Fn::ToJsonString",
+}
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """SafeLoader plus CloudFormation's short-form tags."""
+
+
+def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
+
+
+def _make_constructor(long_key: str):
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        value = _node_value(loader, node)
+        if long_key == "Fn::GetAtt" and isinstance(value, str):
+            # "Resource.Attribute" (the attribute itself may contain dots, e.g. Endpoint.Address).
+            resource, _, attribute = value.partition(".")
+            value = [resource, attribute]
+        if long_key == "Fn::GetAZs" and value is None:
+            value = ""
+        return {long_key: value}
+
+    return construct
+
+
+for _tag, _key in _FN_TAGS.items():
+    _TemplateLoader.add_constructor(f"!{_tag}", _make_constructor(_key))
+
+
+def _construct_timestamp_as_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    # CloudFormation keeps dates (e.g. AWSTemplateFormatVersion: 2010-09-09 unquoted) as strings.
+    return loader.construct_scalar(node)
+
+
+_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_string)
+
+
+def loads_template(text: str) -> dict[str, Any]:
+    """Parse template text (YAML or JSON) into long-form dicts."""
+    data = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader subclass
+    if not isinstance(data, dict):
+        raise ValueError("a CloudFormation template must be a mapping at top level")
+    return data
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """Read and parse the template at `path` into long-form dicts."""
+    return loads_template(Path(path).read_text(encoding="utf-8"))

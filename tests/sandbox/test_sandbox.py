@@ -1,0 +1,139 @@
+"""The sandbox runs a template's workflows as AWS would, from the template alone."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+
+from sandbox.core import Sandbox, SandboxError
+
+FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
+
+
+@pytest.fixture
+def sb():
+    with Sandbox.from_template(FIXTURE) as sandbox:
+        yield sandbox
+
+
+def test_lambda_runs_in_process_with_its_template_environment(sb):
+    """The handler sees Globals and its own variables, resolved from the template (Ref to the table)."""
+    run = sb.run("flow", {"name": "Ada"})
+    assert run.status == "SUCCEEDED"
+    assert run.path == ["Greet", "WaitTwoDays", "Announce"]
+    assert run.output["greet"] == {"greeting": "Hello, Ada"}
+    greet_result = json.loads(run.events_of("TaskSucceeded")[0]["taskSucceededEventDetails"]["output"])
+    assert greet_result["Payload"]["table"] == "sfn-suite-Table"
+    assert greet_result["Payload"]["function"] == "sfn-suite-GreeterFunction"
+
+
+def test_handler_exception_becomes_the_asl_error_named_after_its_type(sb):
+    """Lambda reports errorType/errorMessage; Step Functions names the error after errorType."""
+    run = sb.run("flow", {"refuse": True})
+    assert run.path == ["Greet", "Refused"]
+    assert (run.status, run.error) == ("FAILED", "Fixture.Refused")
+    failed = run.events_of("TaskFailed")[0]["taskFailedEventDetails"]
+    assert failed["error"] == "GreetingRefused"
+    assert json.loads(failed["cause"])["errorMessage"] == "no greeting today"
+
+
+def test_unknown_function_fails_with_resource_not_found(sb):
+    run = sb.run("edge", {"case": "missing-function"})
+    assert run.status == "FAILED"
+    assert run.error == "Lambda.ResourceNotFoundException"
+
+
+def test_a_48_hour_wait_passes_on_the_virtual_clock(sb):
+    """History timestamps are virtual: the Wait state spans exactly two days."""
+    before = sb.clock.now()
+    run = sb.run("flow", {"name": "Ada"})
+    entered = run.events_of("WaitStateEntered")[0]["timestamp"]
+    exited = run.events_of("WaitStateExited")[0]["timestamp"]
+    assert exited - entered == timedelta(hours=48)
+    assert sb.clock.now() - before >= timedelta(hours=48)
+
+
+def test_wait_until_a_timestamp_is_utc_and_virtual(sb):
+    until = (sb.clock.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run = sb.run("edge", {"case": "timestamp", "until": until})
+    assert run.status == "SUCCEEDED"
+    assert run.events_of("WaitStateExited")[0]["timestamp"].strftime("%Y-%m-%dT%H:%M:%SZ") == until
+
+
+def _token_from_queue(sb) -> str:
+    url = sb.stack.resources["ApprovalQueue"].ref
+    sqs = boto3.client("sqs", region_name=sb.region)
+    for _ in range(1000):
+        messages = sqs.receive_message(QueueUrl=url).get("Messages", [])
+        if messages:
+            return json.loads(messages[0]["Body"])["token"]
+        sb.clock.touch()
+    raise AssertionError("no task token was sent")
+
+
+def test_callback_waits_for_its_token_without_timing_out(sb):
+    """A callback's timeout is external: the clock does not jump to it while nobody answers."""
+    arn = sb.start("edge", {"case": "callback"})
+    token = _token_from_queue(sb)
+    sb.sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+    run = sb.wait(arn)
+    assert (run.status, run.output) == ("SUCCEEDED", {"approved": True})
+    assert run.path == ["Route", "WaitForApproval"]
+
+
+def test_callback_times_out_when_the_clock_is_advanced_past_its_timeout(sb):
+    arn = sb.start("edge", {"case": "callback"})
+    _token_from_queue(sb)
+    sb.clock.advance(hours=24, seconds=1)
+    run = sb.wait(arn)
+    assert run.path == ["Route", "WaitForApproval", "Expired"]
+    assert run.output == {"expired": True}
+    assert run.events_of("TaskTimedOut")
+
+
+def test_event_on_a_custom_bus_starts_the_rule_target_with_its_input_path(sb):
+    events = boto3.client("events", region_name=sb.region)
+    events.put_events(Entries=[{"Source": "sandbox.test", "DetailType": "Hello", "EventBusName": "sfn-suite-bus",
+                                "Detail": json.dumps({"name": "Bus"})}])
+    (run,) = sb.settle()
+    assert run.input == {"name": "Bus"}
+    assert run.output["greet"] == {"greeting": "Hello, Bus"}
+
+
+def test_event_not_matching_any_rule_starts_nothing(sb):
+    events = boto3.client("events", region_name=sb.region)
+    events.put_events(Entries=[{"Source": "someone.else", "DetailType": "Hello", "EventBusName": "sfn-suite-bus",
+                                "Detail": "{}"}])
+    assert sb.settle() == []
+    assert len(sb.published("Bus")) == 1
+
+
+def test_s3_upload_reaches_the_rule_as_an_object_created_event(sb):
+    sb.put_object("Bucket", "customer-1/a.txt", "hi")
+    (run,) = sb.settle()
+    assert run.input["key"] == "customer-1/a.txt"
+    (event,) = sb.published("default")
+    assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
+    assert event["detail"]["bucket"]["name"] == "sfn-suite-bucket"
+    assert event["detail"]["reason"] == "PutObject"
+
+
+def test_seeding_fixtures_triggers_no_rule(sb, tmp_path):
+    seed = tmp_path / "objects.json"
+    seed.write_text(json.dumps({"Bucket": {"customer-1/a.txt": {"body": "hi"}}}))
+    sb.seed(seed)
+    assert sb.settle() == []
+
+
+def test_unknown_workflow_is_a_clear_error(sb):
+    with pytest.raises(SandboxError, match=r"unknown workflow 'nope'.*edge, flow"):
+        sb.run("nope", {})
+
+
+def test_only_one_sandbox_at_a_time(sb):
+    with pytest.raises(SandboxError, match="one at a time"), Sandbox.from_template(FIXTURE):
+        pass

@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
+    answer = run.add_mutually_exclusive_group()
+    answer.add_argument("--approve", nargs="?", const="{}", metavar="JSON",
+                        help="answer every callback task with SendTaskSuccess (output JSON, default {})")
+    answer.add_argument("--reject", nargs="?", const="Rejected", metavar="ERROR",
+                        help="answer every callback task with SendTaskFailure (error name, default Rejected)")
     demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
     demo.add_argument("--events-dir", default="events")
     return parser
@@ -106,12 +111,22 @@ def _run(args: argparse.Namespace) -> int:
         if seed:
             sb.seed(seed)
         try:
-            run = sb.run(args.workflow, event)
+            run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
+                                      reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
         except SandboxError as error:
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
         _print_run(run, args.output)
     return EXIT_OK if run.succeeded else EXIT_FAILED
+
+
+def _approval(args: argparse.Namespace) -> Any:
+    if args.approve is None:
+        return None
+    try:
+        return json.loads(args.approve)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--approve takes JSON: {error.msg}") from None
 
 
 def _print_run(run: Any, output: str) -> None:

@@ -195,6 +195,44 @@ class Sandbox:
                     return self.executions()
         raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
 
+    # -- callbacks -----------------------------------------------------------------------
+    def pending_task_tokens(self, execution_arn: str) -> list[str]:
+        """Task tokens the execution is waiting on (callback tasks nobody answered yet)."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[self.account_id][self.region]
+        execution = next((e for e in backend._get_executions("RUNNING") if e.execution_arn == execution_arn), None)
+        env = getattr(getattr(execution, "exec_worker", None), "env", None)
+        if env is None:  # not started yet
+            return []
+        pool = env.callback_pool_manager._pool
+        return [token for token, endpoint in pool.items()
+                if endpoint.get_outcome() is None and endpoint.consumer_error is None]
+
+    def answer_callbacks(self, execution_arn: str, *, approve: Any = None, reject: tuple[str, str] | None = None,
+                         wall_timeout: float = 30) -> Run:
+        """Drive an execution to its end, answering each callback task as told.
+
+        `approve` is the output sent with SendTaskSuccess; `reject` the (error, cause) of
+        SendTaskFailure. With neither, unanswered callbacks run into their timeouts.
+        """
+        deadline = time.monotonic() + wall_timeout
+        while time.monotonic() < deadline:
+            described = self.sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] in TERMINAL:
+                return self._run_of(described)
+            tokens = self.pending_task_tokens(execution_arn)
+            for token in tokens:
+                if reject is not None:
+                    self.sfn.send_task_failure(taskToken=token, error=reject[0], cause=reject[1])
+                elif approve is not None:
+                    self.sfn.send_task_success(taskToken=token, output=json.dumps(approve))
+            if not tokens:
+                time.sleep(0.002)
+            elif approve is None and reject is None:
+                self.clock.advance_to_next()  # nobody will answer: let the timeout happen
+        raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time")
+
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,
                    metadata: dict[str, str] | None = None) -> None:

@@ -51,8 +51,9 @@ _installed = False
 
 def _named_start(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, name: str | None = None,
-                        *args: Any, **kwargs: Any) -> Any:
+    def start_execution(
+        self: StepFunctionsParserBackend, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         # mock_random keeps names reproducible when a test seeds moto.
         return original(self, state_machine_arn, name or str(mock_random.uuid4()), *args, **kwargs)
 
@@ -92,8 +93,9 @@ def _send_task_failure(self: StepFunctionResponse) -> EmptyResult:
     return EmptyResult()
 
 
-def stop_with_details(backend: StepFunctionsParserBackend, execution_arn: str, error: str | None,
-                      cause: str | None) -> tuple[Any, datetime]:
+def stop_with_details(
+    backend: StepFunctionsParserBackend, execution_arn: str, error: str | None, cause: str | None
+) -> tuple[Any, datetime]:
     """Stop a running execution with AWS's lookups, passing error and cause to the interpreter."""
     backend._validate_execution_arn(execution_arn)
     state_machine = backend._get_state_machine_for_execution(execution_arn)
@@ -206,8 +208,10 @@ def _rebind_client_factory() -> None:
     for module_name in _CLIENT_CALLERS:
         importlib.import_module(module_name)
     for module_name, module in list(sys.modules.items()):
-        if (module_name.startswith("moto.stepfunctions.parser")
-                and getattr(module, "boto_client_for", None) is _original_boto_client_for):
+        if (
+            module_name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "boto_client_for", None) is _original_boto_client_for
+        ):
             module.boto_client_for = cached_boto_client_for  # type: ignore[attr-defined]
 
 

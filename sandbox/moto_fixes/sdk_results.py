@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.response import StreamingBody
@@ -31,8 +31,8 @@ def iso_timestamp(value: datetime) -> str:
     Fractional seconds appear only when non-zero, in groups of three digits.
     """
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)  # botocore parses service times as UTC
-    value = value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)  # botocore parses service times as UTC
+    value = value.astimezone(UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         millis, micros = divmod(value.microsecond, 1000)

@@ -37,7 +37,7 @@ PLANS: dict[str, FaultPlan] = {}
 """Execution ARN -> plan, the resolver handed to `install` (a sandbox keeps one like it)."""
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto with its ASL interpreter, faults installed, an SNS topic and a DynamoDB table.
 
@@ -272,7 +272,7 @@ TASK_KINDS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(TASK_KINDS))
-def test_every_task_kind_reports_the_injected_error(kind: str) -> None:
+def test_every_task_kind_reports_the_injected_error(engine: dict[str, str], kind: str) -> None:
     """Optimised, callback and aws-sdk integrations all report the injected error unchanged
     (moto's DynamoDB/SQS error mapping would otherwise rename it), with the task's resource in
     TaskFailed, and the service is not called (the targets here do not exist)."""

@@ -86,16 +86,22 @@ def test_states_error_from_parallel_branch_is_caught_by_name(engine: None) -> No
 
 def test_states_error_from_map_iteration_keeps_its_name(engine: None) -> None:
     """AWS: an iteration failing with States.Timeout fails the Map with States.Timeout, not States.Runtime."""
-    map_state = {"Type": "Map", "ItemsPath": "$.xs",
-                 "ItemProcessor": {"StartAt": "F", "States": {"F": fail("States.Timeout")}}}
+    map_state = {
+        "Type": "Map",
+        "ItemsPath": "$.xs",
+        "ItemProcessor": {"StartAt": "F", "States": {"F": fail("States.Timeout")}},
+    }
     out = output_of(run(caught(map_state, "States.Timeout"), {"xs": [1, 2]}))
     assert out["err"]["Error"] == "States.Timeout"
 
 
 def test_parallel_retry_sees_states_error_name(engine: None) -> None:
     """AWS: Retry on States.Timeout re-runs a Parallel whose branch reports States.Timeout."""
-    parallel = {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": fail("States.Timeout")}}],
-                "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1, "IntervalSeconds": 1}]}
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": "F", "States": {"F": fail("States.Timeout")}}],
+        "Retry": [{"ErrorEquals": ["States.Timeout"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+    }
     result = run(caught(parallel, "States.ALL"))
     assert output_of(result)["err"]["Error"] == "States.Timeout"
     fail_entered = [e for e in history(result["executionArn"]) if e["type"] == "FailStateEntered"]
@@ -140,8 +146,16 @@ def test_aws_sdk_multiword_service_prefix(engine: None) -> None:
 
 @pytest.mark.parametrize(
     ("service", "prefix"),
-    [("s3", "S3"), ("rekognition", "Rekognition"), ("textract", "Textract"), ("dynamodb", "DynamoDb"),
-     ("sfn", "Sfn"), ("eventbridge", "EventBridge"), ("acmpca", "AcmPca"), ("lambda", "Lambda")],
+    [
+        ("s3", "S3"),
+        ("rekognition", "Rekognition"),
+        ("textract", "Textract"),
+        ("dynamodb", "DynamoDb"),
+        ("sfn", "Sfn"),
+        ("eventbridge", "EventBridge"),
+        ("acmpca", "AcmPca"),
+        ("lambda", "Lambda"),
+    ],
 )
 def test_service_error_prefix(service: str, prefix: str) -> None:
     """AWS docs: the error's service part is PascalCase, e.g. acmpca -> AcmPca, s3 -> S3."""
@@ -190,16 +204,19 @@ def test_iso_timestamp_format() -> None:
         ("$.a[*].b", {"a": [{"b": "v"}]}, ["v"]),
     ],
 )
-def test_definite_paths_give_values_indefinite_give_lists(engine: None, path: str, payload: Any,
-                                                          expected: Any) -> None:
+def test_definite_paths_give_values_indefinite_give_lists(engine: None, path: str, payload: Any, expected: Any) -> None:
     """AWS (Jayway rules): a definite path yields its value; a wildcard/deep-scan path yields a list."""
     assert output_of(run(pass_path(path), payload))["r"] == expected
 
 
 @pytest.mark.parametrize(
     "path",
-    ["$.items[?(@.name == 'x')].id", '$.items[?(@.name == "x")].id', "$.items[?(@.name == x)].id",
-     "$.items[?(@.name==x && @.id > 0)].id"],
+    [
+        "$.items[?(@.name == 'x')].id",
+        '$.items[?(@.name == "x")].id',
+        "$.items[?(@.name == x)].id",
+        "$.items[?(@.name==x && @.id > 0)].id",
+    ],
 )
 def test_filters_with_quoted_and_unquoted_strings(engine: None, path: str) -> None:
     """AWS: filter paths compare with single-quoted, double-quoted or bare strings, and give a list."""
@@ -221,11 +238,18 @@ def test_missing_definite_path_is_states_runtime(engine: None) -> None:
 
 def test_choice_compares_indexed_path_as_scalar(engine: None) -> None:
     """AWS: Choice on `$.a[0].b` compares the string itself, so StringEquals matches."""
-    machine = {"StartAt": "C", "States": {
-        "C": {"Type": "Choice", "Choices": [{"Variable": "$.a[0].b", "StringEquals": "v", "Next": "Yes"}],
-              "Default": "No"},
-        "Yes": {"Type": "Pass", "Result": {"branch": "yes"}, "End": True},
-        "No": {"Type": "Pass", "Result": {"branch": "no"}, "End": True}}}
+    machine = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.a[0].b", "StringEquals": "v", "Next": "Yes"}],
+                "Default": "No",
+            },
+            "Yes": {"Type": "Pass", "Result": {"branch": "yes"}, "End": True},
+            "No": {"Type": "Pass", "Result": {"branch": "no"}, "End": True},
+        },
+    }
     assert output_of(run(machine, {"a": [{"b": "v"}]})) == {"branch": "yes"}
 
 
@@ -233,8 +257,10 @@ def test_choice_compares_indexed_path_as_scalar(engine: None) -> None:
 
 
 def _callback_machine(queue_url: str) -> str:
-    wait = task("arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token", "id.$": "$$.Execution.Id"}})
+    wait = task(
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token", "id.$": "$$.Execution.Id"}},
+    )
     return create_machine(single(wait))
 
 
@@ -271,17 +297,25 @@ def test_send_task_failure_keeps_cause(engine: None) -> None:
     assert (result["status"], result["error"], result["cause"]) == ("FAILED", "Human.Rejected", "not today")
 
 
+def _wait_for_event(execution_arn: str, event_type: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(e["type"] == event_type for e in history(execution_arn)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {event_type} in {execution_arn}")
+        time.sleep(0.005)
+
+
 def test_stop_execution_keeps_error_and_cause(engine: None) -> None:
     """AWS: StopExecution's error and cause appear in ExecutionAborted and in DescribeExecution."""
     arn = create_machine(single({"Type": "Wait", "Seconds": 5}))
     sfn = sfn_client()
     execution = sfn.start_execution(stateMachineArn=arn, name="stop-me")["executionArn"]
+    _wait_for_event(execution, "WaitStateEntered")
     stopped = sfn.stop_execution(executionArn=execution, error="Ops.Cancelled", cause="by operator")
     assert "stopDate" in stopped
     result = wait_done(execution)
-    assert (result["status"], result.get("error"), result.get("cause")) == ("ABORTED", "Ops.Cancelled",
-                                                                              "by operator")
-    aborted = [e for e in history(execution) if e["type"] == "ExecutionAborted"][0]
+    assert (result["status"], result.get("error"), result.get("cause")) == ("ABORTED", "Ops.Cancelled", "by operator")
+    aborted = next(e for e in history(execution) if e["type"] == "ExecutionAborted")
     assert aborted["executionAbortedEventDetails"] == {"error": "Ops.Cancelled", "cause": "by operator"}
 
 
@@ -320,8 +354,10 @@ def test_task_calls_reuse_one_client_per_service(bucket: Any) -> None:
     """Performance, not AWS semantics: three S3 tasks share one boto3 client (new clients cost ~15 ms)."""
     seen = _signers_seen(boto3._get_default_session(), "before-call.s3.HeadObject")
     head = task("arn:aws:states:::aws-sdk:s3:headObject", {"Bucket": BUCKET, "Key": "note.txt"})
-    machine = {"StartAt": "A", "States": {"A": {**head, "Next": "B"}, "B": {**head, "Next": "C"},
-                                          "C": {**head, "End": True}}}
+    machine = {
+        "StartAt": "A",
+        "States": {"A": {**head, "Next": "B"}, "B": {**head, "Next": "C"}, "C": {**head, "End": True}},
+    }
     assert run(machine)["status"] == "SUCCEEDED"
     assert len(seen) == 3 and len(set(seen)) == 1
 

@@ -137,3 +137,19 @@ def test_unknown_workflow_is_a_clear_error(sb):
 def test_only_one_sandbox_at_a_time(sb):
     with pytest.raises(SandboxError, match="one at a time"), Sandbox.from_template(FIXTURE):
         pass
+
+
+def test_pending_task_tokens_lists_the_callbacks_an_execution_waits_on(sb):
+    arn = sb.start("edge", {"case": "callback"})
+    token = _token_from_queue(sb)
+    assert sb.pending_task_tokens(arn) == [token]
+
+
+def test_answer_callbacks_rejects_with_the_given_error(sb):
+    run = sb.answer_callbacks(sb.start("edge", {"case": "callback"}), reject=("Rejected", "no"))
+    assert (run.status, run.error, run.cause) == ("FAILED", "Rejected", "no")
+
+
+def test_answer_callbacks_without_an_answer_lets_the_timeout_fire(sb):
+    run = sb.answer_callbacks(sb.start("edge", {"case": "callback"}))
+    assert run.path == ["Route", "WaitForApproval", "Expired"]

@@ -17,6 +17,8 @@ from moto import mock_aws
 from sandbox import clock as clock_module
 from sandbox import routing
 from sandbox.clock import VirtualClock
+from sandbox.fakes.registry import Fakes
+from sandbox.faults import FaultPlan
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
@@ -85,8 +87,8 @@ class Sandbox:
         self.state_machines: dict[str, StateMachine] = {}
         self.lambdas: LambdaRuntime | None = None
         self.router: routing.EventRouter | None = None
-        self.fakes: Any = None
-        self.faults: Any = None
+        self.fakes: Fakes | None = None
+        self.faults: FaultPlan | None = None
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -122,12 +124,12 @@ class Sandbox:
         provisioner = Provisioner(self.stack)
         self.lambdas = LambdaRuntime(provisioner.functions, self.clock, self.region, self.account_id)
         self.lambdas.register(events)
-        self.fakes = engine.install_fakes(events, self)
-        self.faults = engine.new_fault_plan()
-        engine.reset_clients()
         self.router = routing.EventRouter(self.clock, self.region, self.account_id,
                                           self._start_from_event, self._invoke_from_event)
         routing.activate(self.router)
+        self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
+        self.faults = engine.new_fault_plan(self.clock)
+        engine.reset_clients()
         provisioner.provision()
         self.state_machines = provisioner.state_machines
         self.sfn = boto3.client("stepfunctions", region_name=self.region)

@@ -1,70 +1,53 @@
 """Everything the sandbox changes in moto, installed once per process.
 
-Order matters little, but each piece is named here so a moto upgrade shows at
-once which fixes exist: see `sandbox/moto_fixes/` (AWS fidelity), `routing`
-(EventBridge delivery), `faults` (injection) and `fakes` (missing APIs).
+Each piece is named here so a moto upgrade shows at once which fixes exist:
+`moto_fixes/` (AWS fidelity, virtual time, JSONata), `routing` (EventBridge
+delivery), `faults` (injection and MockConfigFile) and `fakes` (missing APIs).
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from sandbox import faults, routing
+from sandbox.clock import VirtualClock
+from sandbox.fakes import FakeContext
+from sandbox.fakes.registry import Fakes, install_fakes
+from sandbox.moto_fixes import api, fidelity, jsonata, virtual_time
+
 _installed = False
-
-
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError:
-        return None
+_current_plan: faults.FaultPlan | None = None
 
 
 def install() -> None:
+    """Patch moto once per process; every patch is inert when no sandbox is active."""
     global _installed
     if _installed:
         return
-    from sandbox import routing
-    from sandbox.moto_fixes import virtual_time
-
     virtual_time.install()
-    fidelity = _optional("sandbox.moto_fixes.fidelity")
-    if fidelity is not None and hasattr(fidelity, "install_all"):
-        fidelity.install_all()
-    jsonata = _optional("sandbox.moto_fixes.jsonata")
-    if jsonata is not None and hasattr(jsonata, "install"):
-        jsonata.install()
+    fidelity.install_all()
+    jsonata.install()
     routing.install()
-    faults = _optional("sandbox.faults")
-    if faults is not None and hasattr(faults, "install"):
-        faults.install(lambda _arn: _current_plan)
+    faults.install(lambda _execution_arn: _current_plan)
     _installed = True
 
 
-_current_plan: Any = None
-
-
-def new_fault_plan() -> Any:
+def new_fault_plan(clock: VirtualClock) -> faults.FaultPlan:
+    """A fresh plan for a new sandbox; a hung task waits on the virtual clock until its attempt ends."""
     global _current_plan
-    faults = _optional("sandbox.faults")
-    _current_plan = faults.FaultPlan() if faults is not None and hasattr(faults, "FaultPlan") else None
-    return _current_plan
+    plan = faults.FaultPlan()
+    plan.on_hang = lambda: clock.wait_for(faults.attempt_ended(), None)
+    _current_plan = plan
+    return plan
 
 
-def install_fakes(events: Any, sandbox: Any) -> Any:
-    registry = _optional("sandbox.fakes.registry")
-    if registry is None or not hasattr(registry, "install_fakes"):
-        return None
-    from sandbox.fakes import FakeContext
-
-    def emit(event: dict[str, Any]) -> None:
-        sandbox.router.put("default", event)
-
-    ctx = FakeContext(clock=sandbox.clock, region=sandbox.region, account_id=sandbox.account_id, emit=emit)
-    return registry.install_fakes(events, ctx)
+def start_fakes(events: Any, clock: VirtualClock, region: str, account_id: str,
+                router: routing.EventRouter) -> Fakes:
+    ctx = FakeContext(clock=clock, region=region, account_id=account_id,
+                      emit=lambda event: router.put("default", event))
+    return install_fakes(events, ctx)
 
 
 def reset_clients() -> None:
-    api = _optional("sandbox.moto_fixes.api")
-    if api is not None and hasattr(api, "reset_client_cache"):
-        api.reset_client_cache()
+    """Service clients cached by the interpreter belong to the previous sandbox's session."""
+    api.reset_client_cache()

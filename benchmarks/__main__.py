@@ -1,0 +1,90 @@
+"""Sandbox benchmarks: `python -m benchmarks` (or `make bench`).
+
+Measures what the sandbox costs in wall time, so the suite's speed claims have
+numbers behind them (tests never assert on time):
+
+- overhead per state transition (a Pass/Choice loop of N turns),
+- the wall time of a 48-hour Wait on the virtual clock,
+- the document-processing licence path end to end,
+- optionally (`--make-test`) the wall time of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from sandbox.core import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
+
+
+def _timed(fn, repeat: int) -> tuple[float, object]:
+    samples, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), result
+
+
+def transition_overhead(sb: Sandbox, turns: int, repeat: int) -> dict[str, float]:
+    seconds, run = _timed(lambda: sb.run("loop", {"limit": turns, "count": 0}), repeat)
+    transitions = len(run.path)
+    return {"transitions": transitions, "wall_s": round(seconds, 3),
+            "ms_per_transition": round(seconds * 1000 / transitions, 3)}
+
+
+def long_wait(sb: Sandbox, repeat: int) -> dict[str, float]:
+    seconds, run = _timed(lambda: sb.run("long-wait", {}), repeat)
+    waited = run.history[-1]["timestamp"] - run.history[0]["timestamp"]
+    return {"virtual_hours": waited.total_seconds() / 3600, "wall_ms": round(seconds * 1000, 1)}
+
+
+def document_processing(repeat: int) -> dict[str, float]:
+    event = json.loads((ROOT / "events/document-processing/licence.json").read_text())
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
+        sb.seed(ROOT / "events/document-processing/objects.json")
+        seconds, run = _timed(lambda: sb.run("document-processing", event), repeat)
+    return {"states": len(run.path), "wall_ms": round(seconds * 1000, 1)}
+
+
+def sandbox_startup(repeat: int) -> dict[str, float]:
+    def start() -> None:
+        with Sandbox.from_template(ROOT / "template.yaml"):
+            pass
+
+    start()  # the first start pays imports and the ASL parser's warm-up
+    seconds, _ = _timed(start, repeat)
+    return {"wall_ms": round(seconds * 1000, 1)}
+
+
+def make_test() -> dict[str, float]:
+    start = time.perf_counter()
+    subprocess.run(["make", "test"], cwd=ROOT, check=True, capture_output=True)
+    return {"wall_s": round(time.perf_counter() - start, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--turns", type=int, default=250)
+    parser.add_argument("--make-test", action="store_true", help="also time `make test` (minutes)")
+    args = parser.parse_args()
+    results: dict[str, object] = {"sandbox_startup": sandbox_startup(args.repeat)}
+    with Sandbox.from_template(FIXTURE) as sb:
+        results["transition_overhead"] = transition_overhead(sb, args.turns, args.repeat)
+        results["wait_48h"] = long_wait(sb, args.repeat)
+    results["document_processing_licence"] = document_processing(args.repeat)
+    if args.make_test:
+        results["make_test"] = make_test()
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

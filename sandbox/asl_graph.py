@@ -25,7 +25,7 @@ Retriers are no edges (a retry re-enters nothing): they are kept on `State.retry
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -208,7 +208,8 @@ def _parse_scope(body: Mapping[str, Any], scope_id: str, parent: str | None, lab
 
 def _child_scopes(state_id: str, spec: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
     if spec.get("Type") == "Parallel":
-        return [(f"{state_id}/branch{i}", f"branch {i + 1}", branch) for i, branch in enumerate(spec.get("Branches", ()))]
+        branches = spec.get("Branches", ())
+        return [(f"{state_id}/branch{i}", f"branch {i + 1}", branch) for i, branch in enumerate(branches)]
     if spec.get("Type") == "Map":
         for key in ("ItemProcessor", "Iterator"):
             if key in spec:
@@ -267,16 +268,3 @@ def _comparison_text(variable: str, operator: str, value: Any) -> str:
             shown = value if path else json.dumps(value)
             return f"{variable} {_OPERATORS[base[len(family):]]} {shown}"
     return f"{variable} {operator} {json.dumps(value)}"
-
-
-def walk(graph: Graph, scope_id: str = "") -> Iterator[tuple[State, int]]:
-    """States of a scope in definition order, each followed by its nested scopes' states; with depth."""
-
-    def visit(scope: Scope, depth: int) -> Iterator[tuple[State, int]]:
-        for state_id in scope.states:
-            state = graph.states[state_id]
-            yield state, depth
-            for child in state.children:
-                yield from visit(graph.scopes[child], depth + 1)
-
-    yield from visit(graph.scopes[scope_id], 0)

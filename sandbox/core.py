@@ -6,6 +6,7 @@ import functools
 import json
 import threading
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,9 +166,8 @@ class Sandbox:
     def wait(self, execution_arn: str, *, wall_timeout: float = 30) -> Run:
         deadline = time.monotonic() + wall_timeout
         while True:
-            described = self.sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] in TERMINAL:
-                return self._run_of(described)
+            if self._status(execution_arn) in TERMINAL:
+                return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
             if time.monotonic() > deadline:
                 raise SandboxError(
                     f"execution {execution_arn} still RUNNING after {wall_timeout}s of wall time; "
@@ -287,17 +287,38 @@ class Sandbox:
             start_date=described.get("startDate"), stop_date=described.get("stopDate"),
         )
 
+    def _backend(self) -> Any:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[self.account_id][self.region]
+
+    def _status(self, execution_arn: str) -> str:
+        """Polled often: read from moto's backend (an API call costs ~1 ms and the GIL)."""
+        status = self._backend().describe_execution(execution_arn).exec_status
+        return status.value if status is not None else "RUNNING"
+
     def _history(self, execution_arn: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        paginator = self.sfn.get_paginator("get_execution_history")
-        for page in paginator.paginate(executionArn=execution_arn):
-            events.extend(page["events"])
-        return events
+        """GetExecutionHistory's events, read from the backend.
+
+        The same events the API returns; skipping moto's response serializer saves
+        about 2.5 ms per event, which dominates long histories.
+        """
+        events = self._backend().get_execution_history(execution_arn)["events"]
+        return [_as_api_event(event) for event in events]
 
 
 @functools.cache
 def _shared_loader() -> Any:
     return botocore.loaders.create_loader()
+
+
+def _as_api_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Backend event -> boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
+    converted = dict(event)
+    converted["type"] = getattr(event["type"], "value", event["type"])
+    stamp = event["timestamp"]
+    converted["timestamp"] = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return converted
 
 
 def _json_or_none(text: str | None) -> Any:

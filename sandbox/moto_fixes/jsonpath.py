@@ -12,6 +12,7 @@ instead of giving `[]`. moto's ANTLR layer also leaves the JSON escape in
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -90,13 +91,19 @@ def normalise(path: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(path: str) -> Any:
+    """Parsing builds a fresh PLY parser each time (~7 ms): parse each path once per process."""
+    return parse(normalise(path))
+
+
 def extract_json(path: str, data: Any) -> Any:
     """Drop-in for moto's `extract_json` with AWS result shapes.
 
     Raises moto's NoSuchJsonPathError for a missing definite path, so callers
     keep turning it into States.Runtime exactly where AWS raises it.
     """
-    expression = parse(normalise(path))
+    expression = _compiled(path)
     values = [match.value for match in expression.find(data)]
     if not is_definite(expression):
         return values

@@ -79,6 +79,11 @@ class ClockEvent(threading.Event):
         if active is None or timeout is None:
             return super().wait(timeout)
         external = getattr(_local, "external", False) or self.external_default
+        started = getattr(_local, "task_started_at", None)
+        if started is not None:
+            # A task's timeout counts from the task's start, not from when moto begins waiting:
+            # the task may already have run (and sent its token) by then.
+            timeout = max(0.0, timeout - (active.time() - started))
         return active.wait_for(self, timeout, external=external)
 
     def set(self) -> None:
@@ -156,12 +161,14 @@ def _patch_task_timeouts() -> None:
         # its TimeoutSeconds deadline is external too.
         resource = getattr(self, "resource", None)
         condition = getattr(resource, "condition", None)
-        previous = getattr(_local, "external", False)
+        previous = getattr(_local, "external", False), getattr(_local, "task_started_at", None)
+        active = clock_module.active()
         _local.external = condition is not None
+        _local.task_started_at = active.time() if active else None
         try:
             original(self, env)
         finally:
-            _local.external = previous
+            _local.external, _local.task_started_at = previous
 
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_with_timeout
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -106,13 +107,42 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     if "InputPath" in target:
         return _json_path(event, target["InputPath"])
     if "InputTransformer" in target:
-        from moto.events.models import EventTemplateParser
-
-        transformer = target["InputTransformer"]
-        text = EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                         input_paths_map=transformer.get("InputPathsMap", {}), event=event)
-        return json.loads(text) if isinstance(text, str) else text
+        return _transform(target["InputTransformer"], event)
     return event
+
+
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+
+
+def _transform(transformer: dict[str, Any], event: dict[str, Any]) -> Any:
+    """EventBridge InputTransformer: `<name>` takes the value at InputPathsMap[name].
+
+    As in EventBridge, a placeholder inside a JSON string inserts the raw text; outside
+    one it inserts the JSON value (so a string gains its quotes). `<aws.events.*>`
+    names are predefined.
+    """
+    values = {name: _json_path(event, path) for name, path in transformer.get("InputPathsMap", {}).items()}
+    values.update({"aws.events.event": event, "aws.events.event.json": event,
+                   "aws.events.rule-arn": "", "aws.events.event.ingestion-time": event.get("time")})
+    template = transformer.get("InputTemplate", "")
+    out, in_string, last = [], False, 0
+    for index, char in enumerate(template):
+        if char == '"' and (index == 0 or template[index - 1] != "\\"):
+            in_string = not in_string
+        elif char == "<" and (match := _PLACEHOLDER.match(template, index)) and match.group(1) in values:
+            value = values[match.group(1)]
+            out.append(template[last:index])
+            if in_string:
+                out.append(json.dumps(value)[1:-1] if isinstance(value, str) else json.dumps(value))
+            else:
+                out.append(json.dumps(value))
+            last = match.end()
+    out.append(template[last:])
+    text = "".join(out)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # a plain-text template delivers text, as EventBridge does
 
 
 def _json_path(document: Any, path: str) -> Any:

@@ -154,3 +154,29 @@ def test_answer_callbacks_rejects_with_the_given_error(sb):
 def test_answer_callbacks_without_an_answer_lets_the_timeout_fire(sb):
     run = sb.answer_callbacks(sb.start("edge", {"case": "callback"}))
     assert run.path == ["Route", "WaitForApproval", "Expired"]
+
+
+def test_plain_function_arn_resource_runs_the_handler(sb):
+    """`"Resource": "<function ARN>"` passes the state input as the event and returns the bare result."""
+    run = sb.run("edge", {"case": "plain-arn", "name": "Lin"})
+    assert run.path == ["Route", "GreetByArn"]
+    assert run.output["greeting"] == "Hello, Lin"
+
+
+def test_a_hanging_task_times_out_on_virtual_time(sb):
+    """TimeoutSeconds fires States.Timeout after 30 virtual seconds; Catch takes over."""
+    sb.faults.hang("GreetWithTimeout")
+    run = sb.run("edge", {"case": "slow-task"})
+    assert run.path == ["Route", "GreetWithTimeout", "TooSlow"]
+    timed_out = run.events_of("TaskTimedOut")[0]["timestamp"]
+    started = run.events_of("TaskStarted")[0]["timestamp"]
+    assert timed_out - started == timedelta(seconds=30)
+
+
+def test_input_transformer_shapes_the_execution_input(sb):
+    events = boto3.client("events", region_name=sb.region)
+    events.put_events(Entries=[{"Source": "sandbox.transform", "DetailType": "Hi", "EventBusName": "sfn-suite-bus",
+                                "Detail": json.dumps({"who": "Ines"})}])
+    (run,) = sb.settle()
+    assert run.input == {"case": "plain-arn", "name": "Ines"}
+    assert run.output["greeting"] == "Hello, Ines"

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +111,14 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
         if seed:
             sb.seed(seed)
+        started = time.perf_counter()
         try:
             run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
                                       reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
         except SandboxError as error:
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
-        _print_run(run, args.output)
+        _print_run(run, args.output, wall_seconds=time.perf_counter() - started)
     return EXIT_OK if run.succeeded else EXIT_FAILED
 
 
@@ -129,8 +131,8 @@ def _approval(args: argparse.Namespace) -> Any:
         raise UsageError(f"--approve takes JSON: {error.msg}") from None
 
 
-def _print_run(run: Any, output: str) -> None:
-    from sandbox.history import format_table, jsonable
+def _print_run(run: Any, output: str, wall_seconds: float) -> None:
+    from sandbox.history import format_duration, format_table, jsonable, virtual_duration
 
     if output == "json":
         print(json.dumps(jsonable({"status": run.status, "output": run.output, "error": run.error,
@@ -139,6 +141,7 @@ def _print_run(run: Any, output: str) -> None:
     print(format_table(run.history))
     print()
     print(f"Path:   {' -> '.join(run.path)}")
+    print(f"Time:   {format_duration(virtual_duration(run.history))} virtual, {wall_seconds:.2f} s wall")
     print(f"Status: {run.status}")
     if run.error:
         print(f"Error:  {run.error}: {run.cause}")

@@ -256,6 +256,18 @@ class Sandbox:
                     self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
                                     metadata=obj.get("metadata"))
 
+    def notifications(self, topic: str) -> list[dict[str, Any]]:
+        """Messages published to an SNS topic (logical ID or ARN): {"message", "subject", "attributes"}."""
+        from moto.sns.models import sns_backends
+
+        resource = self.stack.resources.get(topic)
+        arn = resource.ref if resource else topic
+        found = sns_backends[self.account_id][self.region].topics.get(arn)
+        if found is None:
+            raise SandboxError(f"unknown topic {topic}")
+        return [{"message": message, "subject": subject, "attributes": attributes}
+                for _id, message, subject, attributes, *_ in found.sent_notifications]
+
     def bucket_name(self, bucket: str) -> str:
         """Physical name for a logical ID (a physical name passes through)."""
         resource = self.stack.resources.get(bucket)

@@ -58,3 +58,23 @@ def format_table(history: list[dict[str, Any]]) -> str:
 def jsonable(value: Any) -> Any:
     """History events with timestamps as ISO strings, ready for json.dumps."""
     return json.loads(json.dumps(value, default=lambda v: _iso(v) if isinstance(v, datetime) else str(v)))
+
+
+def virtual_duration(history: list[dict[str, Any]]) -> float:
+    """Seconds of virtual time from the first to the last event."""
+    if not history:
+        return 0.0
+    return (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds()
+
+
+def format_duration(seconds: float) -> str:
+    """`2d 3h 4m 5s` (leading zero units left out); under a minute, to the millisecond."""
+    if seconds < 60:
+        return f"{seconds:.3f}s"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    units = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    while units[0][0] == 0:
+        units.pop(0)
+    return " ".join(f"{value}{unit}" for value, unit in units)

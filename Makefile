@@ -17,7 +17,7 @@ CONFIG_ENV ?= default
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help install demo test bench lint build .tools
+.PHONY: help install demo test bench lint build docs .tools
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -64,3 +64,6 @@ test: $(VENV_STAMP) lint ## lint chain, then the whole test suite
 
 bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
 	"$(VENV)/bin/python" -m benchmarks
+
+docs: $(VENV_STAMP) ## regenerate the workflow diagrams in docs/<slug>.md from the ASL files
+	"$(VENV)/bin/python" -m sandbox.diagram --write

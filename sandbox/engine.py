@@ -13,7 +13,7 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import api, fidelity, jsonata, virtual_time
+from sandbox.moto_fixes import api, fidelity, heartbeat, jsonata, virtual_time
 
 _installed = False
 _current_plan: faults.FaultPlan | None = None
@@ -25,6 +25,7 @@ def install() -> None:
     if _installed:
         return
     virtual_time.install()
+    heartbeat.install()
     fidelity.install_all()
     jsonata.install()
     routing.install()

@@ -51,7 +51,8 @@ class _VirtualTime(types.ModuleType):
 
     def __init__(self) -> None:
         super().__init__("time")
-        self.__dict__.update(vars(_time))
+        # Everything else of `time`, but not the two functions this class replaces.
+        self.__dict__.update({k: v for k, v in vars(_time).items() if k not in ("sleep", "time")})
 
     def sleep(self, seconds: float) -> None:  # type: ignore[override]
         active = clock_module.active()

@@ -73,6 +73,7 @@ def _token_from_queue(sb) -> str:
         messages = sqs.receive_message(QueueUrl=url).get("Messages", [])
         if messages:
             return json.loads(messages[0]["Body"])["token"]
+        time.sleep(0.005)  # a tight polling loop can starve the execution's thread of moto's locks
     raise AssertionError("no task token was sent within 10 s of wall time")
 
 
@@ -180,3 +181,17 @@ def test_input_transformer_shapes_the_execution_input(sb):
     (run,) = sb.settle()
     assert run.input == {"case": "plain-arn", "name": "Ines"}
     assert run.output["greeting"] == "Hello, Ines"
+
+
+def test_missed_heartbeat_is_states_heartbeat_timeout(sb):
+    """AWS names a missed heartbeat States.HeartbeatTimeout (a Catch can tell it from States.Timeout)."""
+    arn = sb.start("edge", {"case": "heartbeat"})
+    token = _token_from_queue(sb)
+    sb.clock.advance(seconds=50)
+    sb.sfn.send_task_heartbeat(taskToken=token)
+    sb.clock.advance(seconds=50)  # 100 s after the start, 50 s after the heartbeat: still alive
+    assert sb.pending_task_tokens(arn) == [token]
+    sb.clock.advance(seconds=11)
+    run = sb.wait(arn)
+    assert run.path == ["Route", "WaitWithHeartbeat", "NoHeartbeat"]
+    assert run.events_of("TaskTimedOut")[0]["taskTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout"

@@ -1,0 +1,97 @@
+"""The `sandbox` command, called in-process: JSON output shape, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = str(ROOT / "template.yaml")
+EVENTS = ROOT / "events" / "document-processing"
+LICENCE_PATH = ["ValidateEvent", "ExtractCustomerId", "DetectLabels", "ClassifyDocument", "RouteDocument",
+                "AnalyzeLicense", "PublishLicenseProcessed", "LicenseProcessed"]
+
+
+def sandbox(*args: str) -> int:
+    return main(["--template", TEMPLATE, *args])
+
+
+def test_run_licence_as_json_succeeds(capsys):
+    assert sandbox("run", "document-processing", "--event", str(EVENTS / "licence.json"), "--output", "json") == 0
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert set(result) == {"status", "output", "error", "cause", "history", "path"}
+    assert (result["status"], result["error"], result["cause"], result["path"]) == (
+        "SUCCEEDED", None, None, LICENCE_PATH)
+    assert set(result["output"]) == {"customerId", "documentType", "eventId"}
+    assert (result["output"]["customerId"], result["output"]["documentType"]) == ("customer-0042", "DRIVING_LICENCE")
+    assert [e["type"] for e in result["history"]][:2] == ["ExecutionStarted", "ChoiceStateEntered"]
+    assert result["history"][-1]["type"] == "ExecutionSucceeded"
+    assert result["history"][-1]["executionSucceededEventDetails"]["output"] == json.dumps(
+        result["output"], separators=(",", ":"))
+    assert all(isinstance(e["timestamp"], str) and e["timestamp"].endswith("Z") for e in result["history"])
+    assert out.err == ""
+
+
+def test_run_no_labels_exits_1_with_the_named_error(capsys):
+    assert sandbox("run", "document-processing", "--event", str(EVENTS / "no-labels.json"), "--output", "json") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["status"], result["output"], result["error"], result["cause"]) == (
+        "FAILED", None, "DocumentProcessing.NoLabelsDetected",
+        "Rekognition found no label above the minimum confidence.")
+    assert result["path"] == [*LICENCE_PATH[:5], "NoLabelsDetected"]
+
+
+def test_run_table_output_shows_path_status_and_error(capsys):
+    assert sandbox("run", "document-processing", "--event", str(EVENTS / "no-prefix.json")) == 1
+    lines = capsys.readouterr().out.splitlines()
+    summary = [line for line in lines if line.startswith(("Path:", "Status:", "Error:"))]
+    assert summary == [
+        "Path:   ValidateEvent -> MissingCustomerPrefix",
+        "Status: FAILED",
+        "Error:  DocumentProcessing.MissingCustomerPrefix: "
+        "The object key has no customer prefix: expected '<customerId>/<file>'.",
+    ]
+
+
+def _usage_error(capsys, *args: str) -> str:
+    assert sandbox(*args) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "Traceback" not in out.err
+    assert out.err.count("\n") == 1 and out.err.startswith("sandbox: ")
+    return out.err.rstrip("\n")
+
+
+def test_missing_event_file_exits_2(capsys, tmp_path):
+    missing = tmp_path / "nope.json"
+    assert _usage_error(capsys, "run", "document-processing", "--event", str(missing)) == (
+        f"sandbox: cannot read event {missing}: No such file or directory")
+
+
+def test_malformed_event_json_exits_2(capsys, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "1",\n  "detail": }\n')
+    assert _usage_error(capsys, "run", "document-processing", "--event", str(broken)) == (
+        f"sandbox: event {broken} is not valid JSON: Expecting value at line 2")
+
+
+def test_unknown_workflow_exits_2(capsys):
+    assert _usage_error(capsys, "run", "no-such-flow", "--event", str(EVENTS / "licence.json")) == (
+        "sandbox: unknown workflow 'no-such-flow'; try: document-processing")
+
+
+def test_missing_template_exits_2(capsys, tmp_path):
+    assert main(["--template", str(tmp_path / "t.yaml"), "run", "document-processing", "--event",
+                 str(EVENTS / "licence.json")]) == 2
+    assert capsys.readouterr().err == f"sandbox: template not found: {tmp_path / 't.yaml'}\n"
+
+
+@pytest.mark.parametrize("argv", [["run", "document-processing"], ["frobnicate"], []])
+def test_bad_arguments_exit_2_without_traceback(capsys, argv):
+    assert sandbox(*argv) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
@@ -12,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.loaders
+from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
-from sandbox import routing
+from sandbox import routing, session
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -116,12 +115,11 @@ class Sandbox:
         self._mock.start()
         engine.install()
         clock_module.set_active(self.clock)
-        boto3.setup_default_session(region_name=self.region)
-        session = boto3.DEFAULT_SESSION
-        # Service models are the same for every sandbox: parse them once per process.
-        session._session.register_component("data_loader", _shared_loader())
-        events = session.events
-        events.register("before-call", lambda **_: self.clock.touch())
+        # Handler code and the interpreter use boto3's default session: make it the shared one.
+        boto3.DEFAULT_SESSION = session.shared_session(self.region)
+        events = HierarchicalEmitter()
+        session.activate(events)
+        events.register("before-call", self._touch)
         provisioner = Provisioner(self.stack)
         self.lambdas = LambdaRuntime(provisioner.functions, self.clock, self.region, self.account_id)
         self.lambdas.register(events)
@@ -130,12 +128,15 @@ class Sandbox:
         routing.activate(self.router)
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         self.faults = engine.new_fault_plan(self.clock)
-        engine.reset_clients()
         provisioner.provision()
         self.state_machines = provisioner.state_machines
-        self.sfn = boto3.client("stepfunctions", region_name=self.region)
+        self.sfn = session.shared_client(self.region, "stepfunctions")
+
+    def _touch(self, **_: Any) -> None:
+        self.clock.touch()
 
     def _stop(self) -> None:
+        session.activate(None)
         routing.activate(None)
         clock_module.set_active(None)
         if self._mock is not None:
@@ -244,7 +245,7 @@ class Sandbox:
                                 "Metadata": metadata or {}}
         if content_type:
             args["ContentType"] = content_type
-        boto3.client("s3", region_name=self.region).put_object(**args)
+        session.shared_client(self.region, "s3").put_object(**args)
 
     def seed(self, objects_file: str | Path) -> None:
         """Put fixture objects into the template's buckets without triggering any rule."""
@@ -317,11 +318,6 @@ class Sandbox:
         """
         events = self._backend().get_execution_history(execution_arn)["events"]
         return [_as_api_event(event) for event in events]
-
-
-@functools.cache
-def _shared_loader() -> Any:
-    return botocore.loaders.create_loader()
 
 
 def _as_api_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import api, fidelity, heartbeat, jsonata, virtual_time
+from sandbox.moto_fixes import fidelity, heartbeat, jsonata, parse_cache, virtual_time
 
 _installed = False
 _current_plan: faults.FaultPlan | None = None
@@ -24,6 +24,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    parse_cache.install()
     virtual_time.install()
     heartbeat.install()
     fidelity.install_all()
@@ -47,8 +48,3 @@ def start_fakes(events: Any, clock: VirtualClock, region: str, account_id: str,
     ctx = FakeContext(clock=clock, region=region, account_id=account_id,
                       emit=lambda event: router.put("default", event))
     return install_fakes(events, ctx)
-
-
-def reset_clients() -> None:
-    """Service clients cached by the interpreter belong to the previous sandbox's session."""
-    api.reset_client_cache()

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from sandbox.intrinsics import TemplateError
 from sandbox.lambdas import InProcessFunction
+from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -47,14 +46,11 @@ class Provisioner:
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self._clients: dict[str, Any] = {}
         self.functions: dict[str, InProcessFunction] = {}
         self.state_machines: dict[str, StateMachine] = {}
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.stack.region)
-        return self._clients[service]
+        return shared_client(self.stack.region, service)
 
     def provision(self) -> None:
         order = [

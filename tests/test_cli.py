@@ -81,8 +81,15 @@ def test_malformed_event_json_exits_2(capsys, tmp_path):
 
 
 def test_unknown_workflow_exits_2(capsys):
+    """The message lists the template's workflows, so a typo is easy to fix."""
+    from sandbox.provision import slug_of
+    from sandbox.stack import Stack
+    from sandbox.template_yaml import load_template
+
+    stack = Stack(load_template(ROOT / "template.yaml"), ROOT)
+    slugs = sorted(slug_of(r) for r in stack.of_type("AWS::Serverless::StateMachine"))
     assert _usage_error(capsys, "run", "no-such-flow", "--event", str(EVENTS / "licence.json")) == (
-        "sandbox: unknown workflow 'no-such-flow'; try: document-processing")
+        f"sandbox: unknown workflow 'no-such-flow'; try: {', '.join(slugs)}")
 
 
 def test_missing_template_exits_2(capsys, tmp_path):

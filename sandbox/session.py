@@ -1,0 +1,49 @@
+"""One boto3 session for every sandbox of the process, with per-sandbox handlers.
+
+Creating a botocore client costs ~50 ms (it builds every operation model), and
+`mock_aws` throws boto3's default session away on each start, so each sandbox
+would rebuild a dozen clients. Instead the sandbox keeps one session and its
+clients for the whole process, and that session forwards the botocore events
+the sandbox hooks (`before-parameter-build`, `before-call`) to the emitter of the
+sandbox that is active now. Handlers stay per sandbox; clients are shared.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+import botocore.loaders
+from botocore.hooks import HierarchicalEmitter
+
+_FORWARDED = ("before-parameter-build", "before-call")
+_active: HierarchicalEmitter | None = None
+
+
+@functools.cache
+def shared_session(region: str) -> boto3.Session:
+    session = boto3.Session(region_name=region)
+    # Service models are the same for every sandbox: parse them once per process.
+    session._session.register_component("data_loader", botocore.loaders.create_loader())
+    for event in _FORWARDED:
+        session.events.register(event, _forward)
+    return session
+
+
+@functools.cache
+def shared_client(region: str, service: str) -> Any:
+    return shared_session(region).client(service, region_name=region)
+
+
+def activate(emitter: HierarchicalEmitter | None) -> None:
+    """Send the forwarded events to `emitter` (the running sandbox's), or nowhere."""
+    global _active
+    _active = emitter
+
+
+def _forward(event_name: str, **kwargs: Any) -> Any:
+    if _active is None:
+        return None
+    _handler, response = _active.emit_until_response(event_name, **kwargs)
+    return response

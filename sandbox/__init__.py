@@ -4,3 +4,16 @@
 runs Lambda handlers in-process, drives Wait/Retry/timeouts on a virtual clock and
 routes events along the template's rules.
 """
+
+from typing import Any
+
+__all__ = ["Run", "Sandbox", "SandboxError"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing moto takes a second or two; `sandbox list` and the helpers need none of it.
+    if name in __all__:
+        from sandbox import core
+
+        return getattr(core, name)
+    raise AttributeError(name)

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,13 @@ def _run(args: argparse.Namespace) -> int:
         try:
             run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
                                       reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
+            # What the run set in motion: executions started by its events, service timers due later.
+            triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
         except SandboxError as error:
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
-        _print_run(run, args.output, wall_seconds=time.perf_counter() - started)
+        story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
+        _print_story(story, args.output)
     return EXIT_OK if run.succeeded else EXIT_FAILED
 
 
@@ -131,22 +135,61 @@ def _approval(args: argparse.Namespace) -> Any:
         raise UsageError(f"--approve takes JSON: {error.msg}") from None
 
 
-def _print_run(run: Any, output: str, wall_seconds: float) -> None:
+@dataclass
+class _Story:
+    """One CLI run: the execution, what it triggered, and what it told the world."""
+
+    run: Any
+    triggered: list[Any]
+    notifications: dict[str, list[dict[str, Any]]]
+    events: list[dict[str, Any]]
+    wall_seconds: float
+
+
+def _business_events(sb: Any) -> list[dict[str, Any]]:
+    """Events put on the template's own buses (S3's events on the default bus are inputs, not results)."""
+    return [event for event in sb.published() if event.get("source") != "aws.s3"]
+
+
+def _print_story(story: _Story, output: str) -> None:
     from sandbox.history import format_duration, format_table, jsonable, virtual_duration
 
+    run = story.run
     if output == "json":
-        print(json.dumps(jsonable({"status": run.status, "output": run.output, "error": run.error,
-                                   "cause": run.cause, "path": run.path, "history": run.history}), indent=2))
+        print(json.dumps(jsonable({
+            "status": run.status, "output": run.output, "error": run.error, "cause": run.cause,
+            "path": run.path, "history": run.history,
+            "triggered": [{"workflow": r.workflow, "status": r.status, "path": r.path, "output": r.output,
+                           "error": r.error} for r in story.triggered],
+            "notifications": story.notifications, "events": story.events,
+        }), indent=2))
         return
     print(format_table(run.history))
     print()
     print(f"Path:   {' -> '.join(run.path)}")
-    print(f"Time:   {format_duration(virtual_duration(run.history))} virtual, {wall_seconds:.2f} s wall")
     print(f"Status: {run.status}")
     if run.error:
         print(f"Error:  {run.error}: {run.cause}")
     else:
         print(f"Output: {json.dumps(run.output)}")
+    for other in story.triggered:
+        print(f"Then:   {other.workflow} {other.status} at +{format_duration(_offset(run, other))} "
+              f"({' -> '.join(other.path)})")
+    for event in story.events:
+        print(f"Event:  {event['detail-type']} from {event['source']}")
+    for topic, messages in story.notifications.items():
+        for message in messages:
+            print(f"Notify: {topic}: {message['subject'] or ''} {message['message'][:160]}".rstrip())
+    last = max([run, *story.triggered], key=lambda r: r.stop_date or r.start_date)
+    virtual = virtual_duration(run.history) if last is run else _offset(run, last, end=True)
+    print(f"Time:   {format_duration(virtual)} virtual, {story.wall_seconds:.2f} s wall")
+
+
+def _offset(first: Any, other: Any, end: bool = False) -> float:
+    """Virtual seconds from `first`'s start to `other`'s start (or end)."""
+    reference = first.history[0]["timestamp"]
+    moment = other.history[-1 if end else 0]["timestamp"]
+    return (moment - reference).total_seconds()
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -269,6 +269,12 @@ class Sandbox:
         return [{"message": message, "subject": subject, "attributes": attributes}
                 for _id, message, subject, attributes, *_ in found.sent_notifications]
 
+    def all_notifications(self) -> dict[str, list[dict[str, Any]]]:
+        """Messages of every topic of the template that received any, by logical ID."""
+        topics = self.stack.of_type("AWS::SNS::Topic")
+        found = {topic.logical_id: self.notifications(topic.logical_id) for topic in topics}
+        return {logical_id: messages for logical_id, messages in found.items() if messages}
+
     def bucket_name(self, bucket: str) -> str:
         """Physical name for a logical ID (a physical name passes through)."""
         resource = self.stack.resources.get(bucket)

@@ -13,7 +13,7 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import fidelity, heartbeat, jsonata, parse_cache, virtual_time
+from sandbox.moto_fixes import bucket_policy, fidelity, heartbeat, jsonata, parse_cache, virtual_time
 
 _installed = False
 _current_plan: faults.FaultPlan | None = None
@@ -27,6 +27,7 @@ def install() -> None:
     parse_cache.install()
     virtual_time.install()
     heartbeat.install()
+    bucket_policy.install()
     fidelity.install_all()
     jsonata.install()
     routing.install()

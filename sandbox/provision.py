@@ -63,6 +63,8 @@ class Provisioner:
             ("AWS::Serverless::Function", self._create_function),
             ("AWS::Serverless::StateMachine", self._create_state_machine),
             ("AWS::Events::Rule", self._create_rule),
+            # Handlers read bucket policies (e.g. to check what a service is granted).
+            ("AWS::S3::BucketPolicy", self._create_bucket_policy),
         ]
         for kind, create in order:
             for resource in self.stack.of_type(kind):
@@ -78,6 +80,9 @@ class Provisioner:
         if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
             s3.put_bucket_notification_configuration(
                 Bucket=resource.name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+
+    def _create_bucket_policy(self, resource: Resource, props: dict[str, Any]) -> None:
+        self.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
 
     def _create_table(self, resource: Resource, props: dict[str, Any]) -> None:
         keep = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",

@@ -95,8 +95,17 @@ def test_every_workflow_page_is_in_sync_with_its_asl():
 
 
 def test_every_state_machine_of_the_template_has_a_page():
-    assert [(p.slug, p.path, p.source) for p in diagram.pages(TEMPLATE)] == [
-        ("document-processing", ROOT / "docs" / "document-processing.md", "statemachines/document-processing.asl.json")]
+    """One page per workflow, named after the ASL file, and the page exists."""
+    from sandbox.provision import slug_of
+    from sandbox.stack import Stack
+    from sandbox.template_yaml import load_template
+
+    stack = Stack(load_template(TEMPLATE), ROOT)
+    machines = stack.of_type("AWS::Serverless::StateMachine")
+    expected = sorted((slug_of(m), ROOT / "docs" / f"{slug_of(m)}.md", m.properties["DefinitionUri"]) for m in machines)
+    pages = sorted((p.slug, p.path, p.source) for p in diagram.pages(TEMPLATE))
+    assert pages == expected
+    assert all(path.is_file() for _, path, _ in pages)
 
 
 @pytest.fixture

@@ -195,3 +195,18 @@ def test_missed_heartbeat_is_states_heartbeat_timeout(sb):
     run = sb.wait(arn)
     assert run.path == ["Route", "WaitWithHeartbeat", "NoHeartbeat"]
     assert run.events_of("TaskTimedOut")[0]["taskTimedOutEventDetails"]["error"] == "States.HeartbeatTimeout"
+
+
+def test_template_bucket_policies_are_applied_with_their_conditions(sb):
+    """S3 evaluates Condition blocks: a TLS-only Deny does not block SDK calls, a plain Deny does."""
+    s3 = boto3.client("s3", region_name=sb.region)
+    bucket = sb.bucket_name("Bucket")
+    tls_only = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only))
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"ok")
+    deny_all = {**tls_only, "Statement": [{k: v for k, v in tls_only["Statement"][0].items() if k != "Condition"}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
+    with pytest.raises(s3.exceptions.ClientError, match="Forbidden"):
+        s3.put_object(Bucket=bucket, Key="b.txt", Body=b"no")

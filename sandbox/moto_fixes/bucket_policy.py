@@ -1,0 +1,57 @@
+"""Bucket policies with conditions, evaluated as S3 would for an SDK call.
+
+moto applies a bucket policy's statements but ignores their `Condition` blocks,
+so the standard "deny unless TLS" statement (`Deny *` when `aws:SecureTransport`
+is false) denies every request. S3 evaluates the condition: SDK calls travel over
+HTTPS, so that statement never applies to them. Here a statement applies only
+when its conditions hold for the request context the sandbox knows (TLS on);
+a condition on anything else (source ARN, VPC endpoint...) cannot be known
+offline, so its statement is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_installed = False
+_REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _condition_holds(condition: dict[str, dict[str, Any]]) -> bool:
+    for operator, checks in condition.items():
+        for key, expected in checks.items():
+            actual = _REQUEST_CONTEXT.get(key.lower())
+            values = expected if isinstance(expected, list) else [expected]
+            if actual is None or operator not in ("Bool", "StringEquals", "StringEqualsIgnoreCase"):
+                return False
+            if actual.lower() not in [str(v).lower() for v in values]:
+                return False
+    return True
+
+
+def applicable_policy(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy without the statements whose conditions do not hold for an SDK request."""
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [s for s in statements if "Condition" not in s or _condition_holds(s["Condition"])]
+    return {**policy, "Statement": kept}
+
+
+def install() -> None:
+    """Evaluate bucket-policy conditions against an HTTPS SDK request (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = applicable_policy(json.loads(self.policy))
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+    _installed = True

@@ -418,16 +418,28 @@ def coverage(graph: Graph, runs: Iterable[Any]) -> CoverageReport:
 
 
 def retries(history: Any) -> dict[str, int]:
-    """How many times each Task state was retried (attempts after its first), by state name."""
+    """How many times each Task state was retried, by state name.
+
+    Counted per visit: a Task entered again by a loop starts a new visit, and only
+    the attempts after the first within one visit are retries.
+    """
     counts: dict[str, int] = {}
     current: str | None = None
+    attempts = 0
+
+    def close_visit() -> None:
+        if current is not None and attempts > 1:
+            counts[current] = counts.get(current, 0) + attempts - 1
+
     for event in _history_of(history):
         entered = event.get("stateEnteredEventDetails")
         if entered:
-            current = entered["name"]
+            close_visit()
+            current, attempts = entered["name"], 0
         elif event["type"] in ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled") and current:
-            counts[current] = counts.get(current, 0) + 1
-    return {name: attempts - 1 for name, attempts in counts.items() if attempts > 1}
+            attempts += 1
+    close_visit()
+    return counts
 
 
 __all__ = ["CoverageReport", "Transition", "coverage", "error_matches", "evaluate_rule", "retries",

@@ -108,3 +108,16 @@ def test_error_matching_follows_the_asl_rules():
     assert error_matches(["States.TaskFailed"], "Rekognition.ThrottlingException")
     assert not error_matches(["States.TaskFailed"], "States.Timeout")
     assert not error_matches(["Custom.Error"], "Other.Error")
+
+
+def test_retries_are_counted_per_visit_not_per_loop():
+    """A Task polled three times by a loop, never failing, was never retried; a failed attempt is one retry."""
+    from sandbox.coverage import retries
+
+    def visit(event_id: int, name: str, attempts: int) -> list[dict]:
+        events = [{"id": event_id, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": name}}]
+        events += [{"id": event_id + 1 + i, "type": "TaskScheduled"} for i in range(attempts)]
+        return events
+
+    history = visit(1, "Poll", 1) + visit(10, "Poll", 1) + visit(20, "Poll", 2)
+    assert retries(history) == {"Poll": 1}

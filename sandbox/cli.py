@@ -204,7 +204,7 @@ def _demo(args: argparse.Namespace) -> int:
             for case in cases:
                 run = sb.run(slug, json.loads(case.read_text()))
                 outcome = run.status if run.succeeded else f"{run.status} ({run.error})"
-                print(f"  {case.stem:22} {outcome}\n  {'':22} {' -> '.join(run.path)}")
+                print(f"  {case.stem:26} {outcome}\n  {'':26} {' -> '.join(run.path)}")
     return EXIT_OK
 
 

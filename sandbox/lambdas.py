@@ -20,7 +20,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,8 +33,31 @@ from botocore.response import StreamingBody
 from sandbox.clock import VirtualClock
 
 # Handlers share one process environment: invocations take turns so that each
-# sees exactly its own function's variables.
+# sees exactly its own function's variables (and its own log stream).
 _ENV_LOCK = threading.RLock()
+
+
+class _LogStream(io.TextIOBase):
+    """What a handler writes to stdout/stderr goes to its function's log, as in CloudWatch Logs.
+
+    One stream for the whole process: Powertools' Logger keeps the stream it saw at
+    import, so the stream itself redirects to whichever function is running now.
+    """
+
+    def __init__(self) -> None:
+        self.target: list[str] | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.target is None:
+            return sys.__stdout__.write(text) if sys.__stdout__ else len(text)
+        self.target.append(text)
+        return len(text)
+
+
+_LOG_STREAM = _LogStream()
 
 
 @dataclass
@@ -68,10 +91,16 @@ class InProcessFunction:
     timeout_seconds: int = 3
     _callable: Callable[[Any, Any], Any] | None = None
     invocations: int = 0
+    log: list[str] = field(default_factory=list)
+    """Everything the handler printed or logged, in order (its CloudWatch log stream)."""
+
+    @property
+    def log_lines(self) -> list[str]:
+        return "".join(self.log).splitlines()
 
     def invoke(self, event: Any) -> Any:
         """Call the handler as Lambda would; exceptions propagate to the caller."""
-        with _ENV_LOCK, _environment(self.environment):
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
             fn = self._load()
             self.invocations += 1
             context = LambdaContext(self.name, self.arn, self.memory_mb,
@@ -96,6 +125,17 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def _logging_to(log: list[str]) -> Iterator[None]:
+    previous = _LOG_STREAM.target
+    _LOG_STREAM.target = log
+    try:
+        with redirect_stdout(_LOG_STREAM), redirect_stderr(_LOG_STREAM):
+            yield
+    finally:
+        _LOG_STREAM.target = previous
 
 
 def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> ModuleType:

@@ -210,3 +210,11 @@ def test_template_bucket_policies_are_applied_with_their_conditions(sb):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
     with pytest.raises(s3.exceptions.ClientError, match="Forbidden"):
         s3.put_object(Bucket=bucket, Key="b.txt", Body=b"no")
+
+
+def test_handler_output_goes_to_its_function_log_not_the_console(sb, capsys):
+    """As in Lambda, what a handler prints lands in its log stream (CloudWatch Logs), one per function."""
+    sb.run("flow", {"name": "Ada"})
+    (line,) = sb.lambdas.functions["GreeterFunction"].log_lines
+    assert line.startswith("greeting request ")
+    assert "greeting request" not in capsys.readouterr().out

@@ -332,6 +332,175 @@ def test_custom_labels_forced_training_and_start_failures(env: Env) -> None:
     assert (good["Status"], good["StatusMessage"]) == ("FAILED", "Insufficient capacity.")
 
 
+SPLIT_MANIFEST = "\n".join(
+    json.dumps({"source-ref": f"s3://{BUCKET}/img/{name}-{i}.jpg", "label": 1, "label-metadata": {"class-name": name}})
+    for name in ("crack", "ok")
+    for i in range(5)
+)
+OUTPUT = {"S3Bucket": BUCKET, "S3KeyPrefix": "out/"}
+
+
+def _project_with_train(env: Env, name: str = "defects", manifest: str = SPLIT_MANIFEST,
+                        *, ready: bool = True) -> tuple[Any, str, str]:
+    env.s3.put_object(Bucket=BUCKET, Key=f"manifests/{name}.manifest", Body=manifest.encode())
+    rekognition = env.client("rekognition")
+    project_arn = rekognition.create_project(ProjectName=name)["ProjectArn"]
+    source = {"GroundTruthManifest": {"S3Object": {"Bucket": BUCKET, "Name": f"manifests/{name}.manifest"}}}
+    train_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TRAIN", DatasetSource=source)[
+        "DatasetArn"
+    ]
+    if ready:
+        env.clock.advance(minutes=10)
+    return rekognition, project_arn, train_arn
+
+
+def _stats(rekognition: Any, arn: str) -> dict[str, int]:
+    return rekognition.describe_dataset(DatasetArn=arn)["DatasetDescription"]["DatasetStats"]
+
+
+def test_custom_labels_empty_dataset_lifecycle(env: Env) -> None:
+    """CreateDataset without DatasetSource creates an empty dataset ("If you don't specify datasetSource, an
+    empty dataset is created"); like any dataset it is CREATE_IN_PROGRESS, then CREATE_COMPLETE, with
+    DatasetStats of zero entries. A second dataset of the same type is ResourceAlreadyExistsException."""
+    rekognition, project_arn, _ = _project_with_train(env)
+    test_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")["DatasetArn"]
+    assert "/dataset/test/" in test_arn
+    assert rekognition.describe_dataset(DatasetArn=test_arn)["DatasetDescription"]["Status"] == "CREATE_IN_PROGRESS"
+    env.clock.advance(minutes=10)
+    description = rekognition.describe_dataset(DatasetArn=test_arn)["DatasetDescription"]
+    assert description["Status"] == "CREATE_COMPLETE"
+    assert description["DatasetStats"] == {"LabeledEntries": 0, "TotalEntries": 0, "TotalLabels": 0, "ErrorEntries": 0}
+    with pytest.raises(rekognition.exceptions.ResourceAlreadyExistsException):
+        rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")
+
+
+def test_custom_labels_distribute_moves_a_fifth_of_the_training_entries(env: Env) -> None:
+    """DistributeDatasetEntries moves 20% of the training dataset's entries into the empty test dataset: both
+    datasets are UPDATE_IN_PROGRESS, then UPDATE_COMPLETE ("The operation is complete when the Status field for
+    the training dataset and the test dataset is UPDATE_COMPLETE"), and their DatasetStats change then."""
+    rekognition, project_arn, train_arn = _project_with_train(env)
+    test_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")["DatasetArn"]
+    env.clock.advance(minutes=10)
+    rekognition.distribute_dataset_entries(Datasets=[{"Arn": train_arn}, {"Arn": test_arn}])
+
+    def describe(arn: str) -> dict[str, Any]:
+        return rekognition.describe_dataset(DatasetArn=arn)["DatasetDescription"]
+
+    assert [describe(arn)["Status"] for arn in (train_arn, test_arn)] == ["UPDATE_IN_PROGRESS"] * 2
+    assert _stats(rekognition, train_arn)["TotalEntries"] == 10  # nothing moved yet
+    env.clock.advance(minutes=10)
+    train, test = describe(train_arn), describe(test_arn)
+    assert [train["Status"], test["Status"]] == ["UPDATE_COMPLETE"] * 2
+    assert train["DatasetStats"] == {"LabeledEntries": 8, "TotalEntries": 8, "TotalLabels": 2, "ErrorEntries": 0}
+    assert test["DatasetStats"] == {"LabeledEntries": 2, "TotalEntries": 2, "TotalLabels": 2, "ErrorEntries": 0}
+    assert test["LastUpdatedTimestamp"] > test["CreationTimestamp"]
+    [project] = rekognition.describe_projects(ProjectNames=["defects"])["ProjectDescriptions"]
+    assert {d["DatasetType"]: d["Status"] for d in project["Datasets"]} == {
+        "TRAIN": "UPDATE_COMPLETE", "TEST": "UPDATE_COMPLETE"}
+
+
+def test_custom_labels_distribute_errors(env: Env) -> None:
+    """DistributeDatasetEntries needs a training and a test dataset of the same project
+    (InvalidParameterException otherwise; an unknown ARN is ResourceNotFoundException), both ready
+    (ResourceNotReadyException while one is being created or updated), and an empty test dataset
+    (InvalidParameterException)."""
+    rekognition, project_arn, train_arn = _project_with_train(env, ready=False)
+    test_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")["DatasetArn"]
+    pair = [{"Arn": train_arn}, {"Arn": test_arn}]
+    with pytest.raises(rekognition.exceptions.ResourceNotReadyException):
+        rekognition.distribute_dataset_entries(Datasets=pair)
+    other_arn = rekognition.create_project(ProjectName="other")["ProjectArn"]
+    other_test = rekognition.create_dataset(ProjectArn=other_arn, DatasetType="TEST")["DatasetArn"]
+    env.clock.advance(minutes=10)
+    with pytest.raises(rekognition.exceptions.InvalidParameterException):
+        rekognition.distribute_dataset_entries(Datasets=[{"Arn": train_arn}, {"Arn": train_arn}])
+    with pytest.raises(rekognition.exceptions.InvalidParameterException):
+        rekognition.distribute_dataset_entries(Datasets=[{"Arn": train_arn}, {"Arn": other_test}])
+    with pytest.raises(rekognition.exceptions.ResourceNotFoundException):
+        rekognition.distribute_dataset_entries(Datasets=[{"Arn": train_arn}, {"Arn": test_arn + "0"}])
+    rekognition.distribute_dataset_entries(Datasets=pair)
+    with pytest.raises(rekognition.exceptions.ResourceNotReadyException):  # UPDATE_IN_PROGRESS
+        rekognition.distribute_dataset_entries(Datasets=pair)
+    env.clock.advance(minutes=10)
+    with pytest.raises(rekognition.exceptions.InvalidParameterException):  # the test dataset is no longer empty
+        rekognition.distribute_dataset_entries(Datasets=pair)
+
+
+def test_custom_labels_failed_distribution_ends_update_failed(env: Env) -> None:
+    """A split that fails leaves both datasets UPDATE_FAILED ("If the dataset split fails, the value of Status is
+    UPDATE_FAILED") and moves nothing: too few labeled images per label (the message of the dataset error
+    ERROR_INSUFFICIENT_IMAGES_PER_LABEL_FOR_DISTRIBUTE), or a failure forced with fail("distribute")."""
+    rekognition, project_arn, train_arn = _project_with_train(env, "few", MANIFEST)  # one 'dent', one 'ok'
+    test_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")["DatasetArn"]
+    env.clock.advance(minutes=10)
+    rekognition.distribute_dataset_entries(Datasets=[{"Arn": test_arn}, {"Arn": train_arn}])  # either order
+    env.clock.advance(minutes=10)
+    for arn in (train_arn, test_arn):
+        description = rekognition.describe_dataset(DatasetArn=arn)["DatasetDescription"]
+        assert (description["Status"], description["StatusMessageCode"]) == ("UPDATE_FAILED", "CLIENT_ERROR")
+        assert description["StatusMessage"] == (
+            "The manifest file doesn't have enough labeled images to distribute the dataset.")
+    assert _stats(rekognition, train_arn)["TotalEntries"] == 4
+
+    rekognition, project_arn, train_arn = _project_with_train(env, "forced")
+    test_arn = rekognition.create_dataset(ProjectArn=project_arn, DatasetType="TEST")["DatasetArn"]
+    env.clock.advance(minutes=10)
+    env.fakes.custom_labels.fail("distribute", "Internal failure while distributing.")
+    rekognition.distribute_dataset_entries(Datasets=[{"Arn": train_arn}, {"Arn": test_arn}])
+    env.clock.advance(minutes=10)
+    test = rekognition.describe_dataset(DatasetArn=test_arn)["DatasetDescription"]
+    assert (test["Status"], test["StatusMessage"]) == ("UPDATE_FAILED", "Internal failure while distributing.")
+    assert test["DatasetStats"]["TotalEntries"] == 0
+
+
+def test_custom_labels_manifests_only_for_a_project_without_datasets(env: Env) -> None:
+    """TrainingData and TestingData: "If you specify TrainingData you must also specify TestingData" (and the
+    reverse), and "The project must not have any associated datasets"; otherwise InvalidParameterException.
+    A project without datasets trains on the manifests (TestingData AutoCreate splits the test data off)."""
+    rekognition, project_arn, _ = _project_with_train(env)
+    asset = {"GroundTruthManifest": {"S3Object": {"Bucket": BUCKET, "Name": "manifests/defects.manifest"}}}
+    manifest = {"Assets": [asset]}
+    for data in ({"TestingData": {"AutoCreate": True}}, {"TrainingData": manifest, "TestingData": manifest}):
+        with pytest.raises(rekognition.exceptions.InvalidParameterException):
+            rekognition.create_project_version(ProjectArn=project_arn, VersionName="v1", OutputConfig=OUTPUT, **data)
+
+    bare_arn = rekognition.create_project(ProjectName="bare")["ProjectArn"]
+    with pytest.raises(rekognition.exceptions.InvalidParameterException):
+        rekognition.create_project_version(ProjectArn=bare_arn, VersionName="v1", OutputConfig=OUTPUT,
+                                           TestingData={"AutoCreate": True})
+    rekognition.create_project_version(ProjectArn=bare_arn, VersionName="v1", OutputConfig=OUTPUT,
+                                       TrainingData=manifest, TestingData={"AutoCreate": True})
+    [version] = rekognition.describe_project_versions(ProjectArn=bare_arn)["ProjectVersionDescriptions"]
+    assert version["TrainingDataResult"]["Input"] == manifest
+    assert version["TestingDataResult"]["Input"] == {"Assets": [], "AutoCreate": True}
+
+
+def test_custom_labels_training_with_only_a_training_dataset_splits_it(env: Env) -> None:
+    """With a training dataset and no test dataset, training is not refused: "During training, the training
+    dataset is split to create a new test dataset for the project" (20% of the entries; the fake splits when
+    training starts). With too few images per label, training fails with the message of
+    ERROR_INSUFFICIENT_IMAGES_PER_LABEL_FOR_AUTOSPLIT. A dataset not yet complete is InvalidParameterException."""
+    rekognition, project_arn, train_arn = _project_with_train(env, ready=False)
+    with pytest.raises(rekognition.exceptions.InvalidParameterException):
+        rekognition.create_project_version(ProjectArn=project_arn, VersionName="v1", OutputConfig=OUTPUT)
+    env.clock.advance(minutes=10)
+    rekognition.create_project_version(ProjectArn=project_arn, VersionName="v1", OutputConfig=OUTPUT)
+    [project] = rekognition.describe_projects(ProjectNames=["defects"])["ProjectDescriptions"]
+    test_arn = next(d["DatasetArn"] for d in project["Datasets"] if d["DatasetType"] == "TEST")
+    assert (_stats(rekognition, train_arn)["TotalEntries"], _stats(rekognition, test_arn)["TotalEntries"]) == (8, 2)
+    env.clock.advance(hours=2)
+    [version] = rekognition.describe_project_versions(ProjectArn=project_arn)["ProjectVersionDescriptions"]
+    assert version["Status"] == "TRAINING_COMPLETED"
+    assert version["TestingDataResult"]["Input"] == {"Assets": [], "AutoCreate": True}
+
+    rekognition, few_arn, _ = _project_with_train(env, "few", MANIFEST)
+    rekognition.create_project_version(ProjectArn=few_arn, VersionName="v1", OutputConfig=OUTPUT)
+    env.clock.advance(hours=2)
+    [version] = rekognition.describe_project_versions(ProjectArn=few_arn)["ProjectVersionDescriptions"]
+    assert (version["Status"], version["StatusMessage"]) == (
+        "TRAINING_FAILED", "The manifest file contains insufficient labeled images per label to perform auto-split.")
+
+
 # -- S3 RestoreObject -------------------------------------------------------------------
 
 

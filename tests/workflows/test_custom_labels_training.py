@@ -119,8 +119,8 @@ class Loop:
 
 def _loop(name: str, describe: str, check: str, first_from: str) -> Loop:
     rules = STATES[check]["Choices"]
-    max_polls = next(r["NumericGreaterThanEquals"] for r in rules if r["Variable"].endswith(".count"))
-    cap = next(r["NumericGreaterThanEquals"] for r in rules if r["Variable"].endswith(".interval"))
+    max_polls = next(r["NumericGreaterThanEquals"] for r in rules if r.get("Variable", "").endswith(".count"))
+    cap = next(r["NumericGreaterThanEquals"] for r in rules if r.get("Variable", "").endswith(".interval"))
     step = int(re.search(r", (\d+)\)$", STATES[f"Next{name}Poll"]["Parameters"]["interval.$"]).group(1))
     selector = STATES[first_from]["ResultSelector"]
     first = (selector.get("poll") or selector)["interval"]
@@ -128,6 +128,8 @@ def _loop(name: str, describe: str, check: str, first_from: str) -> Loop:
 
 
 DATASET = _loop("Dataset", "DescribeDataset", "CheckDatasetStatus", "CreateTrainingDataset")
+TEST_DATASET = _loop("TestDataset", "DescribeTestDataset", "CheckTestDatasetStatus", "CreateEmptyTestDataset")
+SPLIT = _loop("Split", "DescribeSplit", "CheckSplitStatus", "SplitTrainingDataset")
 TRAINING = _loop("Training", "DescribeTraining", "CheckTrainingStatus", "TrainModel")
 START = _loop("ModelStart", "DescribeStartingModel", "CheckStartStatus", "StartModel")
 STOP = _loop("ModelStop", "DescribeStoppingModel", "CheckStopStatus", "StopModel")
@@ -135,6 +137,14 @@ STOP = _loop("ModelStop", "DescribeStoppingModel", "CheckStopStatus", "StopModel
 
 def dataset_polls(sb: Sandbox) -> int:
     return DATASET.polls_until(sb.fakes.custom_labels.dataset_duration)
+
+
+TEST_DATASET_POLLS = 1
+"""Created right after the training dataset, the test dataset is complete when the training dataset is."""
+
+
+def split_polls(sb: Sandbox) -> int:
+    return SPLIT.polls_until(sb.fakes.custom_labels.distribute_duration)
 
 
 def training_polls(sb: Sandbox) -> int:
@@ -153,10 +163,21 @@ CHECKED = ["ValidateInput", "CheckBucketPermissions"]
 FAILED_TAIL = ["NotifyFailure", "RouteFailure"]
 
 
-def until_trained(sb: Sandbox, *, create: list[str] | None = None, datasets: int | None = None) -> list[str]:
-    return [*CHECKED, *(create or ["CreateProject", "CreateTrainingDataset"]),
-            *DATASET.path(dataset_polls(sb) if datasets is None else datasets),
-            "TrainModel", *TRAINING.path(training_polls(sb)), "CheckF1Score"]
+AUTO_TEST = ["ChooseTestDataset", "CreateEmptyTestDataset"]
+MANIFEST_TEST = ["ChooseTestDataset", "CreateTestDataset"]
+
+
+def until_datasets(sb: Sandbox, *, create: list[str] | None = None, test: list[str] | None = None,
+                   datasets: int | None = None) -> list[str]:
+    """Up to the training dataset's loop, inclusive."""
+    return [*CHECKED, *(create or ["CreateProject", "CreateTrainingDataset"]), *(test or AUTO_TEST),
+            *DATASET.path(dataset_polls(sb) if datasets is None else datasets)]
+
+
+def until_trained(sb: Sandbox, *, split: bool = True, **kwargs: Any) -> list[str]:
+    splitting = ["SplitTrainingDataset", *SPLIT.path(split_polls(sb))] if split else []
+    return [*until_datasets(sb, **kwargs), *TEST_DATASET.path(TEST_DATASET_POLLS), "CheckTestDatasetEntries",
+            *splitting, "TrainModel", *TRAINING.path(training_polls(sb)), "CheckF1Score"]
 
 
 def until_running(sb: Sandbox, **kwargs: Any) -> list[str]:
@@ -231,9 +252,25 @@ def _project_exists(sb: Sandbox) -> Run:
     return sb.run(SLUG, event("project-exists"))
 
 
-def _rerun(sb: Sandbox) -> Run:
-    assert sb.run(SLUG, event("happy")).succeeded
-    return sb.run(SLUG, event("happy"))
+def _rerun(sb: Sandbox, sample: str = "happy") -> Run:
+    assert sb.run(SLUG, event(sample)).succeeded
+    return sb.run(SLUG, event(sample))
+
+
+def _existing_datasets(test_setup: Callable[[Sandbox], Any]) -> Callable[[Sandbox], Run]:
+    """The project exists with its training dataset (being created) and an empty test dataset, created after
+    `test_setup` ran: the run reuses both."""
+    def case(sb: Sandbox) -> Run:
+        body = event("happy")
+        arn = rekognition().create_project(ProjectName=body["projectName"])["ProjectArn"]
+        manifest = {"Bucket": sb.bucket_name(BUCKET), "Name": body["trainingManifest"]["key"]}
+        rekognition().create_dataset(ProjectArn=arn, DatasetType="TRAIN",
+                                     DatasetSource={"GroundTruthManifest": {"S3Object": manifest}})
+        test_setup(sb)
+        rekognition().create_dataset(ProjectArn=arn, DatasetType="TEST")
+        return sb.run(SLUG, body)
+
+    return case
 
 
 def _fault(state: str, error: str, cause: str, sample: str = "happy", times: int = 1,
@@ -255,6 +292,7 @@ def _slow(step: str) -> Callable[[Sandbox], Any]:
 
 
 DATASET_FAILURE = "The manifest file contains too many invalid data lines."
+SPLIT_FAILURE = "The manifest file doesn't have enough labeled images to distribute the dataset."
 TRAINING_FAILURE = "The training failed: not enough labelled images for label 'dog'."
 START_FAILURE = "The model could not be started: insufficient capacity."
 DENIED = ("Rekognition.AccessDeniedException", "User is not authorized to perform this action")
@@ -266,7 +304,14 @@ SERVICE_FAILURES = {
     "find-project-fails": ("FindExistingProject", DENIED, _project_exists),
     "create-dataset-fails": ("CreateTrainingDataset", DENIED, None),
     "find-dataset-fails": ("FindExistingDataset", DENIED, _rerun),
+    "create-test-dataset-fails": ("CreateTestDataset", DENIED, _sample("with-test-manifest")),
+    "create-empty-test-dataset-fails": ("CreateEmptyTestDataset", DENIED, None),
+    "find-test-dataset-fails": ("FindExistingTestDataset", DENIED, _rerun),
     "describe-dataset-fails": ("DescribeDataset", DENIED, None),
+    "describe-test-dataset-fails": ("DescribeTestDataset", DENIED, None),
+    "split-fails": ("SplitTrainingDataset", ("Rekognition.ResourceNotReadyException", "The resource is not ready"),
+                    None),
+    "describe-split-fails": ("DescribeSplit", DENIED, None),
     "train-fails": ("TrainModel", ("Rekognition.LimitExceededException", "Too many models in training"), None),
     "describe-training-fails": ("DescribeTraining", DENIED, None),
     "start-fails": ("StartModel", ("Rekognition.ResourceInUseException", "The model is in use"), None),
@@ -280,6 +325,7 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "with-test-manifest": _sample("with-test-manifest"),
     "project-exists": _project_exists,
     "rerun": _rerun,
+    "rerun-with-test-manifest": lambda sb: _rerun(sb, "with-test-manifest"),
     "auto-stop": _sample("auto-stop"),
     "bucket-permission-missing": _sample("bucket-permission-missing"),
     "no-bucket-policy": _with("happy", lambda sb: s3().delete_bucket_policy(Bucket=sb.bucket_name(BUCKET))),
@@ -289,10 +335,14 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "manifest-missing": lambda sb: sb.run(SLUG, happy_with(trainingManifest={
         "bucket": sb.bucket_name(BUCKET), "key": "datasets/absent/train.manifest"})),
     "dataset-failed": _with("happy", lambda sb: sb.fakes.custom_labels.fail("dataset", DATASET_FAILURE)),
+    "test-dataset-failed": _existing_datasets(lambda sb: sb.fakes.custom_labels.fail("dataset", DATASET_FAILURE)),
+    "split-failed": _with("happy", lambda sb: sb.fakes.custom_labels.fail("distribute", SPLIT_FAILURE)),
     "training-failed": _with("happy", lambda sb: sb.fakes.custom_labels.fail("training", TRAINING_FAILURE)),
     "start-failed": _with("happy", lambda sb: sb.fakes.custom_labels.fail("start", START_FAILURE)),
     "f1-below-threshold": _sample("f1-below-threshold"),
     "dataset-poll-limit": _with("happy", _slow("dataset")),
+    "test-dataset-poll-limit": _existing_datasets(_slow("dataset")),
+    "split-poll-limit": _with("happy", _slow("distribute")),
     "training-poll-limit": _with("happy", _slow("training")),
     "start-poll-limit": _with("happy", _slow("start")),
     "stop-poll-limit": _with("auto-stop", _slow("stop"), sample="auto-stop"),
@@ -343,9 +393,16 @@ def test_happy_path_trains_evaluates_starts_and_notifies(training):
     }
     assert notified(training) == [("Custom Labels model running", run.output,
                                    {"outcome": "MODEL_RUNNING", "execution": run.execution_arn})]
-    # Training used the project's dataset, Rekognition split the test data off, and wrote its results.
-    assert [d["DatasetType"] for d in project["Datasets"]] == ["TRAIN"]
-    assert version["TestingDataResult"]["Input"] == {"Assets": [], "AutoCreate": True}
+    # No test manifest: an empty test dataset got about 20% of the training entries (one cat, one dog of six),
+    # and training used the project's two datasets (no TrainingData/TestingData), and wrote its results.
+    datasets = {d["DatasetType"]: d for d in project["Datasets"]}
+    assert {kind: d["Status"] for kind, d in datasets.items()} == {"TRAIN": "UPDATE_COMPLETE",
+                                                                   "TEST": "UPDATE_COMPLETE"}
+    assert [rekognition().describe_dataset(DatasetArn=datasets[kind]["DatasetArn"])["DatasetDescription"][
+        "DatasetStats"]["TotalEntries"] for kind in ("TRAIN", "TEST")] == [4, 2]
+    (scheduled,) = [e["taskScheduledEventDetails"] for e in run.events_of("TaskScheduled")
+                    if e["taskScheduledEventDetails"]["resource"] == "createProjectVersion"]
+    assert set(json.loads(scheduled["parameters"])) == {"ProjectArn", "VersionName", "OutputConfig"}
     assert version["OutputConfig"] == {"S3Bucket": body["output"]["bucket"], "S3KeyPrefix": body["output"]["prefix"]}
     listed = s3().list_objects_v2(Bucket=training.bucket_name(BUCKET), Prefix=body["output"]["prefix"])
     assert [o["Key"].startswith(body["output"]["prefix"] + "EvaluationResultSummary") for o in listed["Contents"]] == [
@@ -358,16 +415,21 @@ def test_waits_follow_the_growing_schedule_on_virtual_time(training):
     exits = [e for e in run.history if e["type"] == "WaitStateExited"]
     seconds = [int((out["timestamp"] - into["timestamp"]).total_seconds()) for into, out in zip(waits, exits,
                                                                                                  strict=True)]
-    assert seconds == [*DATASET.intervals(dataset_polls(training)), *TRAINING.intervals(training_polls(training)),
+    assert seconds == [*DATASET.intervals(dataset_polls(training)), *TEST_DATASET.intervals(TEST_DATASET_POLLS),
+                       *SPLIT.intervals(split_polls(training)), *TRAINING.intervals(training_polls(training)),
                        *START.intervals(start_polls(training))]
-    assert seconds == [30, 60, 90, 120, 600, 1200, 1800, 1800, 60, 120, 180, 240]
+    assert seconds == [30, 60, 90, 120, 30, 30, 60, 90, 600, 1200, 1800, 1800, 60, 120, 180, 240]
     assert run.stop_date - run.start_date == timedelta(seconds=sum(seconds))
 
 
-def test_test_manifest_is_used_as_testing_data(training):
+def test_test_manifest_becomes_the_test_dataset(training):
     run = run_case(training, "with-test-manifest")
-    assert (run.status, run.path) == ("SUCCEEDED", happy_path(training))
+    assert (run.status, run.path) == ("SUCCEEDED", happy_path(training, test=MANIFEST_TEST, split=False))
     manifest = event("with-test-manifest")["testManifest"]
+    (project,) = projects(event("with-test-manifest")["projectName"])
+    test_arn = next(d["DatasetArn"] for d in project["Datasets"] if d["DatasetType"] == "TEST")
+    described = rekognition().describe_dataset(DatasetArn=test_arn)["DatasetDescription"]
+    assert (described["Status"], described["DatasetStats"]["TotalEntries"]) == ("CREATE_COMPLETE", 2)
     (version,) = versions(run.output["projectArn"])
     assert version["TestingDataResult"]["Input"]["Assets"] == [
         {"GroundTruthManifest": {"S3Object": {"Bucket": manifest["bucket"], "Name": manifest["key"]}}}]
@@ -388,11 +450,25 @@ def test_rerun_reuses_project_and_dataset_and_trains_a_new_version(training):
     run = run_case(training, "rerun")
     assert run.status == "SUCCEEDED"
     reused = ["CreateProject", "FindExistingProject", "CreateTrainingDataset", "FindExistingDataset"]
-    assert run.path == happy_path(training, create=reused, datasets=1)  # the dataset is complete at the first poll
+    # Both datasets are complete at the first poll, and the test dataset, split by the first run, is not split again.
+    assert run.path == happy_path(training, create=reused, test=[*AUTO_TEST, "FindExistingTestDataset"], datasets=1,
+                                  split=False)
     assert run.output["projectReused"] is True
     (project,) = projects(event("happy")["projectName"])
-    assert len(project["Datasets"]) == 1 and len(versions(project["ProjectArn"])) == 2
+    assert len(project["Datasets"]) == 2 and len(versions(project["ProjectArn"])) == 2
     assert [n[1]["outcome"] for n in notified(training)] == ["MODEL_RUNNING", "MODEL_RUNNING"]
+
+
+def test_rerun_with_test_manifest_reuses_the_test_dataset(training):
+    run = run_case(training, "rerun-with-test-manifest")
+    reused = ["CreateProject", "FindExistingProject", "CreateTrainingDataset", "FindExistingDataset"]
+    assert run.path == happy_path(training, create=reused, test=[*MANIFEST_TEST, "FindExistingTestDataset"],
+                                  datasets=1, split=False)
+    (project,) = projects(event("with-test-manifest")["projectName"])
+    assert sorted(d["DatasetType"] for d in project["Datasets"]) == ["TEST", "TRAIN"]
+    assert [e["taskFailedEventDetails"]["error"] for e in run.events_of("TaskFailed")] == [
+        "Rekognition.ResourceInUseException", "Rekognition.ResourceAlreadyExistsException",
+        "Rekognition.ResourceAlreadyExistsException"]
 
 
 def test_auto_stop_stops_the_model_after_the_requested_hours(training):
@@ -466,6 +542,8 @@ def test_bucket_without_policy_lists_every_statement_rekognition_needs(training)
 STATUS_FAILURES = [
     # case, loop reached, record state, Fail state, message
     ("dataset-failed", "dataset", "RecordDatasetFailure", "DatasetCreationFailed", DATASET_FAILURE),
+    ("test-dataset-failed", "test dataset", "RecordTestDatasetFailure", "DatasetCreationFailed", DATASET_FAILURE),
+    ("split-failed", "split", "RecordSplitFailure", "DatasetSplitFailed", SPLIT_FAILURE),
     ("training-failed", "training", "RecordTrainingFailure", "TrainingFailed", TRAINING_FAILURE),
     ("start-failed", "start", "RecordModelStartFailure", "ModelStartFailed", START_FAILURE),
 ]
@@ -475,12 +553,17 @@ STATUS_FAILURES = [
                          ids=[c[0] for c in STATUS_FAILURES])
 def test_failed_status_ends_in_its_named_fail_with_the_status_message(training, case, loop, record, fail, message):
     run = run_case(training, case)
-    prefix = {"dataset": [*CHECKED, "CreateProject", "CreateTrainingDataset", *DATASET.path(dataset_polls(training))],
+    reused = ["CreateProject", "FindExistingProject", "CreateTrainingDataset", "FindExistingDataset"]
+    prefix = {"dataset": until_datasets(training),
+              "test dataset": [*until_datasets(training, create=reused, test=[*AUTO_TEST, "FindExistingTestDataset"]),
+                               *TEST_DATASET.path(TEST_DATASET_POLLS)],
+              "split": [*until_datasets(training), *TEST_DATASET.path(TEST_DATASET_POLLS), "CheckTestDatasetEntries",
+                        "SplitTrainingDataset", *SPLIT.path(split_polls(training))],
               "training": until_trained(training)[:-1],
               "start": [*until_trained(training), "StartModel", *START.path(start_polls(training))]}[loop]
     assert (run.status, run.path) == ("FAILED", failure_path(prefix, record, fail))
     assert run.error == fail_error(fail)
-    assert run.cause.endswith(f"FAILED: {message}")
+    assert run.cause.endswith(f"FAILED: {message}" if loop != "split" else f"UPDATE_FAILED ({message})")
     assert_failure_notified(training, run)
 
 
@@ -499,6 +582,10 @@ def test_f1_below_threshold_is_a_named_outcome_and_the_model_is_not_started(trai
 
 POLL_LIMITS = [
     ("dataset-poll-limit", DATASET, "RecordDatasetPollLimit", "DatasetPollLimitExceeded", "CREATE_IN_PROGRESS"),
+    ("test-dataset-poll-limit", TEST_DATASET, "RecordTestDatasetPollLimit", "DatasetPollLimitExceeded",
+     "CREATE_IN_PROGRESS"),
+    ("split-poll-limit", SPLIT, "RecordSplitPollLimit", "DatasetSplitPollLimitExceeded",
+     "UPDATE_IN_PROGRESS and UPDATE_IN_PROGRESS"),
     ("training-poll-limit", TRAINING, "RecordTrainingPollLimit", "TrainingPollLimitExceeded",
      "TRAINING_IN_PROGRESS"),
     ("start-poll-limit", START, "RecordModelStartPollLimit", "ModelStartPollLimitExceeded", "STARTING"),
@@ -525,6 +612,7 @@ def test_every_wait_loop_is_bounded_by_its_poll_count(training, case, loop, reco
 def test_training_schedule_bound_in_hours():
     assert sum(TRAINING.intervals(TRAINING.max_polls)) / 3600 == pytest.approx(29.5)
     assert sum(DATASET.intervals(DATASET.max_polls)) / 3600 == pytest.approx(2.125)
+    assert TEST_DATASET.intervals(30) == SPLIT.intervals(30) == DATASET.intervals(30)
 
 
 # -- Retry and Catch -----------------------------------------------------------------------------
@@ -589,6 +677,10 @@ def fixed(loop: Loop, seconds: int = 30) -> Loop:
     return Loop(loop.name, loop.describe, loop.check, seconds, 0, seconds, 10**6)
 
 
+TOTAL, FIXED_TOTAL, RERUN_TOTAL = 78, 1118, 57
+"""Measured (docs/custom-labels-training.md, Cost notes): a 2-hour training, the fake's other durations."""
+
+
 def test_transitions_with_the_growing_schedule_vs_a_fixed_30_second_poll(training):
     """A 2-hour training (the fake's other steps as they are): transitions measured and computed."""
     training.fakes.custom_labels.training_duration = timedelta(hours=2)
@@ -601,14 +693,24 @@ def test_transitions_with_the_growing_schedule_vs_a_fixed_30_second_poll(trainin
     assert sum(1 for name in run.path if name in in_loop) == len(TRAINING.path(5)) == 19
     assert fixed(TRAINING).polls_until(duration) == 240
     assert len(fixed(TRAINING).path(240)) == 959
-    # The whole execution: measured from the history, and the same path with every loop at 30 s.
-    assert transitions_of(run) == len(run.path) == 60
+    # The whole execution: measured from the history, and the same path with every loop at 30 s (the test
+    # dataset loop already polls once, at 30 s).
+    assert transitions_of(run) == len(run.path) == TOTAL
     fake = training.fakes.custom_labels
-    fixed_total = (len(run.path) - sum(len(loop.path(loop.polls_until(d))) for loop, d in (
-        (DATASET, fake.dataset_duration), (TRAINING, duration), (START, fake.start_duration)))
-        + sum(len(fixed(loop).path(fixed(loop).polls_until(d))) for loop, d in (
-            (DATASET, fake.dataset_duration), (TRAINING, duration), (START, fake.start_duration))))
-    assert fixed_total == 1088
+    loops = ((DATASET, fake.dataset_duration), (SPLIT, fake.distribute_duration), (TRAINING, duration),
+             (START, fake.start_duration))
+    fixed_total = (len(run.path) - sum(len(loop.path(loop.polls_until(d))) for loop, d in loops)
+                   + sum(len(fixed(loop).path(fixed(loop).polls_until(d))) for loop, d in loops))
+    assert fixed_total == FIXED_TOTAL
+
+
+def test_rerun_transitions(training):
+    """A re-run reuses the project and both datasets (already split): no split, one poll per dataset loop."""
+    training.fakes.custom_labels.training_duration = timedelta(hours=2)
+    assert training.run(SLUG, event("happy")).succeeded
+    run = training.run(SLUG, event("happy"))
+    assert run.succeeded and "SplitTrainingDataset" not in run.path
+    assert transitions_of(run) == RERUN_TOTAL
 
 
 # -- coverage ------------------------------------------------------------------------------------
@@ -625,4 +727,4 @@ def test_the_cases_cover_every_state_and_every_transition():
     assert report.uncovered_states == [], report.summary()
     assert report.uncovered_edges == [], report.summary()
     assert report.unresolved == [] and report.undeclared == [], report.summary()
-    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (65, 114, 1.0, 1.0)
+    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (87, 156, 1.0, 1.0)

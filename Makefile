@@ -58,12 +58,15 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 	"$(VENV)/bin/sandbox" demo
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
-test: $(VENV_STAMP) lint ## lint chain, then the whole test suite
-	rc=0; "$(VENV)/bin/python" -m pytest || rc=$$?; \
+# --asl-coverage-gate: the whole suite must enter every state and take every transition of every
+# state machine of template.yaml (report: end of the output and .sandbox/coverage.json).
+test: $(VENV_STAMP) lint ## lint chain, then the whole test suite (with the ASL coverage gate)
+	rc=0; "$(VENV)/bin/python" -m pytest --asl-coverage-gate || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
 	"$(VENV)/bin/python" -m benchmarks
 
-docs: $(VENV_STAMP) ## regenerate the workflow diagrams in docs/<slug>.md from the ASL files
+docs: $(VENV_STAMP) ## regenerate the diagrams (from the ASL) and cost blocks (from sandbox runs) in docs/<slug>.md
 	"$(VENV)/bin/python" -m sandbox.diagram --write
+	"$(VENV)/bin/python" -m sandbox.cost --write

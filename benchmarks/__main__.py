@@ -75,12 +75,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--turns", type=int, default=250)
     parser.add_argument("--make-test", action="store_true", help="also time `make test` (minutes)")
+    parser.add_argument("--glacier", type=int, metavar="N",
+                        help="also time a glacier restore request of N objects and the 48-hour story")
     args = parser.parse_args()
     results: dict[str, object] = {"sandbox_startup": sandbox_startup(args.repeat)}
     with Sandbox.from_template(FIXTURE) as sb:
         results["transition_overhead"] = transition_overhead(sb, args.turns, args.repeat)
         results["wait_48h"] = long_wait(sb, args.repeat)
     results["document_processing_licence"] = document_processing(args.repeat)
+    if args.glacier:
+        from benchmarks import glacier_restore
+
+        results["glacier_restore_story"] = glacier_restore.story()
+        results["glacier_restore_request"] = glacier_restore.bench(args.glacier)
     if args.make_test:
         results["make_test"] = make_test()
     print(json.dumps(results, indent=2))

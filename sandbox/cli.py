@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox import serve as serve_command
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+RUNS_DIR = Path(".sandbox") / "runs"
+"""The runs of the last `run`, `demo` or `cost`, relative to the template's folder (`sandbox view` reads them)."""
 
 
 class UsageError(Exception):
@@ -32,14 +36,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
-    answer = run.add_mutually_exclusive_group()
+    run.add_argument("--html", metavar="PATH", help="also write the execution's page (graph, history, timeline)")
+    _answer_options(run)
+    demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
+    demo.add_argument("--events-dir", default="events")
+    view = commands.add_parser("view", help="write the pages of the runs of the last `run`, `demo` or `cost`")
+    view.add_argument("--out", metavar="DIR", help=f"where to write them (default: {RUNS_DIR})")
+    serve_command.add_parser(commands)
+    cost = commands.add_parser("cost", help="run one workflow with one event and estimate its cost in USD")
+    cost.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    cost.add_argument("--event", required=True, help="event JSON file, or - for stdin")
+    cost.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
+    cost.add_argument("--executions", type=int, default=1_000_000, metavar="N",
+                      help="executions per month for the monthly estimate (default: 1000000)")
+    _answer_options(cost)
+    return parser
+
+
+def _answer_options(command: argparse.ArgumentParser) -> None:
+    answer = command.add_mutually_exclusive_group()
     answer.add_argument("--approve", nargs="?", const="{}", metavar="JSON",
                         help="answer every callback task with SendTaskSuccess (output JSON, default {})")
     answer.add_argument("--reject", nargs="?", const="Rejected", metavar="ERROR",
                         help="answer every callback task with SendTaskFailure (error name, default Rejected)")
-    demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
-    demo.add_argument("--events-dir", default="events")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +142,66 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
         _print_story(story, args.output)
+        _keep_runs(args, sb, [run, *triggered])
+        if args.html:
+            from sandbox import view
+
+            page = view.write(run, sb.workflow(run.workflow).definition, args.html)
+            print(f"Page:   {page}", file=sys.stderr if args.output == "json" else sys.stdout)
     return EXIT_OK if run.succeeded else EXIT_FAILED
+
+
+def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any]) -> None:
+    """Save the runs of this invocation for `sandbox view` (the previous invocation's are replaced)."""
+    from sandbox import view
+
+    records = [view.record(r, sb.workflow(r.workflow).definition) for r in runs if r.workflow in sb.state_machines]
+    try:
+        view.save_runs(records, Path(args.template).parent / RUNS_DIR)
+    except OSError as error:  # a read-only checkout still runs workflows
+        print(f"sandbox: runs not kept for `sandbox view`: {error.strerror}", file=sys.stderr)
+
+
+def _view(args: argparse.Namespace) -> int:
+    from sandbox import view
+
+    runs_dir = Path(args.template).parent / RUNS_DIR
+    saved = view.saved_runs(runs_dir)
+    if not saved:
+        raise UsageError(f"no runs kept in {runs_dir}: run `sandbox run`, `sandbox demo` or `sandbox cost` first")
+    out = Path(args.out) if args.out else runs_dir
+    for path in saved:
+        data = json.loads(path.read_text())
+        page = view.write(data, data["definition"], out / f"{path.stem}.html")
+        print(f"{page}  {data['workflow']} {data['status']}")
+    return EXIT_OK
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from sandbox import cost
+    from sandbox.core import SandboxError
+
+    if args.executions < 0:
+        raise UsageError("--executions must be 0 or more")
+    event = _read_event(args.event)
+    seed = _seed_file(args)
+    with _sandbox(args) as sb:
+        if args.workflow not in sb.state_machines:
+            raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
+        if seed:
+            sb.seed(seed)
+        with cost.LambdaMeter(sb) as meter:
+            try:
+                run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
+                                          reject=(args.reject, "Rejected from the sandbox CLI") if args.reject
+                                          else None)
+            except SandboxError as error:
+                print(f"sandbox: {error}", file=sys.stderr)
+                return EXIT_FAILED
+        usage = cost.usage(run, sb, meter.billed_ms())
+        _keep_runs(args, sb, [run])
+    print(cost.format_estimate(usage, cost.load_prices(), args.executions))
+    return EXIT_OK
 
 
 def _approval(args: argparse.Namespace) -> Any:
@@ -192,23 +270,40 @@ def _offset(first: Any, other: Any, end: bool = False) -> float:
     return (moment - reference).total_seconds()
 
 
+# Files of events/<slug>/ that are not sample events.
+SEED_FILE = "objects.json"
+ANSWER_FILE = "callback-answer.json"
+"""The SendTaskSuccess output `demo` answers the workflow's callback tasks with (approve)."""
+
+
 def _demo(args: argparse.Namespace) -> int:
     events_dir = Path(args.events_dir)
+    runs: list[Any] = []
     with _sandbox(args) as sb:
         for slug in sorted(sb.state_machines):
             folder = events_dir / slug
-            cases = sorted(p for p in folder.glob("*.json") if p.name != "objects.json")
-            if (folder / "objects.json").is_file():
-                sb.seed(folder / "objects.json")
+            cases = sorted(p for p in folder.glob("*.json") if p.name not in (SEED_FILE, ANSWER_FILE))
+            if not cases:
+                print(f"\n== {slug}: no sample events (started by another workflow's events) ==")
+                continue
+            if (folder / SEED_FILE).is_file():
+                sb.seed(folder / SEED_FILE)
+            answer = json.loads((folder / ANSWER_FILE).read_text()) if (folder / ANSWER_FILE).is_file() else None
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
-                run = sb.run(slug, json.loads(case.read_text()))
+                known = {r.execution_arn for r in sb.executions()}
+                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve=answer)
+                triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
+                runs.extend([run, *triggered])
                 outcome = run.status if run.succeeded else f"{run.status} ({run.error})"
                 print(f"  {case.stem:26} {outcome}\n  {'':26} {' -> '.join(run.path)}")
+                for other in triggered:
+                    print(f"  {'':26} then {other.workflow}: {other.status}")
+        _keep_runs(args, sb, runs)
     return EXIT_OK
 
 
-_COMMANDS = {"list": _list, "run": _run, "demo": _demo}
+_COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _cost, "serve": serve_command.main}
 
 if __name__ == "__main__":
     sys.exit(main())

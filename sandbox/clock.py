@@ -108,9 +108,9 @@ class VirtualClock:
         with self._cond:
             held = getattr(self._held, "depth", 0)
             self._inflight -= held
-            if timeout is not None:
-                deadline = self._schedule(self._now + max(timeout, 0), external, event=event)
             try:
+                if timeout is not None:
+                    deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event)
                 while not event.is_set():
                     if deadline is not None and self._now >= deadline.at:
                         return event.is_set()
@@ -119,6 +119,7 @@ class VirtualClock:
                         self._maybe_jump()
                 return True
             finally:
+                # Always give the busy hold back, even when the wait itself failed.
                 self._inflight += held
                 if deadline is not None:
                     deadline.done = True
@@ -153,7 +154,23 @@ class VirtualClock:
         self._move_to(max(target, self._now))
         return True
 
+    @property
+    def is_busy(self) -> bool:
+        """Real work (a task, a handler, a service timer) is running right now."""
+        return self._inflight > 0
+
     # -- internals ---------------------------------------------------------
+    def _run_timer(self, callback: Callable[[], None]) -> None:
+        self._held.depth = getattr(self._held, "depth", 0) + 1
+        try:
+            callback()
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._held.depth -= 1
+                self.touch()
+                self._cond.notify_all()
+
     def notify(self) -> None:
         """Wake waiters now (an event they wait for was set)."""
         with self._cond:
@@ -196,8 +213,10 @@ class VirtualClock:
             self._now = max(self._now, timer.at)
             callback = timer.callback
             assert callback is not None
-            # Timers run on their own thread: they may call services that touch the clock.
-            threading.Thread(target=callback, name="sandbox-timer", daemon=True).start()
+            # Timers run on their own thread (they may call services that touch the clock),
+            # busy from now: nothing moves past them until their work is done.
+            self._inflight += 1
+            threading.Thread(target=self._run_timer, args=(callback,), name="sandbox-timer", daemon=True).start()
         self._now = max(self._now, target)
         self.touch()
         self._cond.notify_all()

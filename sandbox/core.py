@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,8 @@ from sandbox.template_yaml import load_template
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+RECORDERS: list[Callable[[Sandbox, list[Run]], None]] = []
+"""Called as each sandbox stops, with every execution it ran (the pytest ASL-coverage plugin listens here)."""
 
 
 class SandboxError(RuntimeError):
@@ -136,6 +140,8 @@ class Sandbox:
         self.clock.touch()
 
     def _stop(self) -> None:
+        if RECORDERS and self._mock is not None and self.state_machines:
+            _record(self)
         session.activate(None)
         routing.activate(None)
         clock_module.set_active(None)
@@ -188,13 +194,12 @@ class Sandbox:
         """Let everything finish: running executions, and service timers due later in virtual time."""
         deadline = time.monotonic() + wall_timeout
         while time.monotonic() < deadline:
-            running = [r for r in self.executions() if r.status == "RUNNING"]
-            if running:
+            if self._any_running() or self.clock.is_busy:
                 time.sleep(0.002)
                 continue
             if not self.clock.advance_to_next(include_external=False):
                 time.sleep(0.005)  # a timer may just have started an execution
-                if not any(r.status == "RUNNING" for r in self.executions()):
+                if not self._any_running():
                     return self.executions()
         raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
 
@@ -233,18 +238,24 @@ class Sandbox:
             if not tokens:
                 time.sleep(0.002)
             elif approve is None and reject is None:
-                self.clock.advance_to_next()  # nobody will answer: let the timeout happen
+                # Nobody will answer: let the timeout happen, once the task is really waiting for it.
+                if self.clock.next_deadline(include_external=True) is not None:
+                    self.clock.advance_to_next()
+                else:
+                    time.sleep(0.002)
         raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time")
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,
-                   metadata: dict[str, str] | None = None) -> None:
+                   metadata: dict[str, str] | None = None, storage_class: str | None = None) -> None:
         """Upload like `aws s3 cp`: S3 emits its events and the template's rules fire."""
         args: dict[str, Any] = {"Bucket": self.bucket_name(bucket), "Key": key,
                                 "Body": body.encode() if isinstance(body, str) else body,
                                 "Metadata": metadata or {}}
         if content_type:
             args["ContentType"] = content_type
+        if storage_class:
+            args["StorageClass"] = storage_class
         session.shared_client(self.region, "s3").put_object(**args)
 
     def seed(self, objects_file: str | Path) -> None:
@@ -255,7 +266,7 @@ class Sandbox:
             for bucket, objects in spec.items():
                 for key, obj in objects.items():
                     self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
-                                    metadata=obj.get("metadata"))
+                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
 
     def notifications(self, topic: str) -> list[dict[str, Any]]:
         """Messages published to an SNS topic (logical ID or ARN): {"message", "subject", "attributes"}."""
@@ -311,6 +322,9 @@ class Sandbox:
 
         return stepfunctions_parser_backends[self.account_id][self.region]
 
+    def _any_running(self) -> bool:
+        return bool(self._backend()._get_executions("RUNNING"))
+
     def _status(self, execution_arn: str) -> str:
         """Polled often: read from moto's backend (an API call costs ~1 ms and the GIL)."""
         status = self._backend().describe_execution(execution_arn).exec_status
@@ -324,6 +338,19 @@ class Sandbox:
         """
         events = self._backend().get_execution_history(execution_arn)["events"]
         return [_as_api_event(event) for event in events]
+
+
+def _record(sb: Sandbox) -> None:
+    """Hand every execution of `sb` to the recorders; a recorder's failure never breaks a test's teardown."""
+    try:
+        runs = sb.executions()
+    except Exception:  # the sandbox may be half started
+        return
+    for recorder in list(RECORDERS):
+        try:
+            recorder(sb, runs)
+        except Exception:
+            logging.getLogger(__name__).exception("execution recorder failed")
 
 
 def _as_api_event(event: dict[str, Any]) -> dict[str, Any]:

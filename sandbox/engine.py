@@ -13,7 +13,7 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import bucket_policy, fidelity, heartbeat, jsonata, parse_cache, virtual_time
+from sandbox.moto_fixes import bucket_policy, distributed_map, fidelity, heartbeat, jsonata, parse_cache, virtual_time
 
 _installed = False
 _current_plan: faults.FaultPlan | None = None
@@ -30,6 +30,7 @@ def install() -> None:
     bucket_policy.install()
     fidelity.install_all()
     jsonata.install()
+    distributed_map.install()
     routing.install()
     faults.install(lambda _execution_arn: _current_plan)
     _installed = True

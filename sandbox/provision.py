@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.intrinsics import TemplateError
 from sandbox.lambdas import InProcessFunction
+from sandbox.moto_fixes.distributed_map import adapt_definition
 from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
 
@@ -143,7 +144,7 @@ class Provisioner:
         definition, path = self._definition(resource, props)
         kind = props.get("Type", "STANDARD")
         self.client("stepfunctions").create_state_machine(
-            name=resource.name, definition=json.dumps(definition), type=kind,
+            name=resource.name, definition=json.dumps(adapt_definition(definition)), type=kind,
             roleArn=self.stack.arn("iam", f"role/{resource.logical_id}Role", region=False),
         )
         self.state_machines[slug_of(resource)] = StateMachine(

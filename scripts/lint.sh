@@ -45,9 +45,17 @@ if (( ${#asl_files[@]} == 0 )); then
 fi
 # URI: ${...} DefinitionSubstitutions placeholders are not ARNs yet.
 # FLOAT: statelint wants floats where AWS accepts integers (BackoffRate).
+# statelint 3.1.0 predates the CSV options of a Distributed Map's ItemReader.ReaderConfig
+# (InputType, CSVHeaderLocation: documented in the Step Functions ItemReader reference); those
+# two findings, and only those, are known-valid and filtered out.
+known_valid='Field "(InputType|CSVHeaderLocation)" not allowed in State Machine\.States\.[A-Za-z.]+\.ItemReader\.ReaderConfig'
 for asl in "${asl_files[@]}"; do
     echo "$asl"
-    "$VENV/bin/statelint" --ignore=URI,FLOAT "$asl"
+    findings=$("$VENV/bin/statelint" --ignore=URI,FLOAT "$asl" | grep -Ev "^[0-9]+ errors?:$" | grep -Ev "$known_valid" || true)
+    if [[ -n "$findings" ]]; then
+        echo "$findings" >&2
+        exit 1
+    fi
 done
 
 step "lint: no findings"

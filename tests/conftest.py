@@ -9,6 +9,9 @@ import pytest
 
 from sandbox.core import Sandbox
 
+pytest_plugins = ["sandbox.pytest_plugin"]
+"""ASL coverage of every workflow of template.yaml; `make test` passes --asl-coverage-gate."""
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"

@@ -24,7 +24,8 @@ def test_run_licence_as_json_succeeds(capsys):
     assert sandbox("run", "document-processing", "--event", str(EVENTS / "licence.json"), "--output", "json") == 0
     out = capsys.readouterr()
     result = json.loads(out.out)
-    assert set(result) == {"status", "output", "error", "cause", "history", "path"}
+    assert set(result) == {"status", "output", "error", "cause", "history", "path",
+                           "triggered", "notifications", "events"}
     assert (result["status"], result["error"], result["cause"], result["path"]) == (
         "SUCCEEDED", None, None, LICENCE_PATH)
     assert set(result["output"]) == {"customerId", "documentType", "eventId"}

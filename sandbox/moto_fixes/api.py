@@ -31,9 +31,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.moto_api._internal import mock_random
 from moto.stepfunctions.exceptions import ExecutionDoesNotExist, ValidationException
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.utils import boto_client
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -120,19 +118,6 @@ def _stop_execution(original: Callable[[StepFunctionResponse], ActionResult]) ->
         return ActionResult({"stopDate": getattr(execution, "stop_date", None) or stop_date})
 
     return stop_execution
-
-
-def _reflect_with_abort_details(original: Callable[[BaseExecutionWorkerCommunication], None]) -> Callable[..., None]:
-    @functools.wraps(original)
-    def _reflect_execution_status(self: BaseExecutionWorkerCommunication) -> None:
-        original(self)
-        # moto records error/cause only for failures; an aborted execution keeps StopExecution's.
-        state = self.execution.exec_worker.env.program_state()
-        if isinstance(state, ProgramStopped):
-            self.execution.error = state.error or None
-            self.execution.cause = state.cause or None
-
-    return _reflect_execution_status
 
 
 # -- logging ---------------------------------------------------------------------------------------
@@ -227,9 +212,6 @@ def install() -> None:
     StepFunctionResponse.start_execution = _size_checked_start(StepFunctionResponse.start_execution)
     StepFunctionResponse.send_task_failure = _send_task_failure
     StepFunctionResponse.stop_execution = _stop_execution(StepFunctionResponse.stop_execution)
-    BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_with_abort_details(
-        BaseExecutionWorkerCommunication._reflect_execution_status
-    )
     quiet_parser_logs()
     _rebind_client_factory()
     _installed = True

@@ -388,3 +388,11 @@ def test_install_all_is_idempotent() -> None:
     assert StateTaskServiceAwsSdk._eval_service_task is wrapped
     assert errors._installed and sdk_errors._installed and sdk_results._installed
     assert jsonpath._installed and api._installed
+
+
+def test_execution_start_time_in_the_context_object_is_iso_text(engine):
+    """`$$.Execution.StartTime` is an ISO-8601 string on AWS, usable in any JSON payload."""
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"t.$": "$$.Execution.StartTime"},
+                                                    "End": True}}}
+    started = output_of(run(definition, {}))["t"]
+    assert isinstance(started, str) and started.endswith("Z") and "T" in started

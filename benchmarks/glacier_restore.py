@@ -1,0 +1,75 @@
+"""Glacier restore offline: a request of N archived objects, and the 48-hour story end to end.
+
+    python -m benchmarks --glacier 10000
+
+`bench(n)` seeds N DEEP_ARCHIVE objects under one prefix, runs the restore request (Distributed
+Map over the listing: HeadObject, TrackObject, RestoreObject, CountOutcome per object) and
+reports its wall time; `story()` runs the sample key-list request through the 48 virtual hours
+of the Bulk tier, both completions and the final message, and reports virtual / wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sandbox.core import Sandbox
+from sandbox.session import shared_client
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events" / "glacier-restore"
+
+
+def _template(folder: Path) -> Path:
+    """The suite template; until the glacier-restore section is merged, the tests' merged copy."""
+    if "GlacierRestoreStateMachine" in (ROOT / "template.yaml").read_text():
+        return ROOT / "template.yaml"
+    from tests.workflows.test_glacier_restore import merged_template  # pre-merge only
+
+    return merged_template(folder)
+
+
+def _finish(sb: Sandbox, wall_timeout: float = 600) -> None:
+    from tests.workflows.test_glacier_restore import finish_restores
+
+    finish_restores(sb, wall_timeout)
+
+
+def bench(n: int = 10000) -> dict[str, Any]:
+    """Wall time of one restore request over `n` objects (a prefix), offline."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, Sandbox.from_template(_template(Path(folder))) as sb:
+        s3 = shared_client(sb.region, "s3")
+        bucket = sb.bucket_name("ArchiveBucket")
+        started = time.perf_counter()
+        with sb.router.muted():
+            for i in range(n):
+                s3.put_object(Bucket=bucket, Key=f"bench/{i:06}.bin", Body=b"x", StorageClass="DEEP_ARCHIVE")
+        seeded = time.perf_counter()
+        request = {**json.loads((EVENTS / "keys.json").read_text()), "prefix": "bench/"}
+        del request["keys"]
+        run = sb.run("glacier-restore", request, wall_timeout=600)
+        done = time.perf_counter()
+    counts = {k: (run.output or {}).get(k) for k in ("started", "skipped", "failed")}
+    return {"objects": n, "status": run.status, **counts,
+            "seed_s": round(seeded - started, 1), "request_wall_s": round(done - seeded, 1),
+            "ms_per_object": round((done - seeded) * 1000 / max(n, 1), 2)}
+
+
+def story() -> dict[str, Any]:
+    """The sample key list (Deep Archive, Bulk): request, 48 virtual hours, completions, results."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, Sandbox.from_template(_template(Path(folder))) as sb:
+        sb.seed(EVENTS / "objects.json")
+        virtual_start, started = sb.clock.now(), time.perf_counter()
+        sb.run("glacier-restore", json.loads((EVENTS / "keys.json").read_text()))
+        _finish(sb)
+        wall = time.perf_counter() - started
+        virtual = (sb.clock.now() - virtual_start).total_seconds()
+        messages = len(sb.notifications("RestoreNotificationTopic"))
+    return {"virtual_hours": round(virtual / 3600, 1), "wall_s": round(wall, 2),
+            "virtual_per_wall": round(virtual / wall), "messages": messages}

@@ -1,0 +1,506 @@
+"""What an execution would cost on AWS, from its history: Standard and Express, in USD.
+
+    with cost.LambdaMeter(sb) as meter:
+        run = sb.run("document-processing", event)
+    found = cost.usage(run, sb, meter.billed_ms())
+    print(cost.format_estimate(found, cost.load_prices(), executions=1_000_000))
+
+What is counted, per execution:
+
+* state transitions (Standard's unit): every state entered, Map/Parallel inner states
+  included, plus one per retry (AWS bills each retry as a transition);
+* Express: one request, and the duration (virtual time from the first to the last event,
+  rounded up to 100 ms) times the memory, estimated as AWS documents it (50 MB + definition
+  size + execution data size x Parallel/Map steps, in 64-MB chunks). An execution longer than
+  Express's 5-minute limit gets no Express figure;
+* Lambda: invocations (from `LambdaMeter`, else the history's `lambda:invoke` tasks) and
+  billed duration, measured in-process and rounded up to 1 ms per invocation, times the
+  function's memory and architecture from the template;
+* requests to other services: one per `TaskScheduled` (retries included), keyed
+  `<service>:<action>` (`events:putEvents`, `aws-sdk:rekognition` `detectLabels` ->
+  `rekognition:detectLabels`), priced from `sandbox/data/prices.json` where a price is known.
+
+Prices live in `sandbox/data/prices.json`: us-east-1 list prices, each with the page it was
+read on and the date. A service without a known price is listed and left out of the total.
+Free tiers are not subtracted; Express duration uses its monthly GB-hour tiers in the monthly
+estimate.
+
+The docs pages (`make docs`) show one figure per sample event of each workflow, computed with
+an assumed Lambda duration (`DOCS_LAMBDA_MS`) so that the text does not change from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PRICES = Path(__file__).resolve().parent / "data" / "prices.json"
+DOCS_LAMBDA_MS = 100
+"""Billed duration assumed per Lambda invocation in the docs' figures (in-process timings vary)."""
+DOCS_EXECUTIONS = 1_000_000
+
+START_MARKER = "<!-- cost:start -->"
+END_MARKER = "<!-- cost:end -->"
+
+
+@cache
+def load_prices(path: Path = PRICES) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+# -- usage ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class LambdaUsage:
+    function: str
+    memory_mb: int
+    architecture: str
+    invocations: int = 0
+    billed_ms: int = 0
+
+    @property
+    def gb_seconds(self) -> float:
+        return self.memory_mb / 1024 * self.billed_ms / 1000
+
+
+@dataclass
+class Usage:
+    """What one execution used (see the module docstring for how each figure is counted)."""
+
+    workflow: str
+    type: str
+    status: str
+    state_transitions: int
+    duration_seconds: float
+    express_memory_mb: int
+    lambdas: list[LambdaUsage] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+
+
+class LambdaMeter:
+    """Times every in-process Lambda invocation of a sandbox while in the `with` block."""
+
+    def __init__(self, sb: Any) -> None:
+        self.functions = dict(sb.lambdas.functions) if sb.lambdas is not None else {}
+        self.durations: dict[str, list[float]] = {}
+
+    def __enter__(self) -> LambdaMeter:
+        for logical_id, function in self.functions.items():
+            function.invoke = self._timed(logical_id, function.invoke)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for function in self.functions.values():
+            function.__dict__.pop("invoke", None)
+
+    def _timed(self, logical_id: str, invoke: Any) -> Any:
+        def timed(event: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return invoke(event)
+            finally:
+                self.durations.setdefault(logical_id, []).append(time.perf_counter() - started)
+
+        return timed
+
+    def billed_ms(self) -> dict[str, list[int]]:
+        """Billed milliseconds of each invocation, by function logical ID (rounded up to 1 ms)."""
+        return {fn: [max(1, math.ceil(seconds * 1000)) for seconds in times] for fn, times in self.durations.items()}
+
+
+def requests_of(history: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Service requests made by the execution's tasks, `<service>:<action>` -> count (retries included)."""
+    counts: Counter[str] = Counter()
+    for event in history:
+        details = event.get("taskScheduledEventDetails")
+        if details:
+            counts[request_key(details.get("resourceType", ""), details.get("resource", ""))] += 1
+    return dict(counts)
+
+
+def request_key(resource_type: str, resource: str) -> str:
+    service = resource_type.removeprefix("aws-sdk:")
+    action = resource.split(".")[0]  # putEvents.waitForTaskToken -> putEvents
+    return f"{service}:{action}"
+
+
+def state_transitions(history: list[Mapping[str, Any]]) -> int:
+    from sandbox.coverage import retries
+
+    entered = sum(1 for event in history if "stateEnteredEventDetails" in event)
+    return entered + sum(retries(history).values())
+
+
+def express_memory_mb(definition: Mapping[str, Any], history: list[Mapping[str, Any]], prices: Mapping[str, Any]
+                      ) -> int:
+    """AWS's documented estimate: 50 MB + definition size + execution data size x Parallel/Map steps."""
+    express = prices["stepfunctions"]["express"]
+    definition_bytes = len(json.dumps(definition).encode())
+    payloads = [len((d.get("input") or d.get("output") or "").encode())
+                for e in history for d in (e.get("stateEnteredEventDetails"), e.get("stateExitedEventDetails")) if d]
+    steps = sum(1 for e in history if e["type"] in ("MapIterationStarted", "ParallelStateStarted")) or 1
+    used_mb = express["memory_base_mb"] + (definition_bytes + max(payloads, default=0) * steps) / (1024 * 1024)
+    chunk = express["memory_increment_mb"]
+    return int(math.ceil(used_mb / chunk) * chunk)
+
+
+def usage(run: Any, sb: Any, billed_ms: Mapping[str, list[int]] | None = None, *,
+          assumed_lambda_ms: int | None = None) -> Usage:
+    """The usage of one execution of `sb`. Lambda durations: measured (`billed_ms`), or assumed."""
+    machine = sb.workflow(run.workflow)
+    history = run.history
+    duration = (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
+    requests = requests_of(history)
+    lambda_calls = _lambda_calls(history, sb)
+    lambdas = []
+    for logical_id, function in sorted((sb.lambdas.functions if sb.lambdas else {}).items()):
+        measured = (billed_ms or {}).get(logical_id, [])
+        calls = len(measured) if measured else lambda_calls.get(logical_id, 0)
+        if not calls:
+            continue
+        total_ms = sum(measured) if measured and assumed_lambda_ms is None else calls * (assumed_lambda_ms or 1)
+        lambdas.append(LambdaUsage(logical_id, function.memory_mb, _architecture(sb, logical_id), calls, total_ms))
+    requests.pop("lambda:invoke", None)  # priced as Lambda requests
+    return Usage(workflow=run.workflow, type=machine.type, status=run.status,
+                 state_transitions=state_transitions(history), duration_seconds=duration,
+                 express_memory_mb=express_memory_mb(machine.definition, history, load_prices()),
+                 lambdas=lambdas, requests=requests)
+
+
+def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for event in history:
+        details = event.get("taskScheduledEventDetails") or event.get("lambdaFunctionScheduledEventDetails")
+        if not details:
+            continue
+        if event["type"] == "LambdaFunctionScheduled":
+            name = details.get("resource", "")
+        elif details.get("resourceType") == "lambda":
+            name = json.loads(details.get("parameters") or "{}").get("FunctionName", "")
+        else:
+            continue
+        function = sb.lambdas.find(name) if sb.lambdas else None
+        if function is not None:
+            counts[function.logical_id] += 1
+    return dict(counts)
+
+
+def _architecture(sb: Any, logical_id: str) -> str:
+    template = sb.stack.template
+    props = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
+    defaults = template.get("Globals", {}).get("Function", {})
+    architectures = props.get("Architectures", defaults.get("Architectures", ["x86_64"]))
+    return architectures[0] if isinstance(architectures, list) and architectures else "x86_64"
+
+
+# -- prices -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    item: str
+    quantity: str
+    usd: float | None
+    """Per execution; None when no price is known."""
+    billed_per: str | None = None
+    """Set when the service bills these calls by something else than requests (e.g. `hour`)."""
+
+
+def request_price(key: str, prices: Mapping[str, Any]) -> dict[str, Any] | None:
+    table = prices["requests"]
+    return table.get(key) or table.get(key.split(":")[0] + ":*")
+
+
+def lambda_lines(found: Usage, prices: Mapping[str, Any]) -> list[Line]:
+    lines = []
+    for fn in found.lambdas:
+        rate = prices["lambda"][fn.architecture]
+        usd = fn.invocations * rate["per_request"] + fn.gb_seconds * rate["per_gb_second"]
+        lines.append(Line(f"Lambda {fn.function} ({fn.architecture}, {fn.memory_mb} MB)",
+                          f"{fn.invocations} x, {fn.billed_ms} ms", usd))
+    return lines
+
+
+def request_lines(found: Usage, prices: Mapping[str, Any]) -> list[Line]:
+    lines = []
+    for key, count in sorted(found.requests.items()):
+        price = request_price(key, prices) or {}
+        per = price.get("per_request")
+        lines.append(Line(key, f"{count} request{'s' if count > 1 else ''}", None if per is None else per * count,
+                          price.get("billed_per")))
+    return lines
+
+
+def standard_usd(found: Usage, prices: Mapping[str, Any]) -> float:
+    return found.state_transitions * prices["stepfunctions"]["standard"]["per_state_transition"]
+
+
+def express_billed_seconds(found: Usage, prices: Mapping[str, Any]) -> float:
+    increment = prices["stepfunctions"]["express"]["duration_increment_ms"]
+    return max(1, math.ceil(round(found.duration_seconds * 1000, 3) / increment)) * increment / 1000
+
+
+def express_fits(found: Usage, prices: Mapping[str, Any]) -> bool:
+    return found.duration_seconds <= prices["stepfunctions"]["express"]["max_duration_seconds"]
+
+
+def express_gb_seconds(found: Usage, prices: Mapping[str, Any]) -> float:
+    return express_billed_seconds(found, prices) * found.express_memory_mb / 1024
+
+
+def express_usd(found: Usage, prices: Mapping[str, Any], executions: int = 1) -> float | None:
+    """Express requests and duration for `executions` executions (duration GB-hour tiers applied), or None."""
+    if not express_fits(found, prices):
+        return None
+    express = prices["stepfunctions"]["express"]
+    gb_hours = express_gb_seconds(found, prices) * executions / 3600
+    duration = 0.0
+    for size, per_gb_hour in express["duration_tiers_per_gb_hour"]:
+        used = gb_hours if size is None else min(gb_hours, size)
+        duration += used * per_gb_hour
+        gb_hours -= used
+        if gb_hours <= 0:
+            break
+    return executions * express["per_request"] + duration
+
+
+@dataclass
+class Estimate:
+    executions: int
+    standard: float
+    express: float | None
+    others: float
+    """Lambda and the priced service requests (the same under both workflow types)."""
+    unpriced: list[str]
+
+    @property
+    def standard_total(self) -> float:
+        return self.standard + self.others
+
+    @property
+    def express_total(self) -> float | None:
+        return None if self.express is None else self.express + self.others
+
+
+def estimate(found: Usage, prices: Mapping[str, Any], executions: int = 1) -> Estimate:
+    lines = lambda_lines(found, prices) + request_lines(found, prices)
+    others = sum(line.usd for line in lines if line.usd is not None) * executions
+    unpriced = [line.item for line in lines if line.usd is None and not line.billed_per]
+    return Estimate(executions, standard_usd(found, prices) * executions, express_usd(found, prices, executions),
+                    others, unpriced)
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def usd(value: float | None) -> str:
+    """Dollars with two decimals, or three significant digits under a dollar: `$0.000201`."""
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "$0"
+    if value >= 1:
+        return f"${value:,.2f}"
+    decimals = max(2, 2 - math.floor(math.log10(value)))
+    return f"${value:.{decimals}f}"
+
+
+def format_estimate(found: Usage, prices: Mapping[str, Any], executions: int) -> str:
+    """The `sandbox cost` table: per execution, then per month for `executions` executions."""
+    one, month = estimate(found, prices, 1), estimate(found, prices, executions)
+    rows: list[tuple[str, str, str, str]] = [("Item", "Quantity / execution", "USD / execution",
+                                              f"USD / month ({executions:,} executions)")]
+    rows.append((f"Step Functions Standard{' (this workflow)' if found.type == 'STANDARD' else ''}",
+                 f"{found.state_transitions} state transitions", usd(one.standard), usd(month.standard)))
+    express_quantity = (f"1 request, {express_billed_seconds(found, prices):g} s x {found.express_memory_mb} MB"
+                        if express_fits(found, prices) else
+                        f"{_duration(found.duration_seconds)}: over Express's 5-minute limit")
+    rows.append((f"Step Functions Express{' (this workflow)' if found.type == 'EXPRESS' else ''}",
+                 express_quantity, usd(one.express), usd(month.express)))
+    for line in lambda_lines(found, prices) + request_lines(found, prices):
+        missing = f"per {line.billed_per}, not here" if line.billed_per else "no price"
+        rows.append((line.item, line.quantity, usd(line.usd) if line.usd is not None else missing,
+                     usd(line.usd * executions) if line.usd is not None else missing))
+    rows.append(("Total as Standard", "", usd(one.standard_total), usd(month.standard_total)))
+    rows.append(("Total as Express", "", usd(one.express_total), usd(month.express_total)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    text = ["  ".join(cell.ljust(widths[i]) if i < 2 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+            for row in rows]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    text.insert(len(text) - 2, "  ".join("-" * w for w in widths))
+    text.append("")
+    text.append(f"{found.workflow} ({found.type}) {found.status}, {_duration(found.duration_seconds)} virtual time. "
+                f"us-east-1 list prices of {prices['checked']} (sandbox/data/prices.json), before free tiers.")
+    if one.unpriced:
+        text.append(f"Not in the totals (no price found): {', '.join(one.unpriced)}.")
+    hourly = sorted({line.item.split(":")[0] for line in request_lines(found, prices) if line.billed_per})
+    if hourly:
+        text.append(f"Not in the totals: {', '.join(hourly)} calls that are billed by time, not per request "
+                    "(see sandbox/data/prices.json).")
+    return "\n".join(text)
+
+
+def _duration(seconds: float) -> str:
+    from sandbox.history import format_duration
+
+    return format_duration(seconds)
+
+
+# -- docs ---------------------------------------------------------------------------------------
+
+
+def docs_block(slug: str, figures: list[tuple[str, Usage]], prices: Mapping[str, Any]) -> str:
+    """The cost block of a workflow's docs page: one row per sample event."""
+    header = [
+        START_MARKER,
+        f"<!-- Generated by `make docs` (python -m sandbox.cost --write) from events/{slug}/ run in the sandbox: "
+        "do not edit. -->",
+        f"Estimated AWS cost per execution and per {DOCS_EXECUTIONS:,} executions (us-east-1 list prices of "
+        f"{prices['checked']}, `sandbox/data/prices.json`; before free tiers; Lambda billed "
+        f"{DOCS_LAMBDA_MS} ms per invocation, assumed). `sandbox cost {slug} --event <file>` measures one run.",
+        "",
+        "| Event | Status | Transitions | Lambda calls | Service requests | Standard / execution "
+        f"| Express / execution | Standard / {_short(DOCS_EXECUTIONS)} | Express / {_short(DOCS_EXECUTIONS)} |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = []
+    unpriced: set[str] = set()
+    for event_name, found in figures:
+        one, many = estimate(found, prices, 1), estimate(found, prices, DOCS_EXECUTIONS)
+        unpriced.update(one.unpriced)
+        calls = sum(fn.invocations for fn in found.lambdas)
+        requests = ", ".join(f"{key} x{count}" for key, count in sorted(found.requests.items())) or "none"
+        rows.append(f"| `{event_name}` | {found.status} | {found.state_transitions} | {calls} | {requests} "
+                    f"| {usd(one.standard_total)} | {usd(one.express_total)} | {usd(many.standard_total)} "
+                    f"| {usd(many.express_total)} |")
+    footer = [""]
+    kind = figures[0][1].type.title() if figures else "?"
+    footer.append(f"This workflow runs as {kind}. n/a: longer than Express's 5-minute limit.")
+    if unpriced:
+        footer.append(f"Not in the totals (no per-request price found): {', '.join(sorted(unpriced))}.")
+    return "\n".join([*header, *rows, *footer, END_MARKER])
+
+
+def _short(count: int) -> str:
+    return f"{count // 1_000_000}M" if count % 1_000_000 == 0 else f"{count:,}"
+
+
+def docs_figures(template: Path, slug: str, events_dir: Path) -> list[tuple[str, Usage]]:
+    """Run every sample event of a workflow (alphabetical) in a fresh sandbox each; their usage."""
+    from sandbox.core import Sandbox, SandboxError
+
+    figures = []
+    folder = events_dir / slug
+    for case in sorted(p for p in folder.glob("*.json") if p.name != "objects.json"):
+        # A fresh sandbox per event: runs must not see each other's projects, objects or clock.
+        with Sandbox.from_template(template) as sb:
+            if (folder / "objects.json").is_file():
+                sb.seed(folder / "objects.json")
+            try:
+                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve={})
+            except SandboxError:
+                continue
+            figures.append((case.stem, usage(run, sb, assumed_lambda_ms=DOCS_LAMBDA_MS)))
+    return figures
+
+
+def updated_text(current: str, block: str, path: Path) -> str:
+    """The page with its cost block replaced.
+
+    A page without the block gets it at the end of its `## Cost notes` section, or in a new
+    `## Cost` section at the end of the page.
+    """
+    start, end = current.find(START_MARKER), current.find(END_MARKER)
+    if start < 0 and end < 0:
+        section = current.find("\n## Cost notes\n")
+        if section < 0:
+            return current.rstrip("\n") + "\n\n## Cost\n\n" + block + "\n"
+        after = current.find("\n## ", section + 1)
+        after = len(current) if after < 0 else after + 1
+        head = current[:after].rstrip("\n")
+        return head + "\n\n" + block + "\n" + ("\n" + current[after:] if after < len(current) else "")
+    if start < 0 or end < start or current.count(START_MARKER) != 1 or current.count(END_MARKER) != 1:
+        raise ValueError(f"{path}: needs exactly one {START_MARKER} line followed by one {END_MARKER} line")
+    return current[:start] + block + current[end + len(END_MARKER):]
+
+
+def pages_to_update(template: Path, docs_dir: Path | None = None, events_dir: Path | None = None
+                    ) -> list[tuple[Path, str, str]]:
+    """(page, current text, expected text) for every workflow page of the template."""
+    from sandbox.diagram import pages
+
+    prices = load_prices()
+    events_dir = events_dir or template.parent / "events"
+    found = []
+    for page in pages(template, docs_dir):
+        if not page.path.is_file():
+            continue  # `python -m sandbox.diagram --write` creates it
+        current = page.path.read_text()
+        block = docs_block(page.slug, docs_figures(template, page.slug, events_dir), prices)
+        found.append((page.path, current, updated_text(current, block, page.path)))
+    return found
+
+
+def check(template: Path, docs_dir: Path | None = None, events_dir: Path | None = None) -> list[str]:
+    """One line per page whose cost block is missing or out of date."""
+    try:
+        return [f"{path}: cost block out of date (run `make docs`)"
+                for path, current, expected in pages_to_update(template, docs_dir, events_dir) if current != expected]
+    except ValueError as error:
+        return [str(error)]
+
+
+def write(template: Path, docs_dir: Path | None = None, events_dir: Path | None = None) -> list[Path]:
+    changed = []
+    for path, current, expected in pages_to_update(template, docs_dir, events_dir):
+        if current != expected:
+            path.write_text(expected)
+            changed.append(path)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.cost", description="cost blocks of the docs pages")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="exit 1 listing the pages whose cost block is stale")
+    mode.add_argument("--write", action="store_true", help="regenerate the cost block of every page")
+    parser.add_argument("--template", default="template.yaml")
+    parser.add_argument("--docs", help="docs directory (default: docs/ beside the template)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return 2 if exit_.code else 0
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    template = Path(args.template)
+    if not template.is_file():
+        print(f"sandbox.cost: template not found: {template}", file=sys.stderr)
+        return 2
+    docs_dir = Path(args.docs) if args.docs else None
+    try:
+        if args.check:
+            problems = check(template, docs_dir)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1 if problems else 0
+        for path in write(template, docs_dir):
+            print(f"updated {path}")
+    except (ValueError, OSError) as error:
+        print(f"sandbox.cost: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

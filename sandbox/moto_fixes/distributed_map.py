@@ -1,0 +1,275 @@
+"""Distributed Map states as AWS runs them, on moto 5.2.5's interpreter.
+
+What moto lacks, and what this module restores:
+
+* **Definitions it refuses** (`adapt_definition`): the grammar knows only `"ExecutionType":
+  "STANDARD"` and reads `ToleratedFailurePercentage` as a float token, so an AWS-valid
+  `"EXPRESS"` or `5` fails to load. The sandbox loads an adapted copy (`STANDARD`, `5.0`);
+  the deployed definition stays untouched. Child executions behave the same offline either
+  way (the execution type only changes billing and history retention on AWS).
+* **ItemReader over `s3:listObjectsV2`**: moto reads the first page only (1,000 objects),
+  fails on an empty prefix (no `Contents`), and hands over boto3's shapes (`ETag`, a
+  datetime). AWS lists every page and gives each child
+  `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`.
+* **Tolerated failures**: moto counts failed children and then reports the Map Run as
+  succeeded whatever the thresholds say. AWS fails the Map Run (and the Map state, with
+  `States.ExceedToleratedFailureThreshold`, catchable) when the failed items exceed
+  `ToleratedFailureCount` or `ToleratedFailurePercentage` (either one; with neither, any
+  failed item does).
+* **Child executions**: moto records the children's events in a throwaway event manager.
+  On AWS each child is an execution of its own, with its own history (Standard: in the
+  API; Express: in CloudWatch Logs). They are kept here, per parent execution
+  (`child_executions(execution_arn)`), each with the shape of a sandbox `Run` history, so
+  tests can assert on them and `sandbox.coverage` can measure the item processor.
+* **One thread per item**: with MaxConcurrency 0 (AWS: up to 10,000 children at once) moto
+  starts a thread per item. Threads here are capped at `WORKER_THREADS`; the order
+  children run in is not observable on AWS either.
+
+The item reader's JSON and CSV manifests (`s3:getObject` with `ReaderConfig.InputType`)
+already work in moto and are covered by tests/sandbox/test_distributed_map.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+WORKER_THREADS = 16
+"""Most threads one Map Run uses in the sandbox (AWS runs up to MaxConcurrency children at once)."""
+
+EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+_UNSET = -1
+"""Tolerance of a Map state that declares no threshold of that kind."""
+
+_installed = False
+_lock = threading.Lock()
+_children: dict[str, list[ChildExecution]] = {}
+
+
+# -- definitions ---------------------------------------------------------------------------------
+
+
+def adapt_definition(definition: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `definition` that moto's grammar loads, with the same meaning offline."""
+    adapted = copy.deepcopy(definition)
+    for state in _all_states(adapted):
+        if state.get("Type") != "Map":
+            continue
+        config = (state.get("ItemProcessor") or {}).get("ProcessorConfig") or {}
+        if config.get("ExecutionType") == "EXPRESS":
+            config["ExecutionType"] = "STANDARD"
+        percentage = state.get("ToleratedFailurePercentage")
+        if isinstance(percentage, int) and not isinstance(percentage, bool):
+            state["ToleratedFailurePercentage"] = float(percentage)
+    return adapted
+
+
+def _all_states(scope: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for state in (scope.get("States") or {}).values():
+        found.append(state)
+        for branch in state.get("Branches") or []:
+            found.extend(_all_states(branch))
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                found.extend(_all_states(state[key]))
+    return found
+
+
+# -- child executions ----------------------------------------------------------------------------
+
+
+@dataclass
+class ChildExecution:
+    """One child workflow execution of a Distributed Map (one item)."""
+
+    parent_arn: str
+    map_state: str
+    index: int
+    input: Any
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def path(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+def child_executions(execution_arn: str, map_state: str | None = None) -> list[ChildExecution]:
+    """The children an execution's Distributed Map states ran, by state then item index."""
+    with _lock:
+        found = list(_children.get(execution_arn, ()))
+    if map_state is not None:
+        found = [c for c in found if c.map_state == map_state]
+    return sorted(found, key=lambda c: (c.map_state, c.index))
+
+
+def forget_children() -> None:
+    """Drop every recorded child (a new sandbox starts from none)."""
+    with _lock:
+        _children.clear()
+
+
+def _api_event(event: dict[str, Any]) -> dict[str, Any]:
+    converted = dict(event)
+    converted["type"] = getattr(event["type"], "value", event["type"])
+    stamp = event.get("timestamp")
+    if isinstance(stamp, str):
+        converted["timestamp"] = datetime.fromisoformat(stamp)
+    return converted
+
+
+# -- patches -----------------------------------------------------------------------------------
+
+
+def _list_all_objects(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """ItemReader `s3:listObjectsV2`: every page, in the item shape AWS gives children."""
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    client = boto_client_for(region=resource_runtime_part.region, service="s3", state_credentials=state_credentials)
+    parameters = dict(env.stack.pop())
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.list_objects_v2(**parameters)
+        for obj in page.get("Contents", []):
+            items.append({"Etag": obj["ETag"], "Key": obj["Key"], "LastModified": int(obj["LastModified"].timestamp()),
+                          "Size": obj["Size"], "StorageClass": obj.get("StorageClass", "STANDARD")})
+        if not page.get("IsTruncated"):
+            break
+        parameters["ContinuationToken"] = page["NextContinuationToken"]
+    env.stack.append(items)
+
+
+def _undeclared_tolerance(original: Any) -> Any:
+    """StateMap.from_state_props, remembering which thresholds the state leaves out."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_failure import (
+        ToleratedFailureCountDecl,
+        ToleratedFailureCountInt,
+        ToleratedFailurePercentage,
+        ToleratedFailurePercentageDecl,
+    )
+
+    def from_state_props(self: Any, state_props: Any) -> None:
+        original(self, state_props)
+        if state_props.get(ToleratedFailureCountDecl) is None:
+            self.tolerated_failure_count_decl = ToleratedFailureCountInt(_UNSET)
+        if state_props.get(ToleratedFailurePercentageDecl) is None:
+            self.tolerated_failure_percentage_decl = ToleratedFailurePercentage(float(_UNSET))
+
+    return from_state_props
+
+
+def _threshold_exceeded(failed: int, total: int, count: int, percentage: float) -> bool:
+    if count == _UNSET and percentage == _UNSET:
+        return failed > 0
+    if count != _UNSET and failed > count:
+        return True
+    return percentage != _UNSET and total > 0 and failed * 100.0 / total > percentage
+
+
+def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+    """DistributedIterationComponent._map_run with capped threads and the failure thresholds."""
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobPool
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.max_concurrency import (
+        DEFAULT_MAX_CONCURRENCY_VALUE,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    items: list[Any] = env.stack.pop()
+    record = eval_input.map_run_record
+    pool = JobPool(job_program=self._get_iteration_program(), job_inputs=items)
+    wanted = len(items) if record.max_concurrency == DEFAULT_MAX_CONCURRENCY_VALUE else record.max_concurrency
+    for _ in range(min(wanted, len(items), WORKER_THREADS)):
+        self._launch_worker(env=env, eval_input=eval_input, job_pool=pool)
+    pool.await_jobs()
+    if pool.get_worker_exception() is not None:
+        raise pool.get_worker_exception()
+    counts = record.item_counter
+    failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()
+    if _threshold_exceeded(failed, len(items), eval_input.tolerated_failure_count,
+                           eval_input.tolerated_failure_percentage):
+        name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+        raise FailureEventException(failure_event=FailureEvent(
+            env=env, error_name=name, event_type=HistoryEventType.MapRunFailed,
+            event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
+                error=name.error_name, cause=EXCEEDED_CAUSE))))
+    env.stack.append([job.job_output for job in pool.get_closed_jobs()])
+
+
+def _recording(original: Any) -> Any:
+    """DistributedItemProcessorWorker._eval_job, with each child's history kept as its own."""
+    from moto.stepfunctions.parser.api import (
+        ExecutionFailedEventDetails,
+        ExecutionStartedEventDetails,
+        ExecutionSucceededEventDetails,
+        HistoryEventType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext, EventManager
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    def eval_job(self: Any, env: Any, job: Any) -> None:
+        parent_arn = env.states.context_object.context_object_data["Execution"]["Id"]
+        manager, context = EventManager(), EventHistoryContext.of_program_start()
+        env.event_manager, env.event_history_context = manager, context
+        manager.add_event(context=context, event_type=HistoryEventType.ExecutionStarted,
+                          event_details=EventDetails(executionStartedEventDetails=ExecutionStartedEventDetails(
+                              input=to_json_str(job.job_input), inputDetails={"truncated": False},
+                              roleArn=env.aws_execution_details.role_arn)))
+        original(self, env, job)
+        state = env.program_state()
+        child = ChildExecution(parent_arn, self._work_name, job.job_index, job.job_input, "SUCCEEDED",
+                               output=job.job_output)
+        if isinstance(state, ProgramError) or job.job_output is None:
+            error = (state.error or {}) if isinstance(state, ProgramError) else {}
+            child.status, child.error, child.cause = "FAILED", error.get("error"), error.get("cause")
+            details = ExecutionFailedEventDetails(**{k: v for k, v in error.items() if k in ("error", "cause")})
+            manager.add_event(context=context, event_type=HistoryEventType.ExecutionFailed,
+                              event_details=EventDetails(executionFailedEventDetails=details))
+        else:
+            manager.add_event(context=context, event_type=HistoryEventType.ExecutionSucceeded,
+                              event_details=EventDetails(executionSucceededEventDetails=ExecutionSucceededEventDetails(
+                                  output=to_json_str(job.job_output), outputDetails={"truncated": False})))
+        child.history = [_api_event(event) for event in manager.get_event_history()]
+        with _lock:
+            _children.setdefault(parent_arn, []).append(child)
+
+    return eval_job
+
+
+def install() -> None:
+    """Patch moto's Distributed Map (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import resource_eval_s3
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as worker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+
+    resource_eval_s3.ResourceEvalS3._handle_list_objects_v2 = staticmethod(_list_all_objects)
+    StateMap.from_state_props = _undeclared_tolerance(StateMap.from_state_props)
+    distributed.DistributedIterationComponent._map_run = _map_run
+    worker.DistributedItemProcessorWorker._eval_job = _recording(worker.DistributedItemProcessorWorker._eval_job)
+    _installed = True

@@ -1,0 +1,73 @@
+"""An execution's record as AWS shows it: complete once its status says it ended.
+
+- moto sets an ended execution's status before its output (or error and cause), so
+  a reader polling the status can see SUCCEEDED with no output yet. AWS never shows
+  a half-written execution: here every field is written first, the status last.
+- An aborted execution keeps the error and cause given to StopExecution (moto
+  records them only for failures).
+- `$$.Execution.StartTime` is an ISO-8601 string on AWS; moto puts a datetime in
+  the context object, which breaks any JSON payload built from it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+_installed = False
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value
+
+
+def _reflect_execution_status(self: Any) -> None:
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramEnded,
+        ProgramError,
+        ProgramStopped,
+        ProgramTimedOut,
+    )
+    from moto.stepfunctions.parser.backend import execution as execution_module
+
+    execution = self.execution
+    state = execution.exec_worker.env.program_state()
+    execution.stop_date = execution_module.datetime.datetime.now(tz=datetime.UTC)
+    if isinstance(state, ProgramEnded):
+        execution.output = execution.exec_worker.env.states.get_input()
+        status = ExecutionStatus.SUCCEEDED
+    elif isinstance(state, ProgramStopped):
+        execution.error, execution.cause = state.error or None, state.cause or None
+        status = ExecutionStatus.ABORTED
+    elif isinstance(state, ProgramError):
+        execution.error, execution.cause = state.error.get("error"), state.error.get("cause")
+        status = ExecutionStatus.FAILED
+    elif isinstance(state, ProgramTimedOut):
+        status = ExecutionStatus.TIMED_OUT
+    else:
+        raise RuntimeWarning(f"Execution ended with unsupported ProgramState type '{type(state)}'.")
+    execution.exec_status = status
+
+
+def install() -> None:
+    """Status written last; StopExecution's details kept; StartTime as text (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.stepfunctions.parser.backend import execution_worker
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
+    environment = execution_worker.ExecutionWorker._get_evaluation_environment
+
+    def with_iso_start_time(self: Any) -> Any:
+        env = environment(self)
+        execution = env.states.context_object.context_object_data["Execution"]
+        execution["StartTime"] = _iso(execution.get("StartTime"))
+        return env
+
+    execution_worker.ExecutionWorker._get_evaluation_environment = with_iso_start_time
+    _installed = True

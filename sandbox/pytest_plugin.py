@@ -1,0 +1,220 @@
+"""ASL coverage of a pytest session: which states and transitions of each workflow the tests went through.
+
+Registered by the suite's tests/conftest.py (`pytest_plugins = ["sandbox.pytest_plugin"]`). Every
+`Sandbox` hands its executions to this plugin as it stops (`sandbox.core.RECORDERS`), so every test
+that runs a workflow counts, whatever fixture or helper it used. Executions of other templates
+(the sandbox's own fixture templates) are not counted.
+
+At the end of the session, for every state machine of the template (default: `template.yaml` in
+pytest's rootdir; `--asl-coverage-template` to change it):
+
+* a table is printed: executions, states entered / total, transitions taken / total (as
+  `sandbox.coverage` counts them: Next, each Choice rule and Default, each Catch, each end of a
+  scope, inside Map and Parallel bodies too), then the uncovered states and transitions by name;
+* the same report is written as JSON to `.sandbox/coverage.json` (`--asl-coverage-json` to change it);
+* with `--asl-coverage-gate` (what `make test` passes: the whole suite runs there), the session
+  fails when any state machine is below 100 % of its states or of its transitions. Without it a
+  partial run (`pytest tests/x.py`) only reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.asl_graph import Edge, Graph, parse
+from sandbox.coverage import coverage
+
+GATE_EXIT = pytest.ExitCode.TESTS_FAILED
+MAX_LISTED = 40
+"""Uncovered states and transitions listed per state machine at the end of the run (all are in the JSON)."""
+
+
+@dataclass
+class MachineCoverage:
+    """Everything the session's executions of one state machine went through."""
+
+    slug: str
+    graph: Graph
+    executions: int = 0
+    visited: set[str] = field(default_factory=set)
+    taken: set[Edge] = field(default_factory=set)
+    unresolved: set[tuple[str, str]] = field(default_factory=set)
+    undeclared: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, histories: list[Any]) -> None:
+        report = coverage(self.graph, histories)
+        self.executions += len(histories)
+        self.visited |= report.visited & set(self.graph.states)
+        self.taken |= report.taken
+        self.unresolved |= {(t.source, t.target) for t in report.unresolved}
+        self.undeclared |= {(t.source, t.target) for t in report.undeclared}
+
+    @property
+    def uncovered_states(self) -> list[str]:
+        return [state_id for state_id in self.graph.states if state_id not in self.visited]
+
+    @property
+    def uncovered_edges(self) -> list[Edge]:
+        return [edge for edge in self.graph.edges if edge not in self.taken]
+
+    @property
+    def complete(self) -> bool:
+        return not self.uncovered_states and not self.uncovered_edges
+
+    def as_json(self) -> dict[str, Any]:
+        states, edges = len(self.graph.states), len(self.graph.edges)
+        return {
+            "executions": self.executions,
+            "states": {"entered": len(self.visited), "total": states,
+                       "ratio": round(len(self.visited) / states, 4) if states else 1.0},
+            "transitions": {"taken": len(self.taken), "total": edges,
+                            "ratio": round(len(self.taken) / edges, 4) if edges else 1.0},
+            "uncovered_states": self.uncovered_states,
+            "uncovered_transitions": [str(edge) for edge in self.uncovered_edges],
+            "choice_rules_inferred_from_target": [f"{s} -> {t}" for s, t in sorted(self.unresolved)],
+            "undeclared_moves": [f"{s} -> {t}" for s, t in sorted(self.undeclared)],
+        }
+
+
+class AslCoverage:
+    """Collects executions of one template's workflows; reports and gates at the end."""
+
+    def __init__(self, template: Path, *, gate: bool = False, json_path: Path | None = None) -> None:
+        self.template = template.resolve()
+        self.gate = gate
+        self.json_path = json_path
+        self.machines = {page.slug: MachineCoverage(page.slug, parse(page.definition))
+                         for page in _pages(self.template)}
+
+    # -- recording -------------------------------------------------------------------------
+    def record(self, sb: Any, runs: list[Any]) -> None:
+        """A `sandbox.core.RECORDERS` callback: count the ended executions of this template."""
+        if Path(sb.template_path).resolve() != self.template:
+            return
+        by_slug: dict[str, list[Any]] = {}
+        for run in runs:
+            if run.history and run.workflow in self.machines:
+                by_slug.setdefault(run.workflow, []).append(run.history)
+        for slug, histories in by_slug.items():
+            self.machines[slug].add(histories)
+
+    # -- reporting -------------------------------------------------------------------------
+    @property
+    def failing(self) -> list[str]:
+        return [slug for slug, machine in self.machines.items() if not machine.complete]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"template": str(self.template), "gate": self.gate, "passed": not self.failing,
+                "state_machines": {slug: m.as_json() for slug, m in sorted(self.machines.items())}}
+
+    def lines(self) -> list[str]:
+        rows = [("state machine", "executions", "states", "transitions")]
+        for slug, machine in sorted(self.machines.items()):
+            data = machine.as_json()
+            rows.append((slug, str(machine.executions),
+                         _ratio(data["states"]["entered"], data["states"]["total"]),
+                         _ratio(data["transitions"]["taken"], data["transitions"]["total"])))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+                 for row in rows]
+        for slug, machine in sorted(self.machines.items()):
+            if not machine.executions:
+                lines.append(f"  {slug}: no execution in this run")
+                continue
+            missing = [f"  {slug}: uncovered state {state}" for state in machine.uncovered_states]
+            missing += [f"  {slug}: uncovered transition {edge}" for edge in machine.uncovered_edges]
+            if len(missing) > MAX_LISTED:
+                more = len(missing) - MAX_LISTED
+                missing = [*missing[:MAX_LISTED], f"  {slug}: ... and {more} more (see the JSON report)"]
+            lines += missing
+        return lines
+
+    def write_json(self) -> None:
+        if self.json_path is None:
+            return
+        self.json_path.parent.mkdir(parents=True, exist_ok=True)
+        self.json_path.write_text(json.dumps(self.as_json(), indent=2) + "\n")
+
+
+def _ratio(done: int, total: int) -> str:
+    """`2/3 (66%)`: rounded down, so that only a complete count reads 100 %."""
+    percent = 100 * done // total if total else 100
+    return f"{done}/{total} ({percent}%)"
+
+
+def _pages(template: Path) -> list[Any]:
+    from sandbox.diagram import pages
+
+    return pages(template)
+
+
+# -- pytest hooks ----------------------------------------------------------------------------
+
+_KEY = pytest.StashKey[AslCoverage]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("asl-coverage", "ASL coverage of the template's state machines")
+    group.addoption("--asl-coverage-gate", action="store_true", default=False,
+                    help="fail the session below 100%% of states or transitions of any state machine "
+                         "(for a run of the whole suite: `make test`)")
+    group.addoption("--asl-coverage-template", default=None,
+                    help="SAM template whose state machines are measured (default: <rootdir>/template.yaml)")
+    group.addoption("--asl-coverage-json", default=None,
+                    help="where to write the JSON report (default: <rootdir>/.sandbox/coverage.json)")
+    group.addoption("--no-asl-coverage", action="store_true", default=False, help="do not measure ASL coverage")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--no-asl-coverage"):
+        return
+    root = Path(config.rootpath)
+    template = Path(config.getoption("--asl-coverage-template") or root / "template.yaml")
+    if not template.is_file():
+        return
+    json_path = Path(config.getoption("--asl-coverage-json") or root / ".sandbox" / "coverage.json")
+    plugin = AslCoverage(template, gate=config.getoption("--asl-coverage-gate"), json_path=json_path)
+    config.stash[_KEY] = plugin
+    from sandbox import core
+
+    core.RECORDERS.append(plugin.record)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    plugin = config.stash.get(_KEY, None)
+    if plugin is None:
+        return
+    from sandbox import core
+
+    if plugin.record in core.RECORDERS:
+        core.RECORDERS.remove(plugin.record)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    plugin = session.config.stash.get(_KEY, None)
+    if plugin is None:
+        return
+    plugin.write_json()
+    if plugin.gate and plugin.failing and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = GATE_EXIT
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    plugin = config.stash.get(_KEY, None)
+    if plugin is None:
+        return
+    terminalreporter.section("ASL coverage")
+    for line in plugin.lines():
+        terminalreporter.write_line(line)
+    if plugin.json_path is not None:
+        terminalreporter.write_line(f"JSON report: {plugin.json_path}")
+    if plugin.gate and plugin.failing:
+        terminalreporter.write_line(
+            f"ASL coverage gate FAILED: below 100% for {', '.join(plugin.failing)}", red=True, bold=True)
+    elif plugin.gate:
+        terminalreporter.write_line("ASL coverage gate passed: 100% of states and transitions", green=True)

@@ -1,0 +1,408 @@
+"""`sandbox serve`: the template's REST API events, served on 127.0.0.1 through the in-process handlers.
+
+Every `AWS::Serverless::Function` event of Type `Api` becomes a route (method + path, `{name}`
+and `{proxy+}` path parameters). A request is translated into the API Gateway REST proxy event
+(payload format 1.0: resource, path, httpMethod, headers, multiValueHeaders,
+queryStringParameters, multiValueQueryStringParameters, pathParameters, stageVariables, body,
+isBase64Encoded, requestContext) and the handler's proxy response back into HTTP, as
+`sam local start-api` does, but with the sandbox's moto backends, virtual clock and state
+machines behind the handlers.
+
+    server, thread = serve(sb)                       # port 0: any free port
+    urllib.request.urlopen(server.url + "/requests/abc")
+    server.localize(text)                            # deployed API URLs in `text` -> local ones
+    server.shutdown()
+
+Paths are served with or without the stage prefix (`/v1/approvals/x` and `/approvals/x`), so a
+link the workflow built for the deployed API works once its origin is swapped (`localize`).
+
+Offline, authorisers are NOT enforced:
+  * `AWS_IAM`: no SigV4 check. `requestContext.identity` carries the caller the server was started
+    with (`caller=`, default the sandbox user ARN below), or the `X-Sandbox-Caller` header's ARN.
+  * Cognito and Lambda authorisers: not called; `requestContext.authorizer` is empty.
+  * `NONE`: no identity, as API Gateway does for unauthenticated routes.
+Events of Type `HttpApi` (payload format 2.0) are not served; the banner lists them as skipped.
+API Gateway features around the proxy (usage plans, throttling, request validators, mapping
+templates, binary media types, CORS preflights) are not emulated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEFAULT_CALLER = "arn:aws:iam::123456789012:user/sandbox-user"
+"""The IAM identity put into requestContext.identity of IAM-authorised routes (no signature is checked)."""
+CALLER_HEADER = "X-Sandbox-Caller"
+IMPLICIT_API = "ServerlessRestApi"
+IMPLICIT_STAGE = "Prod"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One Api event of one function."""
+
+    function: str
+    """Logical ID of the function."""
+    event: str
+    method: str
+    """Upper case; ANY matches every method."""
+    resource: str
+    """The path template, e.g. /approvals/{requestId}."""
+    api: str
+    """Logical ID of the AWS::Serverless::Api (ServerlessRestApi for the implicit API)."""
+    stage: str
+    auth: str
+    """AWS_IAM, NONE, or the name of a Cognito/Lambda authoriser (not enforced offline)."""
+    pattern: re.Pattern[str] = field(compare=False, repr=False)
+    params: tuple[str, ...] = ()
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in ("ANY", method):
+            return None
+        found = self.pattern.fullmatch(path)
+        if found is None:
+            return None
+        return {name: unquote(value) for name, value in found.groupdict().items()}
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        """Static routes before parameterised ones, greedy ones last (API Gateway's order)."""
+        return ("+}" in self.resource, len(self.params))
+
+
+def _compile(resource: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    names: list[str] = []
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", resource):
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            greedy = name.endswith("+")
+            name = name.rstrip("+")
+            names.append(name)
+            regex += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex), tuple(names)
+
+
+@dataclass
+class Skipped:
+    function: str
+    event: str
+    reason: str
+
+
+def api_routes(stack: Any) -> tuple[list[Route], list[Skipped]]:
+    """The routes of a sandbox `Stack` (`sb.stack`), most specific first, and the events not served."""
+    routes: list[Route] = []
+    skipped: list[Skipped] = []
+    globals_api = stack.template.get("Globals", {}).get("Api", {}) or {}
+    for function in stack.of_type("AWS::Serverless::Function"):
+        for event_id, event in (function.properties.get("Events") or {}).items():
+            kind = event.get("Type")
+            if kind == "HttpApi":
+                skipped.append(Skipped(function.logical_id, event_id, "HttpApi (payload 2.0) is not served"))
+                continue
+            if kind != "Api":
+                continue
+            props = event.get("Properties", {})
+            api_ref = props.get("RestApiId")
+            api_id = api_ref.get("Ref") if isinstance(api_ref, dict) else api_ref
+            api_props = {**globals_api, **(stack.resources[api_id].properties if api_id in stack.resources else {})}
+            stage = str(stack.resolve(api_props.get("StageName", IMPLICIT_STAGE)))
+            default_auth = (api_props.get("Auth") or {}).get("DefaultAuthorizer", "NONE")
+            auth = (props.get("Auth") or {}).get("Authorizer", default_auth)
+            pattern, params = _compile(props["Path"])
+            method = str(props.get("Method", "ANY")).upper()
+            routes.append(Route(function.logical_id, event_id, "ANY" if method == "ANY" else method, props["Path"],
+                                api_id or IMPLICIT_API, stage, str(auth), pattern, params))
+    return sorted(routes, key=lambda r: r.specificity), skipped
+
+
+# -- HTTP <-> proxy event ------------------------------------------------------------------------
+
+
+def proxy_event(route: Route, path_params: dict[str, str], *, method: str, path: str, query: str,
+                headers: list[tuple[str, str]], body: bytes, source_ip: str, caller: str | None,
+                api_id: str, account_id: str, domain: str, now: float) -> dict[str, Any]:
+    """The REST API proxy event (payload 1.0) API Gateway would send for this request."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in headers:
+        single[name] = value  # API Gateway keeps the last value of a repeated header
+        multi.setdefault(name, []).append(value)
+    query_multi = parse_qs(query, keep_blank_values=True) if query else {}
+    text: str | None
+    encoded = False
+    if not body:
+        text = None
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    user_agent = single.get("User-Agent") or next((v for k, v in single.items() if k.lower() == "user-agent"), None)
+    identity: dict[str, Any] = {
+        "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
+        "accessKey": None, "sourceIp": source_ip, "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None, "userArn": None, "userAgent": user_agent, "user": None,
+    }
+    if route.auth == "AWS_IAM" and caller:
+        principal = caller.rsplit("/", 1)[-1]
+        identity.update({"accountId": caller.split(":")[4] if caller.count(":") >= 5 else account_id,
+                         "caller": principal, "user": principal, "userArn": caller, "accessKey": "ASIASANDBOX"})
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": route.resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single or None,
+        "multiValueHeaders": multi or None,
+        "queryStringParameters": {k: v[-1] for k, v in query_multi.items()} or None,
+        "multiValueQueryStringParameters": query_multi or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "body": text,
+        "isBase64Encoded": encoded,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": api_id,
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.resource).hex[:6],
+            "stage": route.stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": identity,
+            "authorizer": {} if route.auth not in ("NONE", "AWS_IAM") else None,
+            "path": f"/{route.stage}{path}",
+            "resourcePath": route.resource,
+            "httpMethod": method,
+            "protocol": "HTTP/1.1",
+            "domainName": domain,
+        },
+    }
+
+
+_HttpAnswer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def http_response(payload: Any) -> _HttpAnswer:
+    """A Lambda proxy response as (status, headers, body); 502 for a malformed one, as API Gateway does."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("statusCode"), int):
+        return _bad_gateway()
+    headers: list[tuple[str, str]] = []
+    for name, value in (payload.get("headers") or {}).items():
+        headers.append((name, str(value)))
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values if (name, str(v)) not in headers]
+    body = payload.get("body")
+    if body is None:
+        raw = b""
+    elif payload.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body)
+        except (ValueError, TypeError):
+            return _bad_gateway()
+    else:
+        raw = str(body).encode()
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return payload["statusCode"], headers, raw
+
+
+def _bad_gateway() -> _HttpAnswer:
+    return 502, [("Content-Type", "application/json")], b'{"message": "Internal server error"}'
+
+
+def _json(status: int, message: str) -> _HttpAnswer:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+
+
+# -- the server -------------------------------------------------------------------------------------
+
+
+class ApiServer(ThreadingHTTPServer):
+    """Serves the sandbox's API routes; `url` is its base URL (http://127.0.0.1:<port>)."""
+
+    daemon_threads = True
+
+    def __init__(self, sandbox: Any, host: str, port: int, caller: str | None, quiet: bool = True) -> None:
+        self.sandbox = sandbox
+        self.routes, self.skipped = api_routes(sandbox.stack)
+        self.caller = caller
+        self.quiet = quiet
+        self.stages = {r.stage for r in self.routes}
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def api_url(self, api: str) -> str:
+        """The URL the deployed API would have, as the template's own `!Sub` builds it offline."""
+        stack = self.sandbox.stack
+        ref = stack.resources[api].ref if api in stack.resources else api
+        return f"https://{ref}.execute-api.{stack.region}.amazonaws.com"
+
+    def localize(self, text: str) -> str:
+        """Replace every deployed API origin in `text` by this server's (links in notifications)."""
+        for api in {r.api for r in self.routes}:
+            text = text.replace(self.api_url(api), self.url)
+        return text
+
+    def handle_request_for(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+                           source_ip: str) -> _HttpAnswer:
+        parts = urlsplit(target)
+        path = unquote(parts.path) or "/"
+        first = path.split("/")[1] if path.count("/") >= 2 else None
+        candidates = [path] + ([path[len(first) + 1:]] if first in self.stages else [])
+        for candidate in candidates:
+            for route in self.routes:
+                params = route.match(method, candidate)
+                if params is not None and (candidate == path or route.stage == first):
+                    return self._invoke(route, params, method, candidate, parts.query, headers, body, source_ip)
+        return _json(403, "Missing Authentication Token")
+
+    def _invoke(self, route: Route, params: dict[str, str], method: str, path: str, query: str,
+                headers: list[tuple[str, str]], body: bytes, source_ip: str) -> _HttpAnswer:
+        sb = self.sandbox
+        caller = next((v for k, v in headers if k.lower() == CALLER_HEADER.lower()), None) or self.caller
+        host = next((v for k, v in headers if k.lower() == "host"), f"{self.server_address[0]}")
+        api_id = sb.stack.resources[route.api].ref if route.api in sb.stack.resources else route.api
+        event = proxy_event(route, params, method=method, path=path, query=query,
+                            headers=[(k, v) for k, v in headers if k.lower() != CALLER_HEADER.lower()],
+                            body=body, source_ip=source_ip, caller=caller, api_id=api_id,
+                            account_id=sb.account_id, domain=host, now=sb.clock.time())
+        function = sb.lambdas.functions[route.function]
+        _status, payload, error = sb.lambdas.invoke(function.name, event)
+        if error:
+            if not self.quiet:
+                print(f"sandbox serve: {route.function} raised {payload.get('errorType')}: "
+                      f"{payload.get('errorMessage')}", file=sys.stderr)
+            return _bad_gateway()
+        return http_response(payload)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ApiServer
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            status, headers, raw = self.server.handle_request_for(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+        except Exception as error:  # the server must answer, whatever happened
+            print(f"sandbox serve: {type(error).__name__}: {error}", file=sys.stderr)
+            status, headers, raw = _bad_gateway()
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(raw)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+
+def serve(sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, caller: str | None = DEFAULT_CALLER,
+          quiet: bool = True) -> tuple[ApiServer, threading.Thread]:
+    """Start serving the sandbox's API routes in a daemon thread; stop with `server.shutdown()`."""
+    server = ApiServer(sandbox, host, port, caller, quiet)
+    thread = threading.Thread(target=server.serve_forever, name="sandbox-serve", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def banner(server: ApiServer) -> str:
+    lines = [f"Serving the template's API routes on {server.url} (Ctrl-C to stop)"]
+    for route in server.routes:
+        auth = {"AWS_IAM": f"IAM NOT ENFORCED offline, caller {server.caller}", "NONE": "no auth"}.get(
+            route.auth, f"authoriser {route.auth} NOT ENFORCED offline")
+        lines.append(f"  {route.method:7} {server.url}/{route.stage}{route.resource}  -> {route.function}  [{auth}]")
+    lines += [f"  skipped {s.function}.{s.event}: {s.reason}" for s in server.skipped]
+    if not server.routes:
+        lines.append("  (the template has no Api events)")
+    lines.append(f"Authorisers are not enforced offline; send {CALLER_HEADER}: <IAM ARN> to act as another caller.")
+    return "\n".join(lines)
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("serve", help="serve the template's API events on 127.0.0.1 (handlers in-process)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)")
+    parser.add_argument("--caller", default=DEFAULT_CALLER,
+                        help=f"IAM ARN put into requestContext.identity of IAM routes (default {DEFAULT_CALLER})")
+    parser.add_argument("--start", action="append", default=[], metavar="WORKFLOW=EVENT",
+                        help="start an execution before serving (repeatable), e.g. it-provisioning=events/x.json")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    from sandbox.core import Sandbox
+
+    template = Path(getattr(args, "template", "template.yaml"))
+    if not template.is_file():
+        print(f"sandbox: template not found: {template}", file=sys.stderr)
+        return 2
+    starts = []
+    for spec in args.start:
+        slug, _, event_file = spec.partition("=")
+        try:
+            starts.append((slug, json.loads(Path(event_file).read_text())))
+        except (OSError, json.JSONDecodeError) as error:
+            print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
+            return 2
+    with Sandbox.from_template(template) as sb:
+        try:
+            server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
+        except OSError as error:
+            print(f"sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+            return 2
+        print(banner(server), flush=True)
+        for slug, event in starts:
+            if slug not in sb.state_machines:
+                print(f"sandbox: unknown workflow {slug!r}", file=sys.stderr)
+                continue
+            print(f"Started {slug}: {sb.start(slug, event)}", flush=True)
+        seen: dict[str, int] = {}
+        try:
+            while True:  # print what the workflows publish, with links pointing at this server
+                for topic, messages in sb.all_notifications().items():
+                    for message in messages[seen.get(topic, 0):]:
+                        print(f"\n-- {topic}: {message['subject'] or ''}\n{server.localize(message['message'])}",
+                              flush=True)
+                    seen[topic] = len(messages)
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+            server.server_close()
+    return 0

@@ -1,0 +1,194 @@
+"""Distributed Map states behave offline as on AWS (sandbox/moto_fixes/distributed_map.py).
+
+Each test states the AWS behaviour it checks; a moto upgrade that changes one shows here.
+The definitions are inline: these tests are about the engine, not a workflow of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.core import Sandbox
+from sandbox.moto_fixes.distributed_map import EXCEEDED_CAUSE, adapt_definition, child_executions
+
+BUCKET = "Bucket"
+
+
+def distributed_map(reader: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A machine whose Distributed Map runs an EXPRESS child per item: fail when the item says so."""
+    state: dict[str, Any] = {
+        "Type": "Map",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Route",
+            "States": {
+                "Route": {"Type": "Choice", "Choices": [
+                    {"Variable": "$.fail", "IsPresent": True, "Next": "Broken"}], "Default": "Echo"},
+                "Broken": {"Type": "Fail", "Error": "Item.Broken", "Cause": "asked to fail"},
+                "Echo": {"Type": "Pass", "End": True},
+            },
+        },
+        "MaxConcurrency": 50,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+        "End": True,
+        **fields,
+    }
+    if reader is not None:
+        state["ItemReader"] = reader
+    else:
+        state.setdefault("ItemsPath", "$.items")
+    return {"StartAt": "Each", "States": {"Each": state, "Caught": {"Type": "Pass", "End": True}}}
+
+
+@pytest.fixture
+def sandbox_for(tmp_path: Path):
+    """Builds a sandbox around one inline definition (a bucket with it)."""
+    opened: list[Sandbox] = []
+
+    def build(definition: dict[str, Any]) -> Sandbox:
+        template = {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Transform": "AWS::Serverless-2016-10-31",
+            "Resources": {
+                BUCKET: {"Type": "AWS::S3::Bucket"},
+                "Machine": {"Type": "AWS::Serverless::StateMachine",
+                            "Properties": {"Type": "STANDARD", "Definition": definition}},
+            },
+        }
+        path = tmp_path / "template.yaml"
+        path.write_text(json.dumps(template))  # JSON is YAML
+        sb = Sandbox.from_template(path).__enter__()
+        opened.append(sb)
+        return sb
+
+    yield build
+    for sb in opened:
+        sb.__exit__(None, None, None)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def test_adapted_definition_loads_what_aws_accepts_and_leaves_the_original_alone():
+    """AWS accepts EXPRESS children and an integer percentage; moto's grammar does neither."""
+    definition = distributed_map(ToleratedFailurePercentage=5)
+    nested = {"StartAt": "Outer", "States": {"Outer": {"Type": "Parallel", "End": True,
+                                                        "Branches": [definition]}}}
+    adapted = adapt_definition(nested)
+    inner = adapted["States"]["Outer"]["Branches"][0]["States"]["Each"]
+    assert inner["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "STANDARD"
+    assert inner["ToleratedFailurePercentage"] == 5.0 and isinstance(inner["ToleratedFailurePercentage"], float)
+    assert definition["States"]["Each"]["ToleratedFailurePercentage"] == 5
+    assert definition["States"]["Each"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] == "EXPRESS"
+
+
+def test_machine_with_express_children_and_integer_percentage_runs(sandbox_for):
+    sb = sandbox_for(distributed_map(ToleratedFailurePercentage=5))
+    assert sb.workflow("Machine").definition["States"]["Each"]["ToleratedFailurePercentage"] == 5
+    run = sb.run("Machine", {"items": [{"n": 1}, {"n": 2}]})
+    assert (run.status, run.output) == ("SUCCEEDED", [{"n": 1}, {"n": 2}])
+
+
+# -- ItemReader ----------------------------------------------------------------------------------
+
+
+def test_listing_reads_every_page_and_gives_children_the_aws_item_shape(sandbox_for):
+    """ListObjectsV2 pages hold 1,000 keys; the ItemReader lists them all (one child each)."""
+    sb = sandbox_for(distributed_map({"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                      "Parameters": {"Bucket.$": "$.bucket", "Prefix": "data/"}}))
+    from sandbox.session import shared_client
+
+    s3 = shared_client(sb.region, "s3")
+    bucket = sb.bucket_name(BUCKET)
+    for n in range(1500):
+        s3.put_object(Bucket=bucket, Key=f"data/{n:05}.bin", Body=b"xy", StorageClass="DEEP_ARCHIVE")
+    s3.put_object(Bucket=bucket, Key="other/skip.bin", Body=b"x")
+    run = sb.run("Machine", {"bucket": bucket}, wall_timeout=120)
+    assert run.status == "SUCCEEDED"
+    # Read from the history: a large output can still be missing from describe_execution just after
+    # the status turns SUCCEEDED (moto sets the status before the output).
+    output = json.loads(run.events_of("ExecutionSucceeded")[0]["executionSucceededEventDetails"]["output"])
+    assert len(output) == 1500
+    first = output[0]
+    assert set(first) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
+    assert (first["Key"], first["Size"], first["StorageClass"]) == ("data/00000.bin", 2, "DEEP_ARCHIVE")
+    assert first["Etag"].startswith('"') and isinstance(first["LastModified"], int)
+    assert sorted(item["Key"] for item in output)[-1] == "data/01499.bin"
+
+
+def test_listing_an_empty_prefix_runs_no_child_and_succeeds(sandbox_for):
+    sb = sandbox_for(distributed_map({"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                      "Parameters": {"Bucket.$": "$.bucket", "Prefix": "nothing/"}}))
+    run = sb.run("Machine", {"bucket": sb.bucket_name(BUCKET)})
+    assert (run.status, run.output) == ("SUCCEEDED", [])
+    assert child_executions(run.execution_arn) == []
+
+
+@pytest.mark.parametrize(("body", "config", "expected"), [
+    (json.dumps([{"key": "a"}, {"key": "b"}]), {"InputType": "JSON"}, [{"key": "a"}, {"key": "b"}]),
+    ("key,size\na,1\nb,2\n", {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+     [{"key": "a", "size": "1"}, {"key": "b", "size": "2"}]),
+], ids=["json", "csv"])
+def test_manifest_in_s3_gives_one_child_per_entry(sandbox_for, body, config, expected):
+    """s3:getObject with ReaderConfig: a JSON array, or CSV rows as objects of strings."""
+    sb = sandbox_for(distributed_map({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config,
+                                      "Parameters": {"Bucket.$": "$.bucket", "Key": "manifest"}}))
+    sb.put_object(BUCKET, "manifest", body)
+    run = sb.run("Machine", {"bucket": sb.bucket_name(BUCKET)})
+    assert (run.status, run.output) == ("SUCCEEDED", expected)
+
+
+# -- tolerated failures --------------------------------------------------------------------------
+
+
+def items(total: int, failing: int) -> dict[str, Any]:
+    return {"items": [{"n": n, **({"fail": True} if n < failing else {})} for n in range(total)]}
+
+
+@pytest.mark.parametrize(("fields", "failing", "tolerated"), [
+    ({}, 1, False),                                   # no threshold: any failed item fails the Map Run
+    ({"ToleratedFailurePercentage": 10}, 1, True),    # 10 % of 10 items may fail
+    ({"ToleratedFailurePercentage": 10}, 2, False),
+    ({"ToleratedFailurePercentage": 0}, 1, False),
+    ({"ToleratedFailureCount": 2}, 2, True),
+    ({"ToleratedFailureCount": 2}, 3, False),
+    ({"ToleratedFailureCount": 5, "ToleratedFailurePercentage": 10}, 2, False),  # either threshold
+    ({"ToleratedFailurePercentage": 100}, 10, True),
+], ids=["none", "pct-within", "pct-over", "pct-zero", "count-within", "count-over", "either", "all"])
+def test_failed_items_over_the_threshold_fail_the_map_with_a_catchable_error(sandbox_for, fields, failing,
+                                                                             tolerated):
+    sb = sandbox_for(distributed_map(**fields))
+    run = sb.run("Machine", items(10, failing))
+    assert run.status == "SUCCEEDED"
+    if tolerated:
+        assert run.path[0] == "Each" and "Caught" not in run.path
+        assert len(run.output) == 10
+    else:
+        assert run.path[-1] == "Caught"
+        assert run.output["error"] == {"Error": "States.ExceedToleratedFailureThreshold", "Cause": EXCEEDED_CAUSE}
+        (failed,) = run.events_of("MapRunFailed")
+        assert failed["mapRunFailedEventDetails"]["error"] == "States.ExceedToleratedFailureThreshold"
+
+
+# -- child executions ----------------------------------------------------------------------------
+
+
+def test_each_child_has_a_history_of_its_own(sandbox_for):
+    """Children are executions of their own on AWS: the parent history shows the Map Run only."""
+    sb = sandbox_for(distributed_map(ToleratedFailureCount=1))
+    run = sb.run("Machine", items(3, 1))
+    assert run.status == "SUCCEEDED" and run.path == ["Each"]
+    assert [e["type"] for e in run.history if e["type"].startswith("MapRun")] == ["MapRunStarted", "MapRunSucceeded"]
+    children = child_executions(run.execution_arn, "Each")
+    assert [(c.index, c.status, c.path) for c in children] == [
+        (0, "FAILED", ["Route", "Broken"]), (1, "SUCCEEDED", ["Route", "Echo"]), (2, "SUCCEEDED", ["Route", "Echo"])]
+    assert (children[0].error, children[0].cause) == ("Item.Broken", "asked to fail")
+    assert children[0].history[0]["type"] == "ExecutionStarted"
+    assert json.loads(children[0].history[0]["executionStartedEventDetails"]["input"]) == {"n": 0, "fail": True}
+    assert children[0].history[-1]["type"] == "ExecutionFailed"
+    assert children[1].history[-1]["type"] == "ExecutionSucceeded"
+    assert [e["id"] for e in children[1].history] == list(range(1, len(children[1].history) + 1))

@@ -32,7 +32,6 @@ def install() -> None:
     jsonata.install()
     distributed_map.install()
     routing.install()
-    faults.install(lambda _execution_arn: _current_plan)
     _installed = True
 
 
@@ -42,6 +41,8 @@ def new_fault_plan(clock: VirtualClock) -> faults.FaultPlan:
     plan = faults.FaultPlan()
     plan.on_hang = lambda: clock.wait_for(faults.attempt_ended(), None)
     _current_plan = plan
+    # Every sandbox claims the resolver again: engine tests may have pointed it elsewhere.
+    faults.install(lambda _execution_arn: _current_plan)
     return plan
 
 

@@ -54,6 +54,21 @@ class MachineCoverage:
         self.unresolved |= {(t.source, t.target) for t in report.unresolved}
         self.undeclared |= {(t.source, t.target) for t in report.undeclared}
 
+    def as_shareable(self) -> dict[str, Any]:
+        """What a pytest-xdist worker sends back: plain lists, edges by their text."""
+        return {"executions": self.executions, "visited": sorted(self.visited),
+                "taken": sorted(_edge_key(edge) for edge in self.taken),
+                "unresolved": sorted(self.unresolved), "undeclared": sorted(self.undeclared)}
+
+    def merge(self, shared: dict[str, Any]) -> None:
+        """Add a worker's share (see `as_shareable`)."""
+        edges = {_edge_key(edge): edge for edge in self.graph.edges}
+        self.executions += shared["executions"]
+        self.visited |= set(shared["visited"])
+        self.taken |= {edges[text] for text in shared["taken"] if text in edges}
+        self.unresolved |= {tuple(pair) for pair in shared["unresolved"]}
+        self.undeclared |= {tuple(pair) for pair in shared["undeclared"]}
+
     @property
     def uncovered_states(self) -> list[str]:
         return [state_id for state_id in self.graph.states if state_id not in self.visited]
@@ -141,6 +156,11 @@ class AslCoverage:
         self.json_path.write_text(json.dumps(self.as_json(), indent=2) + "\n")
 
 
+def _edge_key(edge: Edge) -> str:
+    """Unique within a graph, unlike `str(edge)` (two rules may share a label)."""
+    return f"{edge.source}|{edge.target}|{edge.kind}|{edge.index}|{edge.label}"
+
+
 def _ratio(done: int, total: int) -> str:
     """`2/3 (66%)`: rounded down, so that only a complete count reads 100 %."""
     percent = 100 * done // total if total else 100
@@ -195,9 +215,33 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         core.RECORDERS.remove(plugin.record)
 
 
+_WORKER_OUTPUT = "asl_coverage"
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist controller: add what each worker's executions covered."""
+    plugin = node.config.stash.get(_KEY, None)
+    shared = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if plugin is None or not shared:
+        return
+    for slug, share in shared.items():
+        if slug in plugin.machines:
+            plugin.machines[slug].merge(share)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     plugin = session.config.stash.get(_KEY, None)
     if plugin is None:
+        return
+    if _is_xdist_worker(session.config):
+        # Workers report to the controller, which gates on the union of every worker's runs.
+        session.config.workeroutput[_WORKER_OUTPUT] = {  # type: ignore[attr-defined]
+            slug: machine.as_shareable() for slug, machine in plugin.machines.items()}
         return
     plugin.write_json()
     if plugin.gate and plugin.failing and session.exitstatus == pytest.ExitCode.OK:
@@ -206,7 +250,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     plugin = config.stash.get(_KEY, None)
-    if plugin is None:
+    if plugin is None or _is_xdist_worker(config):
         return
     terminalreporter.section("ASL coverage")
     for line in plugin.lines():

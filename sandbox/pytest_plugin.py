@@ -54,6 +54,29 @@ class MachineCoverage:
         self.unresolved |= {(t.source, t.target) for t in report.unresolved}
         self.undeclared |= {(t.source, t.target) for t in report.undeclared}
 
+    def add_children(self, definition: dict[str, Any], runs: list[Any]) -> None:
+        """Distributed Map children run as executions of their own: count them in the Map's scope."""
+        from sandbox.moto_fixes.distributed_map import child_executions
+
+        by_key = {(e.source, e.target, e.kind, e.index, e.label): e for e in self.graph.edges}
+        for map_state, spec in definition.get("States", {}).items():
+            processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
+            if spec.get("Type") != "Map" or processor_key not in spec:
+                continue
+            children = [c for run in runs for c in child_executions(run.execution_arn, map_state)]
+            if not children:
+                continue
+            prefix = f"{map_state}/{processor_key}/"
+            report = coverage(parse(spec[processor_key]), children)
+            self.visited |= {prefix + state for state in report.visited} & set(self.graph.states)
+            for edge in report.taken:
+                key = (prefix + edge.source, prefix + edge.target, edge.kind, edge.index, edge.label)
+                if key in by_key:
+                    self.taken.add(by_key[key])
+            # Entering the processor scope happened in the parent when any child ran.
+            self.taken |= {e for e in self.graph.edges if e.target.startswith(prefix)
+                           and not e.source.startswith(prefix) and (prefix + spec[processor_key]["StartAt"]) == e.target}
+
     def as_shareable(self) -> dict[str, Any]:
         """What a pytest-xdist worker sends back: plain lists, edges by their text."""
         return {"executions": self.executions, "visited": sorted(self.visited),
@@ -114,9 +137,10 @@ class AslCoverage:
         by_slug: dict[str, list[Any]] = {}
         for run in runs:
             if run.history and run.workflow in self.machines:
-                by_slug.setdefault(run.workflow, []).append(run.history)
-        for slug, histories in by_slug.items():
-            self.machines[slug].add(histories)
+                by_slug.setdefault(run.workflow, []).append(run)
+        for slug, slug_runs in by_slug.items():
+            self.machines[slug].add([run.history for run in slug_runs])
+            self.machines[slug].add_children(sb.workflow(slug).definition, slug_runs)
 
     # -- reporting -------------------------------------------------------------------------
     @property

@@ -74,8 +74,8 @@ class MachineCoverage:
                 if key in by_key:
                     self.taken.add(by_key[key])
             # Entering the processor scope happened in the parent when any child ran.
-            self.taken |= {e for e in self.graph.edges if e.target.startswith(prefix)
-                           and not e.source.startswith(prefix) and (prefix + spec[processor_key]["StartAt"]) == e.target}
+            start = prefix + spec[processor_key]["StartAt"]
+            self.taken |= {e for e in self.graph.edges if e.target == start and not e.source.startswith(prefix)}
 
     def as_shareable(self) -> dict[str, Any]:
         """What a pytest-xdist worker sends back: plain lists, edges by their text."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import serve as serve_command
+from sandbox.samples import SEED_FILE, callback_answer, sample_events
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RUNS_DIR = Path(".sandbox") / "runs"
@@ -115,7 +116,7 @@ def _seed_file(args: argparse.Namespace) -> Path | None:
             raise UsageError(f"seed file not found: {args.seed}")
         return Path(args.seed)
     if args.event != "-":
-        beside = Path(args.event).parent / "objects.json"
+        beside = Path(args.event).parent / SEED_FILE
         if beside.is_file():
             return beside
     return None
@@ -270,25 +271,19 @@ def _offset(first: Any, other: Any, end: bool = False) -> float:
     return (moment - reference).total_seconds()
 
 
-# Files of events/<slug>/ that are not sample events.
-SEED_FILE = "objects.json"
-ANSWER_FILE = "callback-answer.json"
-"""The SendTaskSuccess output `demo` answers the workflow's callback tasks with (approve)."""
-
-
 def _demo(args: argparse.Namespace) -> int:
     events_dir = Path(args.events_dir)
     runs: list[Any] = []
     with _sandbox(args) as sb:
         for slug in sorted(sb.state_machines):
             folder = events_dir / slug
-            cases = sorted(p for p in folder.glob("*.json") if p.name not in (SEED_FILE, ANSWER_FILE))
+            cases = sample_events(folder)
             if not cases:
                 print(f"\n== {slug}: no sample events (started by another workflow's events) ==")
                 continue
             if (folder / SEED_FILE).is_file():
                 sb.seed(folder / SEED_FILE)
-            answer = json.loads((folder / ANSWER_FILE).read_text()) if (folder / ANSWER_FILE).is_file() else None
+            answer = callback_answer(folder)
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}

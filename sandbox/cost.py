@@ -43,6 +43,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sandbox.samples import SEED_FILE, callback_answer, sample_events
+
 PRICES = Path(__file__).resolve().parent / "data" / "prices.json"
 DOCS_LAMBDA_MS = 100
 """Billed duration assumed per Lambda invocation in the docs' figures (in-process timings vary)."""
@@ -401,13 +403,14 @@ def docs_figures(template: Path, slug: str, events_dir: Path) -> list[tuple[str,
 
     figures = []
     folder = events_dir / slug
-    for case in sorted(p for p in folder.glob("*.json") if p.name != "objects.json"):
+    for case in sample_events(folder):
         # A fresh sandbox per event: runs must not see each other's projects, objects or clock.
         with Sandbox.from_template(template) as sb:
-            if (folder / "objects.json").is_file():
-                sb.seed(folder / "objects.json")
+            if (folder / SEED_FILE).is_file():
+                sb.seed(folder / SEED_FILE)
             try:
-                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve={})
+                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())),
+                                          approve=callback_answer(folder) or {})
             except SandboxError:
                 continue
             figures.append((case.stem, usage(run, sb, assumed_lambda_ms=DOCS_LAMBDA_MS)))

@@ -40,6 +40,7 @@ class MachineCoverage:
 
     slug: str
     graph: Graph
+    definition: dict[str, Any] = field(default_factory=dict)
     executions: int = 0
     visited: set[str] = field(default_factory=set)
     taken: set[Edge] = field(default_factory=set)
@@ -54,10 +55,11 @@ class MachineCoverage:
         self.unresolved |= {(t.source, t.target) for t in report.unresolved}
         self.undeclared |= {(t.source, t.target) for t in report.undeclared}
 
-    def add_children(self, definition: dict[str, Any], runs: list[Any]) -> None:
+    def add_children(self, runs: list[Any]) -> None:
         """Distributed Map children run as executions of their own: count them in the Map's scope."""
         from sandbox.moto_fixes.distributed_map import child_executions
 
+        definition = self.definition
         by_key = {(e.source, e.target, e.kind, e.index, e.label): e for e in self.graph.edges}
         for map_state, spec in definition.get("States", {}).items():
             processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
@@ -126,7 +128,7 @@ class AslCoverage:
         self.template = template.resolve()
         self.gate = gate
         self.json_path = json_path
-        self.machines = {page.slug: MachineCoverage(page.slug, parse(page.definition))
+        self.machines = {page.slug: MachineCoverage(page.slug, parse(page.definition), page.definition)
                          for page in _pages(self.template)}
 
     # -- recording -------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class AslCoverage:
                 by_slug.setdefault(run.workflow, []).append(run)
         for slug, slug_runs in by_slug.items():
             self.machines[slug].add([run.history for run in slug_runs])
-            self.machines[slug].add_children(sb.workflow(slug).definition, slug_runs)
+            self.machines[slug].add_children(slug_runs)
 
     # -- reporting -------------------------------------------------------------------------
     @property

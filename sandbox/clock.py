@@ -83,11 +83,7 @@ class VirtualClock:
         try:
             yield
         finally:
-            with self._cond:
-                self._inflight -= 1
-                self._held.depth -= 1
-                self.touch()
-                self._cond.notify_all()
+            self._release_hold()
 
     # -- waiting -----------------------------------------------------------
     def sleep(self, seconds: float) -> None:
@@ -165,11 +161,15 @@ class VirtualClock:
         try:
             callback()
         finally:
-            with self._cond:
-                self._inflight -= 1
-                self._held.depth -= 1
-                self.touch()
-                self._cond.notify_all()
+            self._release_hold()
+
+    def _release_hold(self) -> None:
+        """End this thread's busy hold (see `busy`); waiters may move the clock again."""
+        with self._cond:
+            self._inflight -= 1
+            self._held.depth -= 1
+            self.touch()
+            self._cond.notify_all()
 
     def notify(self) -> None:
         """Wake waiters now (an event they wait for was set)."""

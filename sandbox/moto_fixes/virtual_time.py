@@ -20,6 +20,18 @@ from sandbox import clock as clock_module
 
 _installed = False
 _local = threading.local()
+_WAITS_FOR_CHILDREN: tuple[type, ...] = ()
+
+
+def _waits_for_children(state: Any) -> bool:
+    """An inline Map or a Parallel: its body only waits for items or branches running in this process.
+
+    A Distributed Map keeps its hold: it drives its child executions itself.
+    """
+    if not isinstance(state, _WAITS_FOR_CHILDREN):
+        return False
+    component = getattr(state, "iteration_component", None)
+    return "Distributed" not in type(component).__name__
 
 
 class VirtualDatetime(_datetime.datetime):
@@ -99,11 +111,19 @@ class ExternalClockEvent(ClockEvent):
 
 
 class _BusyThread(threading.Thread):
-    """The thread a Task body runs on: busy for the clock while it works."""
+    """The thread a Task body runs on: busy for the clock while it works.
+
+    A Map or Parallel state's body only waits for its items or branches: it must not
+    hold the clock, or a Wait inside an item or branch could never end.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hold = getattr(_local, "hold", True)
 
     def run(self) -> None:
         active = clock_module.active()
-        if active is None:
+        if active is None or not self._hold:
             return super().run()
         with active.busy():
             super().run()
@@ -162,16 +182,23 @@ def _patch_task_timeouts() -> None:
         # its TimeoutSeconds deadline is external too.
         resource = getattr(self, "resource", None)
         condition = getattr(resource, "condition", None)
-        previous = getattr(_local, "external", False), getattr(_local, "task_started_at", None)
+        previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None),
+                    getattr(_local, "hold", True))
         active = clock_module.active()
         _local.external = condition is not None
         _local.task_started_at = active.time() if active else None
+        _local.hold = not _waits_for_children(self)
         try:
             original(self, env)
         finally:
-            _local.external, _local.task_started_at = previous
+            _local.external, _local.task_started_at, _local.hold = previous
 
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_with_timeout
+    global _WAITS_FOR_CHILDREN
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
+
+    _WAITS_FOR_CHILDREN = (StateMap, StateParallel)
 
     # The task's own work holds the clock: its timeout can only fire while it waits on the clock.
     execute_state.Thread = _BusyThread
@@ -208,3 +235,4 @@ def install() -> None:
     _patch_task_timeouts()
     _patch_timestamps()
     _installed = True
+

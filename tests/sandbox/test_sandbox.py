@@ -218,3 +218,12 @@ def test_handler_output_goes_to_its_function_log_not_the_console(sb, capsys):
     (line,) = sb.lambdas.functions["GreeterFunction"].log_lines
     assert line.startswith("greeting request ")
     assert "greeting request" not in capsys.readouterr().out
+
+
+def test_waits_inside_map_items_and_parallel_branches_end_on_the_virtual_clock(sb):
+    """A Map or Parallel state only waits for its children: their Wait states must still run out."""
+    run = sb.run("MapWaitStateMachine", {"items": [1, 2, 3]}, wall_timeout=20)
+    assert run.status == "SUCCEEDED"
+    assert run.path.count("WaitAnHour") == 3 and run.path.count("WaitAMinute") == 3
+    # Items start their waits at slightly different wall times, so the total is at least the AWS figure.
+    assert run.history[-1]["timestamp"] - run.history[0]["timestamp"] >= timedelta(hours=1, minutes=1)

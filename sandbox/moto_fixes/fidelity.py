@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.moto_fixes import api, errors, execution_record, jsonpath, sdk_errors, sdk_results
+from sandbox.moto_fixes import api, dynamodb_atomic, errors, execution_record, jsonpath, sdk_errors, sdk_results
 
 
 def install_all() -> None:
@@ -13,3 +13,4 @@ def install_all() -> None:
     jsonpath.install()
     api.install()
     execution_record.install()
+    dynamodb_atomic.install()

@@ -396,3 +396,22 @@ def test_execution_start_time_in_the_context_object_is_iso_text(engine):
                                                     "End": True}}}
     started = output_of(run(definition, {}))["t"]
     assert isinstance(started, str) and started.endswith("Z") and "T" in started
+
+
+def test_concurrent_counter_updates_lose_no_increment(engine):
+    """DynamoDB applies each UpdateItem atomically: N concurrent ADDs of 1 give N."""
+    import concurrent.futures
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(TableName="counters", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+
+    def add_one(_: int) -> None:
+        dynamodb.update_item(TableName="counters", Key={"id": {"S": "c"}}, UpdateExpression="ADD n :one",
+                             ExpressionAttributeValues={":one": {"N": "1"}})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add_one, range(400)))
+    item = dynamodb.get_item(TableName="counters", Key={"id": {"S": "c"}})["Item"]
+    assert item["n"] == {"N": "400"}

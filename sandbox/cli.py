@@ -11,6 +11,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,9 +124,9 @@ def _seed_file(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def _run(args: argparse.Namespace) -> int:
-    from sandbox.core import SandboxError
-
+@contextmanager
+def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
+    """The sandbox with the event read, the workflow checked and the seed objects in place."""
     event = _read_event(args.event)
     seed = _seed_file(args)
     with _sandbox(args) as sb:
@@ -132,6 +134,13 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
         if seed:
             sb.seed(seed)
+        yield sb, event
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sandbox.core import SandboxError
+
+    with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
         try:
             run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
@@ -184,13 +193,7 @@ def _cost(args: argparse.Namespace) -> int:
 
     if args.executions < 0:
         raise UsageError("--executions must be 0 or more")
-    event = _read_event(args.event)
-    seed = _seed_file(args)
-    with _sandbox(args) as sb:
-        if args.workflow not in sb.state_machines:
-            raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
-        if seed:
-            sb.seed(seed)
+    with _sandbox_for_event(args) as (sb, event):
         with cost.LambdaMeter(sb) as meter:
             try:
                 run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),

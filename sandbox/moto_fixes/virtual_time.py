@@ -34,6 +34,12 @@ def _waits_for_children(state: Any) -> bool:
     return "Distributed" not in type(component).__name__
 
 
+def _has_no_timeout_of_its_own(state: Any) -> bool:
+    timeout = getattr(state, "timeout", None)
+    is_default = getattr(timeout, "is_default_value", None)
+    return bool(is_default and is_default())
+
+
 class VirtualDatetime(_datetime.datetime):
     """`datetime.datetime` whose `now()` reads the active virtual clock (UTC)."""
 
@@ -185,7 +191,10 @@ def _patch_task_timeouts() -> None:
         previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None),
                     getattr(_local, "hold", True))
         active = clock_module.active()
-        _local.external = condition is not None
+        # A state without TimeoutSeconds of its own has no deadline on AWS: moto's stand-in (99999999 s)
+        # must never be the clock's next stop, or a quiet moment before a Map item or Parallel branch
+        # registers its Wait would jump three years ahead and time the state out.
+        _local.external = condition is not None or _has_no_timeout_of_its_own(self)
         _local.task_started_at = active.time() if active else None
         _local.hold = not _waits_for_children(self)
         try:

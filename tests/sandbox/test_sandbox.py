@@ -147,6 +147,19 @@ def test_pending_task_tokens_lists_the_callbacks_an_execution_waits_on(sb):
     assert sb.pending_task_tokens(arn) == [token]
 
 
+def test_a_state_without_timeout_seconds_gives_the_clock_no_deadline(sb):
+    """moto stands in 99999999 s for "no TimeoutSeconds"; the clock must never jump there (CI flake, Parallel)."""
+    arn = sb.start("edge", {"case": "callback-in-parallel"})
+    token = _token_from_queue(sb)
+    time.sleep(0.05)  # many quiet periods: a jumpable deadline would be taken now
+    assert sb.clock.next_deadline(include_external=False) is None
+    assert sb.pending_task_tokens(arn) == [token]
+    sb.sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+    run = sb.wait(arn)
+    assert (run.status, run.path, run.output) == ("SUCCEEDED", ["Route", "ApproveInBranch", "WaitForBranchApproval"],
+                                             [{"approved": True}])
+
+
 def test_answer_callbacks_rejects_with_the_given_error(sb):
     run = sb.answer_callbacks(sb.start("edge", {"case": "callback"}), reject=("Rejected", "no"))
     assert (run.status, run.error, run.cause) == ("FAILED", "Rejected", "no")

@@ -87,17 +87,34 @@ def _sandbox(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from sandbox.provision import slug_of
-    from sandbox.stack import Stack
-    from sandbox.template_yaml import load_template
+    """The catalogue (sandbox/catalogue.py): each pattern with its state machines, how to run it and deploy it."""
+    from sandbox import catalogue
 
     path = Path(args.template)
     if not path.is_file():
         raise UsageError(f"template not found: {path}")
-    stack = Stack(load_template(path), path.parent)
-    for resource in stack.of_type("AWS::Serverless::StateMachine"):
-        kind = resource.properties.get("Type", "STANDARD")
-        print(f"{slug_of(resource):28} {kind:9} {resource.logical_id}")
+    try:
+        cat = catalogue.load(path)
+    except catalogue.CatalogueError as error:
+        raise UsageError(str(error)) from None
+    resources = cat.template.get("Resources", {})
+    for slug, pattern in cat.patterns.items():
+        meta = pattern.metadata or {}
+        print(f"{slug}: {meta.get('title') or '(no catalogue entry yet)'}")
+        for machine in pattern.state_machines:
+            logical_id = cat.machines.get(machine)
+            if logical_id is None:
+                print(f"  {machine:28} (not in the template)")
+                continue
+            kind = (resources[logical_id].get("Properties") or {}).get("Type", "STANDARD")
+            print(f"  {machine:28} {kind:9} {logical_id:38} {catalogue.machine_entry(cat, machine)}")
+        print(f"  services:   {', '.join(catalogue.service_label(s) for s in catalogue.pattern_services(cat, slug))}")
+        if meta.get("level"):
+            print(f"  level:      {meta['level']}")
+        print(f"  run:        {catalogue.demo_command(cat, slug)}")
+        print(f"  page:       docs/{slug}.md")
+        print(f"  deploy:     {catalogue.PATTERNS_DIR}/{slug}/{catalogue.TEMPLATE_FILE} "
+              f"({' && '.join(catalogue.deploy_commands(slug))})")
     return EXIT_OK
 
 

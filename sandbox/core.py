@@ -259,11 +259,19 @@ class Sandbox:
         session.shared_client(self.region, "s3").put_object(**args)
 
     def seed(self, objects_file: str | Path) -> None:
-        """Put fixture objects into the template's buckets without triggering any rule."""
+        """Put fixture objects into the template's buckets without triggering any rule.
+
+        A table's logical ID maps to a list of items instead (DynamoDB JSON), put as they are.
+        """
         spec = json.loads(Path(objects_file).read_text())
         assert self.router is not None
         with self.router.muted():
             for bucket, objects in spec.items():
+                if isinstance(objects, list):
+                    table = self.stack.resources[bucket].name
+                    for item in objects:
+                        session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
+                    continue
                 for key, obj in objects.items():
                     self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
                                     metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))

@@ -9,6 +9,9 @@ TOOLS_DIR := .tools
 SAM ?= $(TOOLS_DIR)/bin/sam
 SAM_CLI_VERSION ?= 1.170.0
 CFN_LINT_SERVERLESS_VERSION ?= 0.3.6
+# checkov pins dozens of packages (boto3 among them): its own venv, inside .tools.
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV_DIR := $(TOOLS_DIR)/checkov
 # sam build needs each Lambda runtime's interpreter on PATH; pyenv provides them here.
 PYENV_VERSIONS ?= 3.11.7:3.12.1:3.13.0
 CONFIG_ENV ?= default
@@ -22,7 +25,7 @@ export AWS_EC2_METADATA_DISABLED := true
 help: ## list targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-lint: $(VENV_STAMP) .tools ## ruff, cfn-lint (+serverless rules), sam validate (translator and --lint), statelint
+lint: $(VENV_STAMP) .tools ## ruff, cfn-lint (+serverless rules), sam validate (translator and --lint), checkov, bandit, statelint
 	SAM="$(SAM)" scripts/lint.sh
 
 build: .tools ## sam build (Lambda runtimes from pyenv when present)
@@ -32,7 +35,7 @@ build: .tools ## sam build (Lambda runtimes from pyenv when present)
 	"$(SAM)" build --config-env "$(CONFIG_ENV)"
 
 # .cfnlintrc appends the serverless rules: `sam validate --lint` imports them from this venv.
-.tools: ## create the SAM CLI tool venv if missing
+.tools: ## create the SAM CLI tool venv (and checkov's, inside it) if missing
 	if [[ ! -x "$(SAM)" ]]; then \
 	    "$(PYTHON)" -m venv "$(TOOLS_DIR)"; \
 	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
@@ -40,6 +43,11 @@ build: .tools ## sam build (Lambda runtimes from pyenv when present)
 	fi
 	if ! "$(TOOLS_DIR)/bin/python" -c "import cfn_lint_serverless" 2>/dev/null; then \
 	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet "cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)"; \
+	fi
+	if [[ "$$("$(CHECKOV_DIR)/bin/checkov" --version 2>/dev/null)" != "$(CHECKOV_VERSION)" ]]; then \
+	    "$(PYTHON)" -m venv "$(CHECKOV_DIR)"; \
+	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
+	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet "checkov==$(CHECKOV_VERSION)"; \
 	fi
 
 # The test/runtime venv: moto is pinned exactly because the sandbox patches its internals.
@@ -67,6 +75,7 @@ test: $(VENV_STAMP) lint ## lint chain, then the whole test suite (with the ASL 
 bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
 	"$(VENV)/bin/python" -m benchmarks
 
-docs: $(VENV_STAMP) ## regenerate the diagrams (from the ASL) and cost blocks (from sandbox runs) in docs/<slug>.md
+docs: $(VENV_STAMP) ## regenerate diagrams and cost blocks in docs/<slug>.md, the patterns/ catalogue and the README table
 	"$(VENV)/bin/python" -m sandbox.diagram --write
 	"$(VENV)/bin/python" -m sandbox.cost --write
+	"$(VENV)/bin/python" -m sandbox.catalogue --write

@@ -3,6 +3,7 @@
 # rules, the SAM translator, sam's lint), and every ASL file. Fails on the first finding.
 #
 #   SAM     SAM CLI to use        (default: .tools/bin/sam, the tool venv: `make .tools`)
+#   CHECKOV checkov to use        (default: .tools/checkov/bin/checkov, its own venv: `make .tools`)
 #   VENV    test/dev venv         (default: .venv)
 #   REGION  region for sam validate (default: us-east-1; nothing is called in AWS)
 set -euo pipefail
@@ -11,6 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 VENV="${VENV:-.venv}"
 SAM="${SAM:-.tools/bin/sam}"
+CHECKOV="${CHECKOV:-.tools/checkov/bin/checkov}"
 REGION="${REGION:-us-east-1}"
 
 # sam must not phone home or look for instance credentials.
@@ -36,6 +38,23 @@ step "sam validate --region $REGION"
 step "sam validate --lint"
 "$SAM" validate --template-file template.yaml --region "$REGION" --lint
 
+# Security: every finding is fixed or suppressed with its reason (.checkov.yaml for suite-wide
+# decisions, Metadata.checkov.skip on a resource; `# nosec <id>` under a `# bandit <id>: why`).
+if [[ ! -x "$CHECKOV" ]]; then
+    echo "checkov not found at $CHECKOV: run 'make .tools' or set CHECKOV=/path/to/checkov" >&2
+    exit 1
+fi
+step "checkov template.yaml (settings: .checkov.yaml)"
+"$CHECKOV" --config-file .checkov.yaml --file template.yaml
+
+# functions/ is deployed: every check applies. The sandbox and benchmarks are offline tooling
+# whose asserts state internal invariants (B101); tests are not scanned (fake credentials and
+# localhost URLs are their point).
+step "bandit functions/ (all checks)"
+"$VENV/bin/bandit" --quiet --recursive functions
+step "bandit sandbox/ benchmarks/ scripts/ (asserts allowed)"
+"$VENV/bin/bandit" --quiet --recursive sandbox benchmarks scripts --skip B101
+
 step "statelint statemachines/*.asl.json"
 shopt -s nullglob
 asl_files=(statemachines/*.asl.json)
@@ -56,6 +75,17 @@ for asl in "${asl_files[@]}"; do
         echo "$findings" >&2
         exit 1
     fi
+done
+
+# Each workflow's standalone template (patterns/<slug>/template.yaml, generated from template.yaml
+# by `make docs`): the same three checks, so that every pattern deploys alone as well.
+shopt -s nullglob
+pattern_templates=(patterns/*/template.yaml)
+for pattern in "${pattern_templates[@]}"; do
+    step "cfn-lint, sam validate, sam validate --lint: $pattern"
+    "$VENV/bin/cfn-lint" "$pattern"
+    "$SAM" validate --template-file "$pattern" --region "$REGION"
+    "$SAM" validate --template-file "$pattern" --region "$REGION" --lint
 done
 
 step "lint: no findings"

@@ -93,7 +93,8 @@ def check_product(request: ProvisioningRequest) -> Checked:
                        "message": f"too large: {size} bytes of JSON, at most {MAX_PARAMETERS_BYTES}"})
     if errors:
         raise InvalidRequest(errors)
-    assert product is not None
+    # bandit B101: type narrowing; an unknown product raised InvalidRequest above
+    assert product is not None  # nosec B101
     try:
         params = product.params.model_validate(request.parameters)
     except ValidationError as error:

@@ -75,6 +75,7 @@ test: $(VENV_STAMP) lint ## lint chain, then the whole test suite (with the ASL 
 bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
 	"$(VENV)/bin/python" -m benchmarks
 
-docs: $(VENV_STAMP) ## regenerate the diagrams (from the ASL) and cost blocks (from sandbox runs) in docs/<slug>.md
+docs: $(VENV_STAMP) ## regenerate diagrams and cost blocks in docs/<slug>.md, the patterns/ catalogue and the README table
 	"$(VENV)/bin/python" -m sandbox.diagram --write
 	"$(VENV)/bin/python" -m sandbox.cost --write
+	"$(VENV)/bin/python" -m sandbox.catalogue --write

@@ -22,8 +22,13 @@ Offline, authorisers are NOT enforced:
   * Cognito and Lambda authorisers: not called; `requestContext.authorizer` is empty.
   * `NONE`: no identity, as API Gateway does for unauthenticated routes.
 Events of Type `HttpApi` (payload format 2.0) are not served; the banner lists them as skipped.
-API Gateway features around the proxy (usage plans, throttling, request validators, mapping
-templates, binary media types, CORS preflights) are not emulated.
+API Gateway features around the proxy (usage plans, throttling, binary media types, CORS
+preflights) are not emulated.
+
+REST APIs defined by an OpenAPI `DefinitionBody` are served too for their AWS service integrations
+(`x-amazon-apigateway-integration` of `type: aws`, e.g. `states:action/StartSyncExecution`, no
+Lambda in front): request validator (JSON schema model), gateway responses, and VTL request and
+response templates rendered by a real Velocity engine, through `sandbox.apigateway`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from sandbox.apigateway import integration
+from sandbox.apigateway.openapi import IntegrationRoute, integration_routes
+from sandbox.session import shared_client
 
 DEFAULT_CALLER = "arn:aws:iam::123456789012:user/sandbox-user"
 """The IAM identity put into requestContext.identity of IAM-authorised routes (no signature is checked)."""
@@ -245,7 +254,8 @@ class ApiServer(ThreadingHTTPServer):
         self.routes, self.skipped = api_routes(sandbox.stack)
         self.caller = caller
         self.quiet = quiet
-        self.stages = {r.stage for r in self.routes}
+        self.integrations, self.integrations_skipped = integration_routes(sandbox.stack)
+        self.stages = {r.stage for r in self.routes} | {r.stage for r in self.integrations}
         super().__init__((host, port), _Handler)
 
     @property
@@ -261,7 +271,7 @@ class ApiServer(ThreadingHTTPServer):
 
     def localize(self, text: str) -> str:
         """Replace every deployed API origin in `text` by this server's (links in notifications)."""
-        for api in {r.api for r in self.routes}:
+        for api in {r.api for r in self.routes} | {r.api for r in self.integrations}:
             text = text.replace(self.api_url(api), self.url)
         return text
 
@@ -272,6 +282,11 @@ class ApiServer(ThreadingHTTPServer):
         first = path.split("/")[1] if path.count("/") >= 2 else None
         candidates = [path] + ([path[len(first) + 1:]] if first in self.stages else [])
         for candidate in candidates:
+            for integration_route in self.integrations:
+                params = integration_route.match(method, candidate)
+                if params is not None and (candidate == path or integration_route.stage == first):
+                    return self._integrate(integration_route, params, method, candidate, parts.query, headers,
+                                           body, source_ip)
             for route in self.routes:
                 params = route.match(method, candidate)
                 if params is not None and (candidate == path or route.stage == first):
@@ -296,6 +311,17 @@ class ApiServer(ThreadingHTTPServer):
                       f"{payload.get('errorMessage')}", file=sys.stderr)
             return _bad_gateway()
         return http_response(payload)
+
+
+    def _integrate(self, route: IntegrationRoute, params: dict[str, str], method: str, path: str, query: str,
+                   headers: list[tuple[str, str]], body: bytes, source_ip: str) -> _HttpAnswer:
+        """An AWS service integration (OpenAPI DefinitionBody): see `sandbox.apigateway.integration`."""
+        sb = self.sandbox
+        request = integration.Request(method, path, params, {k: v[-1] for k, v in parse_qs(query).items()},
+                                      headers, body, source_ip)
+        api_id = sb.stack.resources[route.api].ref if route.api in sb.stack.resources else route.api
+        return integration.handle(route, request, api_id=api_id, account_id=sb.account_id, region=sb.region,
+                                  now=sb.clock.time(), client_for=lambda service: shared_client(sb.region, service))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -342,8 +368,13 @@ def banner(server: ApiServer) -> str:
         auth = {"AWS_IAM": f"IAM NOT ENFORCED offline, caller {server.caller}", "NONE": "no auth"}.get(
             route.auth, f"authoriser {route.auth} NOT ENFORCED offline")
         lines.append(f"  {route.method:7} {server.url}/{route.stage}{route.resource}  -> {route.function}  [{auth}]")
+    for target in server.integrations:
+        service, action = target.action
+        lines.append(f"  {target.method:7} {server.url}/{target.stage}{target.resource}"
+                     f"  -> {service}:{action} ({target.api}, AWS integration, VTL templates)")
     lines += [f"  skipped {s.function}.{s.event}: {s.reason}" for s in server.skipped]
-    if not server.routes:
+    lines += [f"  skipped {reason}" for reason in server.integrations_skipped]
+    if not server.routes and not server.integrations:
         lines.append("  (the template has no Api events)")
     lines.append(f"Authorisers are not enforced offline; send {CALLER_HEADER}: <IAM ARN> to act as another caller.")
     return "\n".join(lines)

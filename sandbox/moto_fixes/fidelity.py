@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sandbox.moto_fixes import api, dynamodb_atomic, errors, execution_record, jsonpath, sdk_errors, sdk_results
+from sandbox.moto_fixes import (
+    api,
+    dynamodb_atomic,
+    errors,
+    execution_record,
+    jsonpath,
+    sdk_errors,
+    sdk_results,
+    sync_execution,
+)
 
 
 def install_all() -> None:
@@ -14,3 +23,4 @@ def install_all() -> None:
     api.install()
     execution_record.install()
     dynamodb_atomic.install()
+    sync_execution.install()

@@ -1,0 +1,121 @@
+"""API Gateway's request validator: required parameters, and the body against its model.
+
+Models are JSON schema draft 4 (API Gateway's dialect). API Gateway validates with the
+json-schema-validator Java library and puts its messages, in brackets and comma-separated, into
+`$context.error.validationErrorString`; the messages here are worded as that library words them:
+
+    object has missing required properties (["email","name"])
+    instance type (integer) does not match any allowed primitive type (allowed: ["string"])
+    object instance has properties which are not allowed by the schema: ["extra"]
+    string "" is too short (length: 0, required minimum: 1)
+    ECMA 262 regex "^[A-Z]{2}$" does not match input string "gb"
+    array is too long: must have at most 1000 elements but instance has 1001 elements
+
+A body that is not JSON at all fails validation too (API Gateway answers BAD_REQUEST_BODY).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
+               int: "integer", float: "number"}
+ROOT_URI = "urn:sandbox:openapi"
+
+
+def _quoted(values: Any) -> str:
+    return json.dumps(sorted(values) if isinstance(values, (set, list, tuple)) else values, separators=(",", ":"))
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return "integer"
+    return _JSON_TYPES.get(type(value), "object")
+
+
+def message(error: ValidationError) -> str:
+    """One error in the json-schema-validator wording."""
+    kind, value, limit = error.validator, error.instance, error.validator_value
+    if kind == "type":
+        allowed = limit if isinstance(limit, list) else [limit]
+        return (f"instance type ({_type_of(value)}) does not match any allowed primitive type "
+                f"(allowed: {_quoted(allowed)})")
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        return f"object instance has properties which are not allowed by the schema: {_quoted(extra)}"
+    if kind == "minLength":
+        return f"string {json.dumps(value)} is too short (length: {len(value)}, required minimum: {limit})"
+    if kind == "maxLength":
+        return f"string {json.dumps(value)} is too long (length: {len(value)}, maximum allowed: {limit})"
+    if kind == "pattern":
+        return f"ECMA 262 regex {json.dumps(limit)} does not match input string {json.dumps(value)}"
+    if kind == "maxItems":
+        return f"array is too long: must have at most {limit} elements but instance has {len(value)} elements"
+    if kind == "minItems":
+        return f"array is too short: must have at least {limit} elements but instance has {len(value)} elements"
+    if kind == "uniqueItems":
+        return "array must not contain duplicate elements"
+    if kind == "enum":
+        return f"instance value ({json.dumps(value)}) not found in enum (possible values: {_quoted(limit)})"
+    if kind == "minimum":
+        return f"numeric instance is lower than the required minimum (minimum: {limit}, found: {value})"
+    if kind == "maximum":
+        return f"numeric instance is greater than the required maximum (maximum: {limit}, found: {value})"
+    return error.message
+
+
+def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
+    """Messages for a request body against `schema` (its `$ref`s resolve inside `document`)."""
+    try:
+        instance = json.loads(body) if body.strip() else None
+    except json.JSONDecodeError as error:
+        return [f"Invalid JSON in request body: {error.msg} (line {error.lineno}, column {error.colno})"]
+    if instance is None:
+        instance = {}
+    registry = Registry().with_resource(ROOT_URI, Resource.from_contents(document, default_specification=DRAFT4))
+    validator = Draft4Validator(_rooted(schema), registry=registry)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    # One "missing required properties" message per object, listing all its missing names.
+    messages: list[str | list[str]] = []
+    missing: dict[tuple[str, ...], list[str]] = {}
+    for error in errors:
+        if error.validator == "required":
+            path = tuple(map(str, error.absolute_path))
+            if path not in missing:
+                missing[path] = []
+                messages.append(missing[path])
+            missing[path].append(error.message.split("'")[1])
+        else:
+            messages.append(message(error))
+    return [m if isinstance(m, str) else f"object has missing required properties ({_quoted(m)})" for m in messages]
+
+
+def _rooted(schema: dict[str, Any]) -> dict[str, Any]:
+    """Local `#/...` references of an OpenAPI schema point into the whole OpenAPI document."""
+    if isinstance(schema, dict):
+        return {k: (f"{ROOT_URI}{v}" if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rooted(v))
+                for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_rooted(item) for item in schema]
+    return schema
+
+
+def validation_error_string(messages: list[str]) -> str:
+    """`$context.error.validationErrorString`: the messages in brackets, quotes escaped for a JSON string."""
+    return json.dumps("[" + ", ".join(messages) + "]", ensure_ascii=False)[1:-1]
+
+
+def missing_parameters(required: dict[str, list[str]], headers: dict[str, str], query: dict[str, str],
+                       path: dict[str, str]) -> list[str]:
+    """Names of required parameters the request lacks (headers case-insensitive), as API Gateway lists them."""
+    lowered = {name.lower() for name in headers}
+    missing = [f"{name}" for name in required.get("header", []) if name.lower() not in lowered]
+    missing += [name for name in required.get("querystring", []) if name not in query]
+    missing += [name for name in required.get("path", []) if name not in path]
+    return missing

@@ -631,6 +631,16 @@ def machine_entry(catalogue: Catalogue, machine: str) -> str:
             method = str(props.get("Method", "")).upper()
             if event.get("Type") in ("Api", "HttpApi") and method in ("POST", "PUT"):
                 entries.append(f"`{method} {props.get('Path')}` (API Gateway)")
+    for other, other_spec in resources.items():  # an API whose OpenAPI body starts it (AWS integration)
+        if lid not in graph[other] or other_spec.get("Type") not in (
+                "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi"):
+            continue
+        body = (other_spec.get("Properties") or {}).get("DefinitionBody") or {}
+        for route, methods in (body.get("paths") or {}).items():
+            for method, operation in (methods or {}).items():
+                integration = (operation or {}).get("x-amazon-apigateway-integration") or {}
+                if re.search(r"states:action/Start(Sync)?Execution", json.dumps(integration.get("uri"))):
+                    entries.append(f"`{method.upper()} {route}` (API Gateway)")
     return "; ".join(entries) or "direct `StartExecution`"
 
 

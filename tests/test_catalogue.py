@@ -98,8 +98,9 @@ def _named_errors(definition: dict[str, Any]) -> set[str]:
     prefixes = {catalogue.ERROR_PREFIXES.get(s, s).lower() for s in services} | {"lambda"}
     names = set()
     for _, state in catalogue.all_states(definition):
-        if state.get("Type") == "Fail" and isinstance(state.get("Error"), str):
-            names.add(state["Error"])
+        error = state.get("Error")
+        if state.get("Type") == "Fail" and isinstance(error, str) and not error.startswith("{%"):
+            names.add(error)  # a JSONata expression ({% ... %}) names errors documented elsewhere
         for rule in [*state.get("Retry", []), *state.get("Catch", [])]:
             for name in rule.get("ErrorEquals", []):
                 prefix = name.split(".", 1)[0].lower() if "." in name else None
@@ -124,7 +125,7 @@ def test_named_errors_include_fail_states_and_custom_names() -> None:
         "A": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject", "End": True,
               "Retry": [{"ErrorEquals": ["S3.SlowDownException", "States.Timeout"]}],
               "Catch": [{"ErrorEquals": ["NotFound", "Custom.Thing"], "Next": "F"}]},
-        "F": {"Type": "Fail", "Error": "My.Failure"}}}
+        "F": {"Type": "Fail", "Error": "My.Failure"}, "G": {"Type": "Fail", "Error": "{% $x.error %}"}}}
     assert _named_errors(definition) == {"NotFound", "Custom.Thing", "My.Failure"}
 
 

@@ -194,3 +194,205 @@ def test_cli_parser_and_usage_errors(capsys):
     assert (args.command, args.port, args.host, args.caller) == ("serve", 0, "127.0.0.1", DEFAULT_CALLER)
     assert serve_module.main(args) == 2
     assert "template not found" in capsys.readouterr().err
+
+
+# -- AWS integrations from an OpenAPI DefinitionBody: POST /applications -> StartSyncExecution --------
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = ROOT / "template.yaml"
+APPLICATIONS = ROOT / "events" / "account-application"
+
+
+def application(name: str = "approved") -> dict[str, Any]:
+    return json.loads((APPLICATIONS / f"{name}.json").read_text())["application"]
+
+
+@pytest.fixture
+def suite_served() -> Iterator[tuple[Sandbox, Any]]:
+    with Sandbox.from_template(SUITE) as sb:
+        sb.seed(APPLICATIONS / "objects.json")
+        server, thread = serve(sb)
+        try:
+            yield sb, server
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+
+def apply(server: Any, body: Any, key: str | None = None, content_type: str = "application/json",
+          path: str = "/v1/applications") -> tuple[int, dict[str, list[str]], Any]:
+    headers = {"Content-Type": content_type}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, found, answer = call(server, "POST", path, body=raw, headers=headers)
+    return status, found, json.loads(answer)
+
+
+def written(sb: Sandbox) -> tuple[int, int, int]:
+    """(executions, table items, events published) so far."""
+    from sandbox.session import shared_client
+
+    table = sb.stack.resources["AccountTable"].name
+    items = shared_client(sb.region, "dynamodb").scan(TableName=table)["Count"]
+    return len(sb.executions("account-application")), items, len(sb.published("SuiteEventBus"))
+
+
+def test_approved_application_is_a_201_with_the_account_id(suite_served):
+    sb, server = suite_served
+    status, headers, body = apply(server, application(), key="http-approved-1")
+    assert status == 201
+    assert headers["content-type"] == ["application/json"]
+    assert body == {"outcome": "APPROVED", "applicationId": "http-approved-1", "accountId": body["accountId"],
+                    "interestsPublished": 3}
+    (run,) = sb.executions("account-application")
+    assert run.output == body and run.path[-1] == "Respond"
+    assert run.input == {"application": application(), "idempotencyKey": "http-approved-1"}
+    assert len(sb.published("SuiteEventBus", "AccountInterestRegistered")) == 3
+
+
+def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer_and_changes_nothing(suite_served):
+    sb, server = suite_served
+    first = apply(server, application(), key="http-retry-1")
+    before = written(sb)
+    second = apply(server, application(), key="http-retry-1")
+    assert (first[0], first[2]) == (second[0], second[2]) == (201, first[2])
+    executions, items, events = written(sb)
+    assert (items, events) == before[1:] and executions == before[0] + 1
+    assert sb.executions("account-application")[-1].path[-1] == "ReplayStoredResult"
+
+
+def test_rejected_application_is_a_422_with_every_reason(suite_served):
+    _sb, server = suite_served
+    body = {**application("rejected-everything"), "name": "J4ne"}  # "" would not pass the validator
+    status, _headers, answer = apply(server, body, key="http-rejected-1")
+    assert status == 422
+    assert answer["outcome"] == "REJECTED"
+    assert sorted(r["code"] for r in answer["reasons"]) == [
+        "DATE_IN_FUTURE", "DUPLICATE_EMAIL", "NAME_INVALID", "POSTCODE_INVALID", "PO_BOX_NOT_ACCEPTED"]
+
+
+def test_a_key_still_in_progress_is_a_409(suite_served):
+    sb, server = suite_served
+    from sandbox.session import shared_client
+
+    shared_client(sb.region, "dynamodb").put_item(
+        TableName=sb.stack.resources["AccountTable"].name,
+        Item={"pk": {"S": "APPLICATION#http-busy"}, "status": {"S": "IN_PROGRESS"}})
+    status, _headers, body = apply(server, application(), key="http-busy")
+    assert status == 409 and "still being processed" in body["message"]
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    return {**application(), **changes}
+
+
+BAD_BODIES = {
+    "missing field": ({k: v for k, v in application().items() if k != "email"},
+                      'object has missing required properties (["email"])'),
+    "missing nested field": (_with(address={"line1": "1 High St", "city": "Leeds", "country": "GB"}),
+                             'object has missing required properties (["postcode"])'),
+    "wrong type": (_with(dateOfBirth=19900412),
+                   'instance type (integer) does not match any allowed primitive type (allowed: ["string"])'),
+    "extra field": (_with(password="hunter2"),
+                    'object instance has properties which are not allowed by the schema: ["password"]'),
+    "oversized field": (_with(name="x" * 101), "is too long (length: 101, maximum allowed: 100)"),
+    "too many interests": (_with(interests=[f"i{n}" for n in range(1001)]),
+                           "array is too long: must have at most 1000 elements but instance has 1001 elements"),
+    "malformed json": (b'{"name": "Jane", ', "Invalid JSON in request body"),
+    "not an object": (b'["Jane"]', 'instance type (array) does not match any allowed primitive type'),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+def test_bad_bodies_are_a_400_from_the_validator_and_start_nothing(suite_served, case):
+    sb, server = suite_served
+    before = written(sb)
+    body, expected = BAD_BODIES[case]
+    status, headers, answer = apply(server, body, key=f"bad-{case}")
+    assert status == 400
+    assert headers["x-amzn-errortype"] == ["BAD_REQUEST_BODY"]
+    assert answer["message"] == "Invalid request body"
+    assert expected in answer["errors"] and answer["errors"].startswith("[")
+    assert written(sb) == before
+
+
+def test_a_body_over_10_mb_is_a_413_and_an_unsupported_media_type_a_415(suite_served):
+    sb, server = suite_served
+    before = written(sb)
+    huge = json.dumps(_with(name="x" * (10 * 1024 * 1024))).encode()
+    assert apply(server, huge)[0] == 413
+    status, _headers, answer = apply(server, application(), content_type="text/plain")
+    assert (status, answer["message"]) == (415, "Unsupported Media Type")
+    assert written(sb) == before
+
+
+def test_an_unknown_route_of_the_integration_api_is_403(suite_served):
+    _sb, server = suite_served
+    status, _headers, raw = call(server, "GET", "/v1/applications")
+    assert (status, json.loads(raw)["message"]) == (403, "Missing Authentication Token")
+
+
+def test_banner_lists_the_aws_integration(suite_served):
+    _sb, server = suite_served
+    assert f"POST    {server.url}/v1/applications  -> states:StartSyncExecution" in banner(server)
+
+
+# -- the pieces: VTL, validation, StartSyncExecution -----------------------------------------------
+
+
+def test_escape_javascript_is_commons_lang_2():
+    from sandbox.apigateway.vtl import escape_javascript
+
+    assert escape_javascript('O\'Brien "x" a/b\\ é\n\t') == 'O\\\'Brien \\"x\\" a\\/b\\\\ \\u00E9\\n\\t'
+    assert escape_javascript("😀") == "\\uD83D\\uDE00"
+    assert escape_javascript(None) == ""
+
+
+def test_vtl_input_util_and_response_override():
+    from sandbox.apigateway.vtl import render
+
+    context: dict[str, Any] = {"requestId": "r-1"}
+    template = ("#set($o = $util.parseJson($input.path('$.output')))"
+                "#set($context.responseOverride.status = 422)"
+                "$input.params('idempotency-key')|$input.json('$.list[0]')|$o.a|$util.base64Encode('hi')|"
+                "$util.urlEncode('a b&c')|$context.requestId|$input.path('$.missing')")
+    out = render(template, body=json.dumps({"output": '{"a": 1}', "list": [{"x": 1}]}),
+                 params={"header": {"Idempotency-Key": "k"}}, context=context)
+    assert out == 'k|{"x":1}|1|aGk=|a+b%26c|r-1|'  # a missing path renders as nothing
+    assert context["responseOverride"]["status"] == 422
+
+
+def test_start_sync_execution_answers_as_aws_does(suite_served):
+    sb, _server = suite_served
+    from sandbox.session import shared_client
+
+    sfn = shared_client(sb.region, "stepfunctions")
+    arn = sb.workflow("account-application").arn
+    ok = sfn.start_sync_execution(stateMachineArn=arn, name="sync-1",
+                                  input=json.dumps({"idempotencyKey": "sync-1", "application": application()}))
+    assert ok["status"] == "SUCCEEDED" and json.loads(ok["output"])["outcome"] == "APPROVED"
+    assert ok["name"] == "sync-1" and ok["stateMachineArn"] == arn
+    assert ok["billingDetails"]["billedMemoryUsedInMB"] == 64
+    assert ok["billingDetails"]["billedDurationInMilliseconds"] % 100 == 0
+    assert "error" not in ok and ok["outputDetails"] == {"included": True}
+    failed = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"application": "x"}))
+    assert (failed["status"], failed["error"]) == ("FAILED", "AccountApplication.InvalidInput")
+    assert "output" not in failed and failed["cause"]
+    with pytest.raises(Exception) as standard:
+        sfn.start_sync_execution(stateMachineArn=sb.workflow("glacier-restore").arn, input="{}")
+    assert standard.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
+    with pytest.raises(Exception) as too_large:
+        sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"x": "y" * 262_144}))
+    assert too_large.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_billed_duration_rounds_up_to_100_ms():
+    from datetime import datetime, timedelta
+
+    from sandbox.moto_fixes.sync_execution import billed_duration_ms
+
+    start = datetime(2025, 1, 1)
+    assert [billed_duration_ms(start, start + timedelta(milliseconds=ms)) for ms in (0, 1, 100, 101)] == [
+        100, 100, 100, 200]

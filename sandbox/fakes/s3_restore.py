@@ -22,6 +22,8 @@ Delays are the upper ends of the documented typical retrieval times; change
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 import threading
 import uuid
 from dataclasses import dataclass
@@ -90,6 +92,10 @@ class S3RestoreFake:
     def __init__(self) -> None:
         self.delays: dict[tuple[str, str], timedelta] = dict(TIER_DELAYS)
         self._restores: dict[tuple[str, str, str | None], _Restore] = {}
+        self._agenda: list[tuple[datetime, int, tuple[str, str, str | None]]] = []
+        """Moments a restore may change (due, expiry), earliest first: settle() looks at what is due
+        only, so a request of ten thousand objects does not re-sort them all on every S3 call."""
+        self._seq = itertools.count()
         self._lock = threading.RLock()
         """Held while state changes *and* while their events are emitted, so a settle()
         that returns has every due event out."""
@@ -146,6 +152,7 @@ class S3RestoreFake:
                 params["Bucket"], key, key.storage_class, days, now + delay, self.ctx.account_id
             )
             self._restores[ident] = restore
+            self._plan(restore.due, ident)
             key._transitions = []  # pin moto's restore status: we move it
             key._status = "IN_PROGRESS"
             key._expiry = restore_expiry(restore.due, days).replace(tzinfo=None)  # moto: naive UTC
@@ -158,8 +165,15 @@ class S3RestoreFake:
         restore.days = days
         restore.expiry = restore_expiry(self.ctx.clock.now(), days)
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
+        self._plan(restore.expiry, self._ident_of(restore))
         self.ctx.clock.call_at(restore.expiry, self._on_timer)
         return {"_status": 200}
+
+    def _ident_of(self, restore: _Restore) -> tuple[str, str, str | None]:
+        return (restore.bucket, restore.key.name, restore.key.version_id)
+
+    def _plan(self, moment: datetime, ident: tuple[str, str, str | None]) -> None:
+        heapq.heappush(self._agenda, (moment, next(self._seq), ident))
 
     # -- the clock moves ------------------------------------------------------
     def _settle_hook(self, **_: Any) -> None:
@@ -174,7 +188,12 @@ class S3RestoreFake:
         """Complete restores whose delay has passed and expire restored copies past their date."""
         with self._lock:
             now = self.ctx.clock.now()
-            for ident, restore in sorted(self._restores.items(), key=lambda item: item[1].due):
+            while self._agenda and self._agenda[0][0] <= now:
+                _, _, ident = heapq.heappop(self._agenda)
+                restore = self._restores.get(ident)
+                if restore is None:
+                    continue  # expired already: a stale entry
+                # An entry may be stale (an expiry moved by a later request): the restore's own dates decide.
                 if not restore.completed and restore.due <= now:
                     self._complete(restore)
                 if restore.completed and restore.expiry and restore.expiry <= now:
@@ -185,6 +204,7 @@ class S3RestoreFake:
         restore.expiry = restore_expiry(restore.due, restore.days)
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
         restore.key._status = "RESTORED"
+        self._plan(restore.expiry, self._ident_of(restore))
         self.ctx.clock.call_at(restore.expiry, self._on_timer)
         self._notify(restore, "s3:ObjectRestore:Completed", restore.due)
 

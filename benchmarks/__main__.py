@@ -6,6 +6,7 @@ numbers behind them (tests never assert on time):
 - overhead per state transition (a Pass/Choice loop of N turns),
 - the wall time of a 48-hour Wait on the virtual clock,
 - the document-processing licence path end to end,
+- optionally (`--account-application N`) an account application with N interests,
 - optionally (`--make-test`) the wall time of `make test`.
 """
 
@@ -76,6 +77,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--turns", type=int, default=250)
     parser.add_argument("--make-test", action="store_true", help="also time `make test` (minutes)")
+    parser.add_argument("--account-application", type=int, metavar="N", dest="account_application",
+                        help="also time an account application with N interests (N events published)")
     parser.add_argument("--glacier", type=int, metavar="N",
                         help="also time a glacier restore request of N objects and the 48-hour story")
     args = parser.parse_args()
@@ -89,6 +92,10 @@ def main() -> None:
 
         results["glacier_restore_story"] = glacier_restore.story()
         results["glacier_restore_request"] = glacier_restore.bench(args.glacier)
+    if args.account_application:
+        from benchmarks import account_application
+
+        results["account_application"] = account_application.bench(args.account_application)
     if args.make_test:
         results["make_test"] = make_test()
     print(json.dumps(results, indent=2))

@@ -421,9 +421,32 @@ def retries(history: Any) -> dict[str, int]:
     """How many times each Task state was retried, by state name.
 
     Counted per visit: a Task entered again by a loop starts a new visit, and only
-    the attempts after the first within one visit are retries.
+    the attempts after the first within one visit are retries. With `previousEventId`s
+    (real histories) each attempt is traced back to its visit, so Tasks running at once
+    in Parallel branches, whose events interleave, are told apart.
     """
+    events = list(_history_of(history))
+    scheduled = ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled")
     counts: dict[str, int] = {}
+    if events and all("previousEventId" in event and "id" in event for event in events):
+        visit_of: dict[Any, Any] = {}
+        names: dict[Any, str] = {}
+        attempts_of: dict[Any, int] = {}
+        for event in events:
+            entered = event.get("stateEnteredEventDetails")
+            if entered:
+                visit_of[event["id"]] = event["id"]
+                names[event["id"]] = entered["name"]
+                continue
+            visit = visit_of.get(event["previousEventId"])
+            if visit is not None:
+                visit_of[event["id"]] = visit
+                if event["type"] in scheduled:
+                    attempts_of[visit] = attempts_of.get(visit, 0) + 1
+        for visit, attempts in attempts_of.items():
+            if attempts > 1:
+                counts[names[visit]] = counts.get(names[visit], 0) + attempts - 1
+        return counts
     current: str | None = None
     attempts = 0
 
@@ -431,12 +454,12 @@ def retries(history: Any) -> dict[str, int]:
         if current is not None and attempts > 1:
             counts[current] = counts.get(current, 0) + attempts - 1
 
-    for event in _history_of(history):
+    for event in events:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             close_visit()
             current, attempts = entered["name"], 0
-        elif event["type"] in ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled") and current:
+        elif event["type"] in scheduled and current:
             attempts += 1
     close_visit()
     return counts

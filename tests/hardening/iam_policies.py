@@ -219,6 +219,35 @@ def dumps(content: Any) -> str:
     return json.dumps(content, indent=2, sort_keys=True) + "\n"
 
 
+SECURITY_DOC = ROOT / "docs" / "security.md"
+BEGIN, END = "<!-- iam-summary:begin (python -m tests.hardening.iam_policies --write) -->", "<!-- iam-summary:end -->"
+
+
+def doc_block() -> str:
+    """The IAM summary of docs/security.md: per workflow, each role with its actions and resources."""
+    lines = [BEGIN, ""]
+    for slug, roles in by_workflow().items():
+        lines += [f"### {slug}", "", "| Role | Assumed by | Allowed actions | On |", "|---|---|---|---|"]
+        for role, content in roles.items():
+            principal = ", ".join(content["AssumedBy"])
+            managed = [arn.rsplit("/", 1)[-1] for arn in content["ManagedPolicyArns"]]
+            rows = [(", ".join(s["Action"]), ", ".join(f"`{r}`" for r in s["Resource"]))
+                    for s in content["Statements"] if s["Effect"] == "Allow" and "Action" in s]
+            if managed:
+                rows.append(("managed: " + ", ".join(managed), "(AWS managed policy)"))
+            for index, (actions, on) in enumerate(rows):
+                lines.append(f"| {role if index == 0 else ''} | {principal if index == 0 else ''} | {actions} | {on} |")
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_doc_block() -> None:
+    text = SECURITY_DOC.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    SECURITY_DOC.write_text(text[:start] + doc_block() + text[end:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="rewrite tests/hardening/iam/<slug>.json")
@@ -234,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     for slug, content in grouped.items():
         expectation_path(slug).write_text(dumps(content))
         print(f"wrote {expectation_path(slug).relative_to(ROOT)} ({len(content)} roles)")
+    write_doc_block()
+    print(f"wrote the IAM summary of {SECURITY_DOC.relative_to(ROOT)}")
     return 0
 
 

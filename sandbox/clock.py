@@ -85,6 +85,43 @@ class VirtualClock:
         finally:
             self._release_hold()
 
+    def reserve(self) -> None:
+        """Hold the clock now for a thread about to start; that thread calls `adopted()`.
+
+        A thread can take a moment to start: a hold taken only once it runs would leave a
+        gap in which the clock may jump past what the new thread was about to do.
+        """
+        with self._cond:
+            self._inflight += 1
+
+    @contextmanager
+    def adopted(self) -> Iterator[None]:
+        """Make the hold `reserve()` took this thread's own, until the block ends."""
+        self._held.depth = getattr(self._held, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._release_hold()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """Give this thread's busy hold back while it only waits for other threads.
+
+        A Distributed Map holds the clock while it reads its items and starts its children,
+        then waits for them: their Wait states and Retry back-offs need the clock to move.
+        """
+        with self._cond:
+            held = getattr(self._held, "depth", 0)
+            self._inflight -= held
+            self.touch()
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._inflight += held
+                self.touch()
+
     # -- waiting -----------------------------------------------------------
     def sleep(self, seconds: float) -> None:
         """Block the calling thread for `seconds` of virtual time."""
@@ -157,11 +194,8 @@ class VirtualClock:
 
     # -- internals ---------------------------------------------------------
     def _run_timer(self, callback: Callable[[], None]) -> None:
-        self._held.depth = getattr(self._held, "depth", 0) + 1
-        try:
+        with self.adopted():  # _set_now reserved the hold
             callback()
-        finally:
-            self._release_hold()
 
     def _release_hold(self) -> None:
         """End this thread's busy hold (see `busy`); waiters may move the clock again."""

@@ -11,6 +11,7 @@ as it did.
 from __future__ import annotations
 
 import datetime as _datetime
+import logging
 import threading
 import time as _time
 import types
@@ -26,7 +27,8 @@ _WAITS_FOR_CHILDREN: tuple[type, ...] = ()
 def _waits_for_children(state: Any) -> bool:
     """An inline Map or a Parallel: its body only waits for items or branches running in this process.
 
-    A Distributed Map keeps its hold: it drives its child executions itself.
+    A Distributed Map keeps its hold while it reads its items and starts its children, and
+    gives it back while it waits for them (see `distributed_map._map_run`).
     """
     if not isinstance(state, _WAITS_FOR_CHILDREN):
         return False
@@ -116,7 +118,33 @@ class ExternalClockEvent(ClockEvent):
     external_default = True
 
 
-class _BusyThread(threading.Thread):
+class HoldingThread(threading.Thread):
+    """A thread that holds the clock from the moment it is started until it ends.
+
+    The hold is reserved by the starting thread, so no quiet moment falls between
+    `start()` and the first thing the new thread does.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hold = True
+        self._clock: clock_module.VirtualClock | None = None
+
+    def start(self) -> None:
+        active = clock_module.active()
+        if active is not None and self._hold:
+            active.reserve()
+            self._clock = active
+        super().start()
+
+    def run(self) -> None:
+        if self._clock is None:
+            return super().run()
+        with self._clock.adopted():
+            super().run()
+
+
+class _BusyThread(HoldingThread):
     """The thread a Task body runs on: busy for the clock while it works.
 
     A Map or Parallel state's body only waits for its items or branches: it must not
@@ -126,13 +154,6 @@ class _BusyThread(threading.Thread):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hold = getattr(_local, "hold", True)
-
-    def run(self) -> None:
-        active = clock_module.active()
-        if active is None or not self._hold:
-            return super().run()
-        with active.busy():
-            super().run()
 
 
 def _patch_wait_state() -> None:
@@ -214,6 +235,31 @@ def _patch_task_timeouts() -> None:
     callback.Event = ExternalClockEvent
 
 
+def _patch_program_threads() -> None:
+    """Run a program without a TimeoutSeconds on its caller's thread.
+
+    moto evaluates every program (an execution, a Map item, a Parallel branch) on a thread
+    of its own and joins it, with the program's TimeoutSeconds as a wall-time limit. With
+    no limit that thread only adds a hand-over: on the caller's thread, a hold the caller
+    has (a Distributed Map's worker) covers the states in between, and the program's own
+    waits on the clock give it back.
+    """
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    original = Program.eval
+
+    def eval_program(self: Any, env: Any) -> None:
+        if self.timeout_seconds is not None:
+            return original(self, env)
+        env.next_state_name = self.start_at.start_at_name
+        try:
+            super(Program, self).eval(env)
+        except Exception:  # on its own thread, moto's program would end the same way: logged, not raised
+            logging.getLogger("moto.stepfunctions.parser").exception("program evaluation failed")
+
+    Program.eval = eval_program
+
+
 def _patch_timestamps() -> None:
     from moto.stepfunctions import models as sfn_models
     from moto.stepfunctions.parser import models as parser_models
@@ -242,6 +288,7 @@ def install() -> None:
     _patch_wait_state()
     _patch_retry_backoff()
     _patch_task_timeouts()
+    _patch_program_threads()
     _patch_timestamps()
     _installed = True
 

@@ -7,6 +7,7 @@ The definitions are inline: these tests are about the engine, not a workflow of 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,28 @@ def test_each_child_has_a_history_of_its_own(sandbox_for):
     assert children[0].history[-1]["type"] == "ExecutionFailed"
     assert children[1].history[-1]["type"] == "ExecutionSucceeded"
     assert [e["id"] for e in children[1].history] == list(range(1, len(children[1].history) + 1))
+
+
+# -- the virtual clock inside children -------------------------------------------------------------
+
+
+def test_waits_and_retry_back_offs_inside_children_run_out_on_the_virtual_clock(sandbox_for):
+    """A child's Wait state and Retry back-off need the clock to move: the Map state must not hold it."""
+    definition = distributed_map()
+    definition["States"]["Each"]["ItemProcessor"]["StartAt"] = "Pause"
+    definition["States"]["Each"]["ItemProcessor"]["States"].update({
+        "Pause": {"Type": "Wait", "Seconds": 3600, "Next": "Head"},
+        "Head": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headBucket",
+                 "Parameters": {"Bucket.$": "$.bucket"}, "ResultPath": None,
+                 "Retry": [{"ErrorEquals": ["S3.SlowDownException"], "IntervalSeconds": 60, "MaxAttempts": 2}],
+                 "Next": "Route"},
+    })
+    sb = sandbox_for(definition)
+    sb.faults.fail("Head", "S3.SlowDownException", times=1)
+    bucket = sb.bucket_name(BUCKET)
+    run = sb.run("Machine", {"items": [{"bucket": bucket, "n": 1}, {"bucket": bucket, "n": 2}]}, wall_timeout=20)
+    assert (run.status, [item["n"] for item in run.output]) == ("SUCCEEDED", [1, 2])
+    failed_attempts = [event for child in child_executions(run.execution_arn) for event in child.history
+                       if event["type"] == "TaskFailed"]
+    assert failed_attempts, "the fault should have made at least one child retry"
+    assert run.history[-1]["timestamp"] - run.history[0]["timestamp"] >= timedelta(hours=1, minutes=1)

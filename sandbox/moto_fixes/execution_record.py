@@ -5,6 +5,8 @@
   a half-written execution: here every field is written first, the status last.
 - An aborted execution keeps the error and cause given to StopExecution (moto
   records them only for failures).
+- An execution that is being started has no status yet in moto, and listing the
+  executions at that moment crashes (`None.value`); AWS lists it as RUNNING.
 - `$$.Execution.StartTime` is an ISO-8601 string on AWS; moto puts a datetime in
   the context object, which breaks any JSON payload built from it.
 """
@@ -53,7 +55,7 @@ def _reflect_execution_status(self: Any) -> None:
 
 
 def install() -> None:
-    """Status written last; StopExecution's details kept; StartTime as text (idempotent)."""
+    """Status written last (RUNNING while starting); StopExecution's details kept; StartTime as text (idempotent)."""
     global _installed
     if _installed:
         return
@@ -61,6 +63,10 @@ def install() -> None:
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
     BaseExecutionWorkerCommunication._reflect_execution_status = _reflect_execution_status
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    Execution.status = property(lambda self: (self.exec_status or ExecutionStatus.RUNNING).value)
     environment = execution_worker.ExecutionWorker._get_evaluation_environment
 
     def with_iso_start_time(self: Any) -> Any:

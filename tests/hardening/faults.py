@@ -216,7 +216,7 @@ def _drive(sb: Sandbox, arn: str, answer: Any, wall_timeout: float = 30) -> None
             for token in tokens:
                 sb.sfn.send_task_success(taskToken=token, output=json.dumps(answer))
             idle_since = None
-        elif sb.clock.is_busy and not _stuck(sb):
+        elif sb.clock.is_busy:
             idle_since = None
         else:
             idle_since = idle_since or time.monotonic()
@@ -236,7 +236,7 @@ def _settle(sb: Sandbox, wall_timeout: float = 30) -> None:
     """`Sandbox.settle` without building every execution's history afterwards."""
     limit = time.monotonic() + wall_timeout
     while time.monotonic() < limit:
-        if (sb._any_running() or sb.clock.is_busy) and not _stuck(sb):
+        if sb._any_running() or sb.clock.is_busy:
             time.sleep(0.002)
             continue
         if not sb.clock.advance_to_next(include_external=False):
@@ -246,27 +246,6 @@ def _settle(sb: Sandbox, wall_timeout: float = 30) -> None:
     raise AssertionError(f"the sandbox did not settle within {wall_timeout}s of wall time")
 
 
-_busy_since: dict[int, float] = {}
-
-
-def _stuck(sb: Sandbox) -> bool:
-    """Busy for STUCK_SECONDS of wall time with an internal deadline pending: move the clock on.
-
-    Works around a sandbox defect: a Retry back-off inside a Map item keeps the clock's busy
-    hold, so the clock never jumps to the retry's deadline and the execution never ends.
-    """
-    if not sb.clock.is_busy:
-        _busy_since.pop(id(sb), None)
-        return False
-    since = _busy_since.setdefault(id(sb), time.monotonic())
-    if time.monotonic() - since < STUCK_SECONDS or sb.clock.next_deadline(include_external=False) is None:
-        return False
-    _busy_since.pop(id(sb), None)
-    sb.clock.advance_to_next(include_external=False)
-    return False
-
-
-STUCK_SECONDS = 0.3
 IDLE_SECONDS = 0.05
 """Wall time with nothing running before a hung callback task's timeout is brought forward."""
 

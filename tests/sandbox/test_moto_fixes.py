@@ -415,3 +415,12 @@ def test_concurrent_counter_updates_lose_no_increment(engine):
         list(pool.map(add_one, range(400)))
     item = dynamodb.get_item(TableName="counters", Key={"id": {"S": "c"}})["Item"]
     assert item["n"] == {"N": "400"}
+
+
+def test_an_execution_being_started_lists_as_running(engine: None) -> None:
+    """moto creates an execution before giving it a status: a listing at that moment crashed on None."""
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    starting = Execution.__new__(Execution)
+    starting.exec_status = None
+    assert starting.status == "RUNNING"

@@ -9,8 +9,8 @@ import pytest
 
 from sandbox.core import Sandbox
 
-pytest_plugins = ["sandbox.pytest_plugin"]
-"""ASL coverage of every workflow of template.yaml; `make test` passes --asl-coverage-gate."""
+pytest_plugins = ["sandbox.pytest_plugin", "tests.hardening.log_privacy"]
+"""ASL coverage of every workflow (`make test` passes --asl-coverage-gate); no personal data in any log."""
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

@@ -1,0 +1,87 @@
+"""Each workflow's entry, read from the template, and what the sandbox holds (to prove nothing was written).
+
+* `event_patterns(w)`: the EventBridge rule patterns of a state machine (S3 events...).
+* `snapshot(sb)`: every bucket object, table item and bus event of the template, to compare before/after.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sandbox import session
+from sandbox.core import Sandbox
+from tests.hardening.suite import Workflow
+
+Path_ = tuple[str | int, ...]
+
+
+def event_patterns(workflow: Workflow) -> list[dict[str, Any]]:
+    """Patterns of the state machine's EventBridgeRule/CloudWatchEvent events."""
+    return [(event.get("Properties") or {}).get("Pattern") or {}
+            for event in (workflow.properties.get("Events") or {}).values()
+            if event.get("Type") in ("EventBridgeRule", "CloudWatchEvent")]
+
+
+def is_s3_event(workflow: Workflow) -> bool:
+    return any(pattern.get("source") == ["aws.s3"] for pattern in event_patterns(workflow))
+
+
+def samples(workflow: Workflow) -> list[Any]:
+    return [json.loads(path.read_text()) for path in workflow.samples]
+
+
+def containers(value: Any, path: Path_ = ()) -> Iterator[Path_]:
+    """Paths of the objects and arrays inside a JSON value (the root included)."""
+    if isinstance(value, dict):
+        yield path
+        for key, item in value.items():
+            yield from containers(item, (*path, key))
+    elif isinstance(value, list):
+        yield path
+        for index, item in enumerate(value):
+            yield from containers(item, (*path, index))
+
+
+def replaced(value: Any, path: Path_, new: Any) -> Any:
+    if not path:
+        return new
+    result = copy.deepcopy(value)
+    target = result
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return result
+
+
+def get(value: Any, path: Path_) -> Any:
+    """The value at `path`, or None where there is none."""
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def snapshot(sb: Sandbox) -> dict[str, Any]:
+    """Objects (key -> ETag) of every bucket, items of every table, events delivered on any bus."""
+    s3 = session.shared_client(sb.region, "s3")
+    dynamodb = session.shared_client(sb.region, "dynamodb")
+    state: dict[str, Any] = {}
+    for bucket in sb.stack.of_type("AWS::S3::Bucket"):
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name)
+        state[bucket.logical_id] = sorted((o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", []))
+    for table in sb.stack.of_type("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+        items = dynamodb.scan(TableName=table.name)["Items"]
+        state[table.logical_id] = sorted(json.dumps(item, sort_keys=True) for item in items)
+    assert sb.router is not None
+    state["bus events"] = len(sb.router.delivered)
+    return state
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"before": before.get(name), "after": value} for name, value in after.items()
+            if before.get(name) != value}

@@ -227,8 +227,10 @@ def test_template_bucket_policies_are_applied_with_their_conditions(sb):
 
 def test_handler_output_goes_to_its_function_log_not_the_console(sb, capsys):
     """As in Lambda, what a handler prints lands in its log stream (CloudWatch Logs), one per function."""
-    sb.run("flow", {"name": "Ada"})
-    (line,) = sb.lambdas.functions["GreeterFunction"].log_lines
+    run = sb.run("flow", {"name": "Ada"})
+    function = sb.lambdas.functions["GreeterFunction"]
+    assert (run.status, function.invocations) == ("SUCCEEDED", 1), run.path
+    (line,) = function.log_lines
     assert line.startswith("greeting request ")
     assert "greeting request" not in capsys.readouterr().out
 

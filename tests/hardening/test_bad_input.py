@@ -12,15 +12,20 @@ API integration would):
   without the expected '<prefix>/'.
 
 Each one is refused by StartExecution, or fails with a named error (one of the workflow's own, never
-States.*), or ends with a REJECTED outcome; and no bucket object or bus event appears, and no table
-item but the record of that rejection (an audit entry or a stored idempotent result naming it).
+States.*), or ends with a REJECTED outcome; through the API (the same kinds of bodies, plus bodies
+that are not JSON, sent by `sandbox serve` to every POST/PUT route that starts the workflow, read
+from the template) it gets a 4xx. No bucket object or bus event appears, and no table item but the
+record of that rejection (an audit entry or a stored idempotent result naming it).
 One sandbox per module, the state compared before/after each example.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +34,9 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox import catalogue
 from sandbox.core import Sandbox, SandboxError
+from sandbox.serve import serve
 from tests.hardening import entries
 from tests.hardening.suite import TEMPLATE, seed_files, workflows
 
@@ -169,3 +176,90 @@ def test_malformed_input_ends_named_and_writes_nothing(sb: Sandbox, workflow: An
 
     check()
     print(f"\n{workflow.slug}: {COUNTS.get(workflow.slug)} malformed inputs in {time.monotonic() - started:.1f}s")
+
+
+# -- through the API: every POST/PUT route that starts a workflow ----------------------------------------
+
+ROUTE = re.compile(r"`(POST|PUT) (/[^`]*)`")
+
+
+def _api_entries() -> list[tuple[Any, str, str]]:
+    loaded = catalogue.load(TEMPLATE)
+    return [(w, method, path) for w in WORKFLOWS if w.slug in loaded.machines
+            for method, path in ROUTE.findall(catalogue.machine_entry(loaded, w.slug))]
+
+
+API_ENTRIES = _api_entries()
+
+
+@pytest.fixture(scope="module")
+def server(sb: Sandbox) -> Iterator[Any]:
+    served, thread = serve(sb)
+    try:
+        yield served
+    finally:
+        served.shutdown()
+        served.server_close()
+        thread.join(timeout=5)
+
+
+def _headers(server: Any, method: str, path: str) -> dict[str, str]:
+    """Content-Type, and a value for every header parameter the route's OpenAPI operation requires."""
+    headers = {"Content-Type": "application/json"}
+    for route in server.integrations:
+        if route.method == method and route.resource == path:
+            for parameter in route.operation.get("parameters") or []:
+                if parameter.get("in") == "header" and parameter.get("required"):
+                    headers[parameter["name"]] = "bad-input-0001"
+    return headers
+
+
+def _bodies(workflow: Any) -> st.SearchStrategy[tuple[str, bytes]]:
+    bases = [b for sample in entries.samples(workflow) for b in (sample, *(
+        v for v in (sample.values() if isinstance(sample, dict) else []) if isinstance(v, dict)))]
+
+    @st.composite
+    def body(draw: Any) -> tuple[str, bytes]:
+        kind = draw(st.sampled_from(["wrong type", "not JSON", "over 256 KiB"]))
+        base = draw(st.sampled_from(bases))
+        if kind == "not JSON":
+            return kind, (json.dumps(base)[:-1] + draw(st.text(max_size=5))).encode()
+        if kind == "over 256 KiB":
+            return kind, json.dumps({**base, "padding": "x" * (LIMIT + 1)}).encode()
+        paths = [p for p in entries.containers(base) if p] or [()]
+        path = draw(st.sampled_from(paths))
+        event = entries.replaced(base, path, draw(scalars))
+        if isinstance(event, dict):
+            event = {**draw(extras), **event}
+        return f"{'/'.join(map(str, path)) or 'body'} {kind}", json.dumps(event).encode()
+
+    return body()
+
+
+@pytest.mark.parametrize(("workflow", "method", "path"), API_ENTRIES,
+                         ids=[f"{w.slug}:{m} {p}" for w, m, p in API_ENTRIES])
+def test_malformed_api_bodies_get_a_4xx_and_write_nothing(sb: Sandbox, server: Any, workflow: Any, method: str,
+                                                         path: str) -> None:
+    headers = _headers(server, method, path)
+    started = time.monotonic()
+    key = f"{workflow.slug} {method} {path}"
+
+    @SETTINGS
+    @given(_bodies(workflow))
+    def check(body: tuple[str, bytes]) -> None:
+        label, raw = body
+        COUNTS[key] = COUNTS.get(key, 0) + 1
+        before = entries.snapshot(sb)
+        request = urllib.request.Request(server.url + path, data=raw, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, answer = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, answer = error.code, error.read()
+        sb.settle(wall_timeout=20)
+        written = _writes(before, entries.snapshot(sb))
+        assert 400 <= status < 500, f"{key}, {label}: {status} {answer[:300]!r}"
+        assert not written, f"{key}, {label} ({status}) wrote: {written}"
+
+    check()
+    print(f"\n{key}: {COUNTS.get(key)} malformed bodies in {time.monotonic() - started:.1f}s")

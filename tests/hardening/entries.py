@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox import session
 from sandbox.core import Sandbox
-from tests.hardening.suite import Workflow
+from tests.hardening.suite import TEMPLATE, Workflow, seed_files, template
 
 Path_ = tuple[str | int, ...]
 
@@ -30,7 +30,45 @@ def is_s3_event(workflow: Workflow) -> bool:
 
 
 def samples(workflow: Workflow) -> list[Any]:
-    return [json.loads(path.read_text()) for path in workflow.samples]
+    """The workflow's sample events; without any, the events its rules match (see `synthesized`)."""
+    found = [json.loads(path.read_text()) for path in workflow.samples]
+    return found or synthesized(workflow)
+
+
+def synthesized(workflow: Workflow) -> list[dict[str, Any]]:
+    """An event per rule pattern and seeded object of the rule's bucket, for a workflow with no sample of its own
+    (started by events another workflow causes: S3 restores...). Each pattern's first values, resolved."""
+    from sandbox.stack import Stack
+
+    stack = Stack(template(), TEMPLATE.parent)
+    seeded: dict[str, list[str]] = {}
+    for seed in seed_files():
+        for logical_id, objects in json.loads(seed.read_text()).items():
+            if isinstance(objects, dict):
+                seeded.setdefault(stack.resources[logical_id].name, []).extend(objects)
+    events = []
+    for pattern in event_patterns(workflow):
+        resolved = stack.resolve(pattern)
+        detail = _first_values(resolved.get("detail") or {})
+        bucket = (detail.get("bucket") or {}).get("name")
+        for n, key in enumerate(seeded.get(bucket, [None])[:3]):
+            event = {"version": "0", "id": f"00000000-0000-4000-8000-{n:012d}",
+                     "detail-type": (resolved.get("detail-type") or ["Event"])[0],
+                     "source": (resolved.get("source") or ["sandbox"])[0], "account": stack.account_id,
+                     "time": "2025-01-15T10:00:00Z", "region": stack.region,
+                     "resources": [f"arn:aws:s3:::{bucket}"] if bucket else [], "detail": {"version": "0", **detail}}
+            if key is not None:
+                event["detail"]["object"] = {"key": key, "size": 1, "etag": "0" * 32, "sequencer": f"{n:016X}"}
+            events.append(event)
+    return events
+
+
+def _first_values(pattern: Any) -> Any:
+    if isinstance(pattern, dict):
+        return {k: _first_values(v) for k, v in pattern.items()}
+    if isinstance(pattern, list) and pattern and not isinstance(pattern[0], dict):
+        return pattern[0]
+    return pattern
 
 
 def containers(value: Any, path: Path_ = ()) -> Iterator[Path_]:

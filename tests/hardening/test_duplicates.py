@@ -15,7 +15,6 @@ glacier-restore run rather than from a sample file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +24,9 @@ from sandbox.core import Sandbox
 from tests.hardening import entries
 from tests.hardening.suite import TEMPLATE, seed_files, workflows
 
-CASES = [(w, path) for w in workflows() if entries.event_patterns(w) for path in w.samples]
+CASES = [(w, name, event) for w in workflows() if entries.event_patterns(w)
+         for name, event in (zip([p.stem for p in w.samples], entries.samples(w), strict=True) if w.samples
+                             else [(f"synthesized-{n}", e) for n, e in enumerate(entries.synthesized(w))])]
 
 
 @pytest.fixture(scope="module")
@@ -52,19 +53,18 @@ KNOWN_FINDINGS = {
 }
 
 
-@pytest.mark.parametrize(("workflow", "sample"), CASES, ids=[f"{w.slug}:{p.stem}" for w, p in CASES])
-def test_the_same_event_twice_has_the_effect_of_one(sb: Sandbox, workflow: Any, sample: Any) -> None:
-    event = json.loads(sample.read_text())
+@pytest.mark.parametrize(("workflow", "sample", "event"), CASES, ids=[f"{w.slug}:{name}" for w, name, _ in CASES])
+def test_the_same_event_twice_has_the_effect_of_one(sb: Sandbox, workflow: Any, sample: str, event: Any) -> None:
     assert sb.router is not None
     before = len(sb.executions(workflow.slug))
     sb.router.put("default", event)
     sb.settle()
     if len(sb.executions(workflow.slug)) == before:
-        pytest.skip(f"{sample.name} is not matched by {workflow.slug}'s rule (a direct-input sample)")
+        pytest.skip(f"{sample} is not matched by {workflow.slug}'s rule (a direct-input sample)")
     once = _effects(sb, event)
     sb.router.put("default", event)
     sb.settle()
     twice = _effects(sb, event)
     if workflow.slug in KNOWN_FINDINGS and entries.changes(once, twice):
         pytest.xfail(KNOWN_FINDINGS[workflow.slug])
-    assert entries.changes(once, twice) == {}, f"{workflow.slug}: a redelivered {sample.name} changed things again"
+    assert entries.changes(once, twice) == {}, f"{workflow.slug}: a redelivered {sample} changed things again"

@@ -126,7 +126,16 @@ TIMED = [key for key in TASKS if "TimeoutSeconds" in faults.state_of(key).defini
 @pytest.mark.parametrize("key", TIMED, ids=[f"{slug}:{state}" for slug, state in TIMED])
 def test_timeout_is_caught_and_ends_named(report: faults.Report, key: TaskKey) -> None:
     _reached(report, key)
-    _handled(key, report.timeout[key], "timeout")
+    state = faults.state_of(key)
+    if faults.timeout_runs(state):
+        _handled(key, report.timeout[key], "timeout")
+        return
+    # No Retrier takes States.Timeout and the Catcher that takes it is the permanent error's: Step Functions
+    # does for the timeout exactly what the permanent-error run showed (asserted there).
+    catcher = faults.catcher_for(state, "States.Timeout")
+    assert catcher is not None, f"States.Timeout on {key[1]} ({key[0]}) is caught by no Catcher"
+    assert catcher == faults.catcher_for(state, faults.permanent_error(state))
+    _handled(key, report.error[key], "error")
 
 
 def test_fault_exploration_counts(report: faults.Report) -> None:

@@ -83,8 +83,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    for title, content in report.sections:
-        if title.startswith("Captured "):
+    for title, content in report.sections:  # a phase's report repeats the earlier phases' sections
+        if title.startswith("Captured ") and title.endswith(report.when):
             SCAN.check(f"{report.nodeid} {title}", content)
 
 

@@ -28,6 +28,15 @@ QUIET_SECONDS = 0.002
 """Wall time with no activity after which the sandbox counts as idle."""
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """A thread waiting on the clock, and the holds it gave back for the wait."""
+
+    event: threading.Event
+    held: int
+    restored: bool = False
+
+
 @dataclass(order=True)
 class _Deadline:
     at: float
@@ -36,6 +45,7 @@ class _Deadline:
     callback: Callable[[], None] | None = field(compare=False, default=None)
     event: threading.Event | None = field(compare=False, default=None)
     done: bool = field(compare=False, default=False)
+    waiter: _Waiter | None = field(compare=False, default=None)
 
     @property
     def pending(self) -> bool:
@@ -53,6 +63,8 @@ class VirtualClock:
         self._deadlines: list[_Deadline] = []
         self._seq = itertools.count()
         self._inflight = 0
+        self._waiters: dict[int, list[_Waiter]] = {}
+        """Threads waiting on an event, by the event's id: whoever sets it hands their holds back."""
         self._held = threading.local()
         self._last_activity = _wall.monotonic()
 
@@ -93,6 +105,10 @@ class VirtualClock:
         """
         with self._cond:
             self._inflight += 1
+
+    def unreserve(self) -> None:
+        """Drop a hold `reserve()` took that no thread adopted (it bridged a hand-over)."""
+        self._release(depth=0)
 
     @contextmanager
     def adopted(self) -> Iterator[None]:
@@ -139,11 +155,13 @@ class VirtualClock:
             return True
         deadline = None
         with self._cond:
-            held = getattr(self._held, "depth", 0)
-            self._inflight -= held
+            waiter = _Waiter(event, getattr(self._held, "depth", 0))
+            self._inflight -= waiter.held
+            self._waiters.setdefault(id(event), []).append(waiter)
             try:
                 if timeout is not None:
-                    deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event)
+                    deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event,
+                                              waiter=waiter)
                 while not event.is_set():
                     if deadline is not None and self._now >= deadline.at:
                         return event.is_set()
@@ -152,11 +170,33 @@ class VirtualClock:
                         self._maybe_jump()
                 return True
             finally:
-                # Always give the busy hold back, even when the wait itself failed.
-                self._inflight += held
+                # Always take the hold back, even when the wait itself failed (unless a waker already did).
+                self._restore(waiter)
+                self._waiters[id(event)].remove(waiter)
+                if not self._waiters[id(event)]:
+                    del self._waiters[id(event)]
                 if deadline is not None:
                     deadline.done = True
                 self.touch()
+
+    def _restore(self, waiter: _Waiter) -> None:
+        """Give a waiter its holds back. Lock held.
+
+        Done by whoever wakes it (the thread setting its event, the clock passing its
+        deadline) rather than by the waiter once it runs again: in between, a quiet moment
+        could let the clock jump past what the waiter is about to do.
+        """
+        if not waiter.restored:
+            waiter.restored = True
+            self._inflight += waiter.held
+
+    def woken(self, event: threading.Event) -> None:
+        """`event` was just set: its waiters hold the clock again from now, and wake up."""
+        with self._cond:
+            for waiter in self._waiters.get(id(event), ()):
+                self._restore(waiter)
+            self.touch()
+            self._cond.notify_all()
 
     def call_at(self, at: datetime | float, callback: Callable[[], None]) -> None:
         """Run `callback` when virtual time reaches `at` (a service's own timer)."""
@@ -199,9 +239,12 @@ class VirtualClock:
 
     def _release_hold(self) -> None:
         """End this thread's busy hold (see `busy`); waiters may move the clock again."""
+        self._release(depth=1)
+
+    def _release(self, depth: int) -> None:
         with self._cond:
             self._inflight -= 1
-            self._held.depth -= 1
+            self._held.depth = getattr(self._held, "depth", 0) - depth
             self.touch()
             self._cond.notify_all()
 
@@ -212,8 +255,8 @@ class VirtualClock:
             self._cond.notify_all()
 
     def _schedule(self, at: float, external: bool, callback: Callable[[], None] | None = None,
-                  event: threading.Event | None = None) -> _Deadline:
-        deadline = _Deadline(at, next(self._seq), external, callback, event)
+                  event: threading.Event | None = None, waiter: _Waiter | None = None) -> _Deadline:
+        deadline = _Deadline(at, next(self._seq), external, callback, event, waiter=waiter)
         heapq.heappush(self._deadlines, deadline)
         return deadline
 
@@ -252,6 +295,9 @@ class VirtualClock:
             self._inflight += 1
             threading.Thread(target=self._run_timer, args=(callback,), name="sandbox-timer", daemon=True).start()
         self._now = max(self._now, target)
+        for deadline in self._deadlines:
+            if deadline.waiter is not None and deadline.pending and deadline.at <= self._now:
+                self._restore(deadline.waiter)  # its wait is over: it holds again from now
         self.touch()
         self._cond.notify_all()
 

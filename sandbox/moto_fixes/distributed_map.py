@@ -31,14 +31,12 @@ already work in moto and are covered by tests/sandbox/test_distributed_map.py.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sandbox import clock as clock_module
 from sandbox.moto_fixes.virtual_time import HoldingThread
 
 WORKER_THREADS = 16
@@ -200,13 +198,11 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
     pool = JobPool(job_program=self._get_iteration_program(), job_inputs=items)
     wanted = len(items) if record.max_concurrency == DEFAULT_MAX_CONCURRENCY_VALUE else record.max_concurrency
     for _ in range(min(wanted, len(items), WORKER_THREADS)):
-        # Each worker holds the clock while its children run their states (they run on its thread),
+        # Each worker holds the clock while its children run their states (they run on its thread)
         # and gives it back in their waits: a Map Run takes no virtual time beyond theirs.
         worker = self._create_worker(env=env, eval_input=eval_input, job_pool=pool)
         HoldingThread(target=worker.eval, name="sandbox-map-run-worker", daemon=True).start()
-    active = clock_module.active()
-    with active.released() if active else contextlib.nullcontext():
-        pool.await_jobs()  # children's Waits and Retry back-offs move the clock meanwhile
+    pool.await_jobs()  # gives the clock back meanwhile: children's Waits and back-offs move it
     if pool.get_worker_exception() is not None:
         raise pool.get_worker_exception()
     counts = record.item_counter

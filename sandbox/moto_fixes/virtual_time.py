@@ -21,19 +21,6 @@ from sandbox import clock as clock_module
 
 _installed = False
 _local = threading.local()
-_WAITS_FOR_CHILDREN: tuple[type, ...] = ()
-
-
-def _waits_for_children(state: Any) -> bool:
-    """An inline Map or a Parallel: its body only waits for items or branches running in this process.
-
-    A Distributed Map keeps its hold while it reads its items and starts its children, and
-    gives it back while it waits for them (see `distributed_map._map_run`).
-    """
-    if not isinstance(state, _WAITS_FOR_CHILDREN):
-        return False
-    component = getattr(state, "iteration_component", None)
-    return "Distributed" not in type(component).__name__
 
 
 def _has_no_timeout_of_its_own(state: Any) -> bool:
@@ -111,7 +98,7 @@ class ClockEvent(threading.Event):
         super().set()
         active = clock_module.active()
         if active is not None:
-            active.notify()
+            active.woken(self)
 
 
 class ExternalClockEvent(ClockEvent):
@@ -119,20 +106,20 @@ class ExternalClockEvent(ClockEvent):
 
 
 class HoldingThread(threading.Thread):
-    """A thread that holds the clock from the moment it is started until it ends.
+    """A thread that evaluates states: it holds the clock from `start()` until it ends.
 
     The hold is reserved by the starting thread, so no quiet moment falls between
-    `start()` and the first thing the new thread does.
+    `start()` and the first thing the new thread does. Its waits on the clock (a Wait
+    state, a Retry back-off, a task's end) give the hold back while they wait.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._hold = True
         self._clock: clock_module.VirtualClock | None = None
 
     def start(self) -> None:
         active = clock_module.active()
-        if active is not None and self._hold:
+        if active is not None:
             active.reserve()
             self._clock = active
         super().start()
@@ -144,16 +131,87 @@ class HoldingThread(threading.Thread):
             super().run()
 
 
-class _BusyThread(HoldingThread):
-    """The thread a Task body runs on: busy for the clock while it works.
+class _HandBackEvent(threading.Event):
+    """The "all children ended" event of a Map or Parallel state.
 
-    A Map or Parallel state's body only waits for its items or branches: it must not
-    hold the clock, or a Wait inside an item or branch could never end.
+    The state's thread gives its hold back while its children run (their waits need the
+    clock to move). The last child reserves a hold for it before setting this event, so no
+    quiet moment falls between the last child's end and the state's next step.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._hold = getattr(_local, "hold", True)
+    def __init__(self, clock: clock_module.VirtualClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self._handed_back = False
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            if not self._handed_back and not self.is_set():
+                self.clock.reserve()
+                self._handed_back = True
+        super().set()
+
+    def take_back(self) -> None:
+        """The waiting thread holds again: drop the bridging reservation."""
+        with self._lock:
+            if self._handed_back:
+                self.clock.unreserve()
+                self._handed_back = False
+
+
+def _waits_for_children(pool_class: type, wait_name: str) -> None:
+    """Make `pool_class`'s wait for its children give the clock back, with a hand-back at the end."""
+    init, wait = pool_class.__init__, getattr(pool_class, wait_name)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        active = clock_module.active()
+        if active is not None:
+            self._termination_event = _HandBackEvent(active)
+
+    def wait_released(self: Any) -> None:
+        event = self._termination_event
+        if not isinstance(event, _HandBackEvent):
+            return wait(self)
+        with event.clock.released():
+            wait(self)
+        event.take_back()
+
+    pool_class.__init__ = __init__
+    setattr(pool_class, wait_name, wait_released)
+
+
+def _holding_threads(module: types.ModuleType, name: str = "threading") -> None:
+    """Threads `module` starts to evaluate states hold the clock (see HoldingThread)."""
+    original = getattr(module, name)
+    if original is threading:
+        shim = types.ModuleType("threading")
+        shim.__dict__.update(vars(threading))
+        shim.Thread = HoldingThread  # type: ignore[attr-defined]
+        setattr(module, name, shim)
+    else:  # `from threading import Thread`
+        setattr(module, name, HoldingThread)
+
+
+def _patch_state_threads() -> None:
+    """Every thread that evaluates states holds the virtual clock; only waits on the clock let go.
+
+    Without this, a quiet moment between two states (a Choice after a Task, a Map item
+    starting) could let the clock jump to a later deadline while the execution still runs.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        inline_iteration_component,
+        job,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker, branches_decl
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    _holding_threads(execution_worker, "Thread")
+    _holding_threads(inline_iteration_component)
+    _holding_threads(branch_worker)
+    _waits_for_children(job.JobPool, "await_jobs")
+    _waits_for_children(branches_decl.BranchWorkerPool, "wait")
 
 
 def _patch_wait_state() -> None:
@@ -209,54 +267,59 @@ def _patch_task_timeouts() -> None:
         # its TimeoutSeconds deadline is external too.
         resource = getattr(self, "resource", None)
         condition = getattr(resource, "condition", None)
-        previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None),
-                    getattr(_local, "hold", True))
+        previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None))
         active = clock_module.active()
         # A state without TimeoutSeconds of its own has no deadline on AWS: moto's stand-in (99999999 s)
         # must never be the clock's next stop, or a quiet moment before a Map item or Parallel branch
         # registers its Wait would jump three years ahead and time the state out.
         _local.external = condition is not None or _has_no_timeout_of_its_own(self)
         _local.task_started_at = active.time() if active else None
-        _local.hold = not _waits_for_children(self)
         try:
             original(self, env)
         finally:
-            _local.external, _local.task_started_at, _local.hold = previous
+            _local.external, _local.task_started_at = previous
 
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_with_timeout
-    global _WAITS_FOR_CHILDREN
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
-    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import StateParallel
-
-    _WAITS_FOR_CHILDREN = (StateMap, StateParallel)
-
-    # The task's own work holds the clock: its timeout can only fire while it waits on the clock.
-    execute_state.Thread = _BusyThread
+    # The state's own work holds the clock: its timeout can only fire while it waits on the clock.
+    execute_state.Thread = HoldingThread
     callback.Event = ExternalClockEvent
 
 
 def _patch_program_threads() -> None:
-    """Run a program without a TimeoutSeconds on its caller's thread.
+    """Run a program on its caller's thread, its TimeoutSeconds on the virtual clock.
 
     moto evaluates every program (an execution, a Map item, a Parallel branch) on a thread
-    of its own and joins it, with the program's TimeoutSeconds as a wall-time limit. With
-    no limit that thread only adds a hand-over: on the caller's thread, a hold the caller
-    has (a Distributed Map's worker) covers the states in between, and the program's own
-    waits on the clock give it back.
+    of its own and joins it, with the program's TimeoutSeconds as a *wall-time* limit.
+    Without a limit that thread only adds a hand-over: the caller's hold covers the states.
+    With one, the program runs on a holding thread and the caller waits on the clock.
     """
     from moto.stepfunctions.parser.asl.component.program.program import Program
 
-    original = Program.eval
+    log = logging.getLogger("moto.stepfunctions.parser")
+
+    def run_states(program: Any, env: Any) -> None:
+        try:
+            super(Program, program).eval(env)
+        except Exception:  # on its own thread, moto's program would end the same way: logged, not raised
+            log.exception("program evaluation failed")
 
     def eval_program(self: Any, env: Any) -> None:
-        if self.timeout_seconds is not None:
-            return original(self, env)
         env.next_state_name = self.start_at.start_at_name
-        try:
-            super(Program, self).eval(env)
-        except Exception:  # on its own thread, moto's program would end the same way: logged, not raised
-            logging.getLogger("moto.stepfunctions.parser").exception("program evaluation failed")
+        if self.timeout_seconds is None or clock_module.active() is None:
+            return run_states(self, env) if self.timeout_seconds is None else original(self, env)
+        ended = ClockEvent()
 
+        def body() -> None:
+            try:
+                run_states(self, env)
+            finally:
+                ended.set()
+
+        HoldingThread(target=body, name="sandbox-program", daemon=True).start()
+        if not ended.wait(self.timeout_seconds.timeout_seconds):
+            env.set_timed_out()
+
+    original = Program.eval
     Program.eval = eval_program
 
 
@@ -289,6 +352,7 @@ def install() -> None:
     _patch_retry_backoff()
     _patch_task_timeouts()
     _patch_program_threads()
+    _patch_state_threads()
     _patch_timestamps()
     _installed = True
 

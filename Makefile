@@ -20,7 +20,7 @@ CONFIG_ENV ?= default
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help install demo test bench lint build docs .tools
+.PHONY: help install demo test test-faults bench lint build docs .tools
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 test: $(VENV_STAMP) lint ## lint chain, then the whole test suite (with the ASL coverage gate)
 	rc=0; "$(VENV)/bin/python" -m pytest --asl-coverage-gate || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-faults: $(VENV_STAMP) ## fault exploration of every Task (opt-in: ~200 sandbox runs, ~2 min)
+	HARDENING_FAULTS=1 "$(VENV)/bin/python" -m pytest tests/hardening/test_faults.py
 
 bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits, make test)
 	"$(VENV)/bin/python" -m benchmarks

@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.apigateway import integration
-from sandbox.apigateway.openapi import IntegrationRoute, integration_routes
+from sandbox.apigateway.openapi import IntegrationRoute, integration_routes, match_route
 from sandbox.session import shared_client
 
 DEFAULT_CALLER = "arn:aws:iam::123456789012:user/sandbox-user"
@@ -79,12 +79,7 @@ class Route:
     params: tuple[str, ...] = ()
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        if self.method not in ("ANY", method):
-            return None
-        found = self.pattern.fullmatch(path)
-        if found is None:
-            return None
-        return {name: unquote(value) for name, value in found.groupdict().items()}
+        return match_route(self.method, self.pattern, method, path)
 
     @property
     def specificity(self) -> tuple[int, int]:

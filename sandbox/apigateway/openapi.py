@@ -97,12 +97,17 @@ class IntegrationRoute:
         return ("+}" in self.resource, len(self.params))
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        if self.method not in ("ANY", method):
-            return None
-        found = self.pattern.fullmatch(path)
-        if found is None:
-            return None
-        return {name: unquote(value) for name, value in found.groupdict().items()}
+        return match_route(self.method, self.pattern, method, path)
+
+
+def match_route(route_method: str, pattern: re.Pattern[str], method: str, path: str) -> dict[str, str] | None:
+    """The path parameters when a route (`ANY` or one method, a path pattern) takes this request."""
+    if route_method not in ("ANY", method):
+        return None
+    found = pattern.fullmatch(path)
+    if found is None:
+        return None
+    return {name: unquote(value) for name, value in found.groupdict().items()}
 
 
 def integration_routes(stack: Any) -> tuple[list[IntegrationRoute], list[str]]:

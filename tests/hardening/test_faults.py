@@ -6,7 +6,8 @@
   or succeeds through a compensation or notification; never an unhandled error.
 * Timeout (where TimeoutSeconds is set): the same, for States.Timeout.
 
-The Retry/Catch check always runs; the exploration runs with HARDENING_FAULTS=1.
+The Retry/Catch check always runs; the exploration (~200 sandbox runs, ~100 s on 2 cores) runs in
+`make test` too, and is skipped with HARDENING_FAULTS=0 for a quick local loop.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tests.hardening import faults
 from tests.hardening.faults import Outcome, TaskKey
 
 TASKS = faults.tasks()
-EXPLORE = os.environ.get("HARDENING_FAULTS") == "1"
+EXPLORE = os.environ.get("HARDENING_FAULTS", "1") != "0"
 
 IDS = [f"{slug}:{state}" for slug, state in TASKS]
 
@@ -54,8 +55,7 @@ LEFTOVERS_ONLY: dict[TaskKey, str] = {
 @pytest.fixture(scope="module")
 def report() -> faults.Report:
     if not EXPLORE:
-        pytest.skip("fault exploration is opt-in for now (HARDENING_FAULTS=1): ~200 sandbox runs, ~100 s on 2 "
-                    "cores, and a few Tasks still reached only through an earlier run's leftovers (see the report)")
+        pytest.skip("fault exploration skipped: HARDENING_FAULTS=0")
     return faults.explore()
 
 

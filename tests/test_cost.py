@@ -123,11 +123,11 @@ def test_cost_command_prints_a_monthly_estimate(capsys):
     out = capsys.readouterr().out
     assert "USD / month (1,000 executions)" in out
     assert "Step Functions Express (this workflow)  1 request, 0.1 s x 64 MB" in out
-    assert "8 state transitions" in out
+    assert "9 state transitions" in out
     assert "events:putEvents" in out and "textract:analyzeID" in out
-    assert "Not in the totals (no price found): rekognition:detectLabels, textract:analyzeID." in out
+    assert "Not in the totals (no price found): dynamodb:putItem, rekognition:detectLabels, textract:analyzeID." in out
     standard = next(line for line in out.splitlines() if line.startswith("Total as Standard"))
-    assert standard.split()[-1] == "$0.201"  # 8 x $0.000025 + 1 PutEvents, x 1,000
+    assert standard.split()[-1] == "$0.226"  # 9 x $0.000025 + 1 PutEvents, x 1,000
 
 
 def test_cost_command_refuses_bad_input(capsys):

@@ -45,12 +45,7 @@ def _effects(sb: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
     return {**entries.snapshot(sb), "bus events": published, "notifications": sb.all_notifications()}
 
 
-KNOWN_FINDINGS = {
-    # Found by this test: an Express workflow with no store of the events it handled; a redelivered
-    # Object Created event publishes its result on the suite bus a second time (consumers must
-    # deduplicate on the object's key and sequencer). To fix: a conditional write of the event id.
-    "document-processing": "a redelivered S3 event publishes its result event again",
-}
+KNOWN_FINDINGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(("workflow", "sample", "event"), CASES, ids=[f"{w.slug}:{name}" for w, name, _ in CASES])

@@ -22,6 +22,7 @@ from sandbox.asl_graph import parse
 from sandbox.core import Run, Sandbox
 from sandbox.coverage import coverage, retries, transitions
 from sandbox.moto_fixes.api import INPUT_TOO_LARGE_MESSAGE, MAX_INPUT_BYTES
+from sandbox.session import shared_client
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "document-processing"
@@ -29,8 +30,9 @@ EVENTS = ROOT / "events" / SLUG
 BUS = "SuiteEventBus"
 BUCKET = "DocumentBucket"
 STATE_MACHINE = "DocumentProcessingStateMachine"
+TABLE = "DocumentProcessedObjectsTable"
 
-VALIDATED = ["ValidateEvent", "ExtractCustomerId", "DetectLabels", "ClassifyDocument", "RouteDocument"]
+VALIDATED = ["ValidateEvent", "ClaimObject", "ExtractCustomerId", "DetectLabels", "ClassifyDocument", "RouteDocument"]
 LICENCE_PATH = [*VALIDATED, "AnalyzeLicense", "PublishLicenseProcessed", "LicenseProcessed"]
 CAR_PATH = [*VALIDATED, "PublishCarProcessed", "CarProcessed"]
 
@@ -54,6 +56,18 @@ def event_source(sb: Sandbox) -> str:
 
 def licence_key() -> str:
     return event("licence")["detail"]["object"]["key"]
+
+
+def processed(sb: Sandbox) -> list[dict[str, Any]]:
+    """The items of the processed-objects table."""
+    return shared_client(sb.region, "dynamodb").scan(TableName=sb.stack.resources[TABLE].name)["Items"]
+
+
+def forget_processed(sb: Sandbox) -> None:
+    """Empty the processed-objects table, so that a case replayed in a used sandbox is not a duplicate."""
+    dynamodb = shared_client(sb.region, "dynamodb")
+    for item in processed(sb):
+        dynamodb.delete_item(TableName=sb.stack.resources[TABLE].name, Key={"pk": item["pk"]})
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -102,6 +116,13 @@ def _upload(sb: Sandbox) -> Run:
     return started[0]
 
 
+def _twice(sb: Sandbox) -> Run:
+    """The same S3 event delivered twice (EventBridge is at-least-once): the second run is returned."""
+    first = sb.run(SLUG, event("car"))
+    assert (first.status, first.path) == ("SUCCEEDED", CAR_PATH)
+    return sb.run(SLUG, event("car"))
+
+
 def _faulted(name: str, plan: Callable[[Any], Any]) -> Callable[[Sandbox], Run]:
     def case(sb: Sandbox) -> Run:
         plan(sb.faults)
@@ -112,6 +133,8 @@ def _faulted(name: str, plan: Callable[[Any], Any]) -> Callable[[Sandbox], Run]:
 
 CATCHES = {
     # case: (sample event, faulted state, error, cause, Fail state)
+    "claim-fails": ("licence", "ClaimObject", "DynamoDB.ResourceNotFoundException",
+                    "Requested resource not found", "DeduplicationFailed"),
     "detect-labels-fails": ("licence", "DetectLabels", "Rekognition.InvalidS3ObjectException",
                             "Unable to get object metadata from S3. Check object key, region and/or access "
                             "permissions.",
@@ -137,11 +160,14 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "id-is-null": _licence_with(("id",), None),
     "255-kib-input": lambda sb: sb.run(SLUG, _padded_licence(MAX_INPUT_BYTES - 1024)),
     "upload": _upload,
+    "redelivered": _twice,
     "throttled-twice": _faulted(
         "licence", lambda f: f.fail("DetectLabels", "Rekognition.ThrottlingException", "Rate exceeded", times=2)),
     "every-retrier-once": _faulted("licence", lambda f: (
         f.fail("AnalyzeLicense", "Textract.ProvisionedThroughputExceededException", "Slow down", times=1),
         f.fail("PublishLicenseProcessed", "EventBridge.FailedEntry", "InternalFailure", times=1))),
+    "claim-throttled": _faulted(
+        "car", lambda f: f.fail("ClaimObject", "DynamoDB.ThrottlingException", "Rate exceeded", times=1)),
     "publish-car-times-out": _faulted("car", lambda f: f.hang("PublishCarProcessed", times=1)),
     **{name: _faulted(sample, lambda f, s=state, e=error, c=cause: f.fail(s, e, c, times=1))
        for name, (sample, state, error, cause, _) in CATCHES.items()},
@@ -150,6 +176,7 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
 
 def run_case(sb: Sandbox, name: str) -> Run:
     sb.faults.clear()
+    forget_processed(sb)
     run = CASES[name](sb)
     RUNS[name] = run
     return run
@@ -166,7 +193,7 @@ def test_licence_is_read_and_announced(suite):
     assert run.output == {"customerId": "customer-0042", "documentType": "DRIVING_LICENCE", "eventId": published["id"]}
     assert published["source"] == event_source(suite)
     assert published["resources"] == [suite.workflow(SLUG).arn, run.execution_arn]
-    textract = json.loads(run.events_of("TaskSucceeded")[1]["taskSucceededEventDetails"]["output"])
+    textract = json.loads(run.events_of("TaskSucceeded")[2]["taskSucceededEventDetails"]["output"])
     fields = textract["IdentityDocuments"][0]["IdentityDocumentFields"]
     assert published["detail"] == {
         "customerId": "customer-0042",
@@ -198,7 +225,7 @@ def test_car_is_announced_with_its_labels(suite):
     }
     assert published["detail"]["labels"] == ["Car", "Vehicle", "Wheel"]
     assert suite.published(BUS, "LicenseProcessedEvent") == []
-    assert run.events_of("TaskScheduled")[1]["taskScheduledEventDetails"]["resource"] == "putEvents"
+    assert run.events_of("TaskScheduled")[2]["taskScheduledEventDetails"]["resource"] == "putEvents"
 
 
 def test_real_upload_starts_the_workflow_through_the_template_rule(suite):
@@ -212,6 +239,43 @@ def test_real_upload_starts_the_workflow_through_the_template_rule(suite):
     assert published["detail"]["key"] == UPLOAD_KEY
     assert published["detail"]["customerId"] == "customer-0099"
     assert published["detail"]["sourceEventId"] == run.input["id"]
+
+
+def test_redelivered_event_publishes_once_and_ends_in_already_processed(suite):
+    run = run_case(suite, "redelivered")
+    body = event("car")
+    assert (run.status, run.path) == ("SUCCEEDED", ["ValidateEvent", "ClaimObject", "AlreadyProcessed"])
+    assert run.output == {"alreadyProcessed": True, "sourceEventId": body["id"]}
+    assert [e["taskScheduledEventDetails"]["resource"] for e in run.events_of("TaskScheduled")] == ["putItem"]
+    assert len(suite.published(BUS, "CarProcessedEvent")) == 1
+    (item,) = processed(suite)
+    detail = body["detail"]
+    assert item["pk"] == {"S": f"OBJECT#{detail['bucket']['name']}/{detail['object']['key']}#"
+                                f"{detail['object']['sequencer']}"}
+    assert item["sourceEventId"] == {"S": body["id"]}
+    (first,) = [r for r in suite.executions(SLUG) if r.execution_arn != run.execution_arn]
+    assert item["executionArn"] == {"S": first.execution_arn}
+    started = int(first.events_of("ExecutionStarted")[0]["timestamp"].timestamp())
+    ttl = int(suite.stack.resources[STATE_MACHINE].properties["DefinitionSubstitutions"]["ProcessedObjectTtlSeconds"])
+    assert int(item["expiresAt"]["N"]) == started + ttl
+
+
+def test_a_new_upload_of_the_same_key_is_processed_again(suite):
+    run_case(suite, "car")
+    again = event("car")
+    again["id"] = "0f3c1d2e-7a4b-4c5d-9e8f-00000000beef"
+    again["detail"]["object"]["sequencer"] = "0067878A5B1C2D3EFF"
+    run = suite.run(SLUG, again)
+    assert (run.status, run.path) == ("SUCCEEDED", CAR_PATH)
+    assert len(suite.published(BUS, "CarProcessedEvent")) == 2
+    assert len(processed(suite)) == 2
+
+
+def test_throttled_claim_is_retried_and_succeeds(suite):
+    run = run_case(suite, "claim-throttled")
+    assert (run.status, run.path) == ("SUCCEEDED", CAR_PATH)
+    assert retries(run) == {"ClaimObject": 1}
+    assert len(suite.published(BUS, "CarProcessedEvent")) == 1
 
 
 # -- named failures ---------------------------------------------------------------------------
@@ -283,7 +347,7 @@ def test_throttled_label_detection_is_retried_and_succeeds(suite):
     assert [(f["resource"], f["error"], f["cause"]) for f in failed] == [
         ("detectLabels", "Rekognition.ThrottlingException", "Rate exceeded")] * 2
     scheduled = [e["taskScheduledEventDetails"]["resource"] for e in run.events_of("TaskScheduled")]
-    assert scheduled == ["detectLabels"] * 3 + ["analyzeID", "putEvents"]
+    assert scheduled == ["putItem"] + ["detectLabels"] * 3 + ["analyzeID", "putEvents"]
     assert retries(run) == {"DetectLabels": 2}
     assert suite.faults.attempts(run.execution_arn, "DetectLabels") == 3
     assert len(suite.published(BUS, "LicenseProcessedEvent")) == 1
@@ -336,7 +400,7 @@ def test_the_cases_cover_every_state_and_every_transition(suite):
     assert report.uncovered_states == [], report.summary()
     assert report.uncovered_edges == [], report.summary()
     assert report.unresolved == [] and report.undeclared == [], report.summary()
-    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (18, 29, 1.0, 1.0)
+    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (21, 34, 1.0, 1.0)
 
 
 def test_coverage_sees_which_validation_rule_rejected_a_wrong_type(suite):

@@ -12,8 +12,8 @@ from sandbox.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = str(ROOT / "template.yaml")
 EVENTS = ROOT / "events" / "document-processing"
-LICENCE_PATH = ["ValidateEvent", "ExtractCustomerId", "DetectLabels", "ClassifyDocument", "RouteDocument",
-                "AnalyzeLicense", "PublishLicenseProcessed", "LicenseProcessed"]
+LICENCE_PATH = ["ValidateEvent", "ClaimObject", "ExtractCustomerId", "DetectLabels", "ClassifyDocument",
+                "RouteDocument", "AnalyzeLicense", "PublishLicenseProcessed", "LicenseProcessed"]
 
 
 def sandbox(*args: str) -> int:
@@ -44,7 +44,7 @@ def test_run_no_labels_exits_1_with_the_named_error(capsys):
     assert (result["status"], result["output"], result["error"], result["cause"]) == (
         "FAILED", None, "DocumentProcessing.NoLabelsDetected",
         "Rekognition found no label above the minimum confidence.")
-    assert result["path"] == [*LICENCE_PATH[:5], "NoLabelsDetected"]
+    assert result["path"] == [*LICENCE_PATH[:6], "NoLabelsDetected"]
 
 
 def test_run_table_output_shows_path_status_and_error(capsys):

@@ -96,7 +96,7 @@ def test_failed_run_page_marks_the_failed_state_and_shows_its_error_on_click(bro
     assert [row.find_elements(By.TAG_NAME, "td")[2].text for row in shown] == ["NoLabelsDetected"]
     Select(driver.find_element(By.ID, "state-filter")).select_by_value("")
     all_rows = [row for row in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr") if row.is_displayed()]
-    assert len(all_rows) == 16
+    assert len(all_rows) == 21
 
     driver.find_element(By.CSS_SELECTOR, 'g.state[data-state="DetectLabels"]').click()
     details = driver.find_element(By.ID, "details").text

@@ -4,9 +4,13 @@ The Tasks come from the ASL (every scope: Parallel branches, inline and Distribu
 processors). A Task is reached by running a sample event of events/<slug>/ whose run passes
 through it, found by running the samples once (executions the samples trigger in other workflows
 count: that is how the workflows without samples of their own are reached). A Task no sample
-reaches is looked for in the runs of the faults themselves: when a fault on Task A leads an
-execution through Task B, B is reached by the sample plus that fault (an approval that times out
-reaches the escalation, whose time-out reaches the clean-up).
+reaches is looked for in a duplicate delivery: a sample run twice in one fresh sandbox, the second
+run meeting what the first left behind (a project or dataset that exists already, a stack to roll
+back). Such a Task's scenario is `repeat`: its fault runs replay the first run without faults and
+apply the fault to the second run only, so they reach the Task from a fresh sandbox every time.
+Then in the runs of the faults themselves: when a fault on Task A leads an execution through
+Task B, B is reached by the sample plus that fault (an approval that times out reaches the
+escalation, whose time-out reaches the clean-up).
 
 For each Task the explorer runs:
 
@@ -19,7 +23,8 @@ For each Task the explorer runs:
 Sandboxes: one per sample and plan prefix, shared by its fault runs while their outcome shows the
 Task was reached (a run's leftovers, such as a project created before the fault, can steer the
 next run elsewhere: such a run is repeated in a fresh sandbox). The fault-free reference runs and
-the transient runs, which are compared as a whole, always use a fresh sandbox.
+the transient runs, which are compared as a whole, always use a fresh sandbox, and so do the
+`repeat` scenarios (their second run must meet the leftovers of their own first run, no others).
 """
 
 from __future__ import annotations
@@ -62,7 +67,9 @@ class Scenario:
     sample: Path
     plan: tuple[Fault, ...] = ()
     repeat: bool = False
-    """Run the sample once without faults first (a duplicate delivery): the outcome is the second run."""
+    """Run the sample once without faults first (a duplicate delivery), then again with the plan:
+    the outcome is the second run. The plan never applies to the first run, which only rebuilds
+    the leftovers that lead the second run to the Tasks behind them."""
 
 
 @dataclass
@@ -417,7 +424,7 @@ def explore() -> Report:
                 by_base.setdefault(base, []).append(key)
             else:  # reached in a shared sandbox only: on its own, without a reference to compare with
                 alone = runner.run(Scenario(base.slug, base.sample, (*base.plan, _fault(key, "transient")),
-                                            base.repeat), fresh=False)
+                                            base.repeat), fresh=base.repeat)
                 report.transient[key] = alone
                 report.uncompared.add(key)
         for base, keys in by_base.items():

@@ -40,18 +40,6 @@ def _named(slug: str, error: str | None, injected: str) -> bool:
     return bool(dynamic and error and not error.startswith("States.") and error != injected)
 
 
-LEFTOVERS_ONLY: dict[TaskKey, str] = {
-    # Reached by the samples only in a sandbox where an earlier run left something behind (a
-    # project or dataset that already exists, a stack to roll back): the explorer cannot yet
-    # rebuild that path from a fresh sandbox, so these faults are not asserted. To do.
-    ("custom-labels-training", "FindExistingProject"): "project left by an earlier run",
-    ("custom-labels-training", "FindExistingDataset"): "dataset left by an earlier run",
-    ("custom-labels-training", "FindExistingTestDataset"): "test dataset left by an earlier run",
-    ("custom-labels-training", "NotifyFailure"): "reached after an earlier run's leftovers fail the training",
-    ("it-provisioning", "DeleteStack"): "rollback of a stack an earlier run created",
-}
-
-
 @pytest.fixture(scope="module")
 def report() -> faults.Report:
     if not EXPLORE:
@@ -70,8 +58,6 @@ def _reached(report: faults.Report, key: TaskKey) -> None:
     if key in faults.UNREACHABLE:
         assert key not in report.reach, f"{key} is reached now: remove it from faults.UNREACHABLE"
         pytest.skip(f"{key[1]} of {key[0]}: {faults.UNREACHABLE[key]}")
-    if key in LEFTOVERS_ONLY:
-        pytest.xfail(f"{key[1]} of {key[0]}: {LEFTOVERS_ONLY[key]}")
     if key not in report.reach:
         pytest.fail(f"Task {key[1]} of {key[0]}: no sample event of events/{key[0]}/ (or of the workflow that "
                     "starts it) reaches it, even with faults on the Tasks before it: add a sample")

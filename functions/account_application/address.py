@@ -15,10 +15,9 @@ import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, ValidationError, parse
+from aws_lambda_powertools.utilities.parser import BaseModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from checks import AddressInvalid, Failure, as_object, shape_failures
+from checks import AddressInvalid, Failure, reported, run_check
 from pydantic import ConfigDict
 
 logger = Logger()
@@ -84,26 +83,14 @@ def supported_countries() -> frozenset[str]:
 
 
 def check_address(event: Any, supported: frozenset[str]) -> dict[str, Any]:
-    try:
-        address = parse(event=as_object(event), model=Address)
-    except ValidationError as error:
-        raise AddressInvalid(shape_failures(CHECK, error, prefix="address.")) from None
-    failures = failures_of(address, supported)
-    if failures:
-        raise AddressInvalid(failures)
-    return {"check": CHECK, "failures": []}
+    return run_check(event, Address, lambda address: failures_of(address, supported), AddressInvalid, CHECK,
+                     prefix="address.")
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        result = check_address(event, supported_countries())
-    except AddressInvalid as error:
-        metrics.add_metric(name="AddressRejected", unit=MetricUnit.Count, value=1)
-        logger.info("address rejected", extra={"codes": sorted({f.code for f in error.failures})})
-        raise
-    metrics.add_metric(name="AddressAccepted", unit=MetricUnit.Count, value=1)
-    logger.info("address accepted", extra={"country": event.get("country") if isinstance(event, dict) else None})
-    return result
+    country = event.get("country") if isinstance(event, dict) else None
+    return reported(CHECK, lambda: check_address(event, supported_countries()), logger=logger, metrics=metrics,
+                    accepted_extra={"country": country})

@@ -12,9 +12,15 @@ that the applicant did not send in that very request.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class Failure(BaseModel):
@@ -69,3 +75,36 @@ def shape_failures(check: str, error: ValidationError, prefix: str = "") -> list
 def as_object(event: Any) -> dict[str, Any]:
     """The event when it is a JSON object, else an empty one (every field then fails as missing)."""
     return event if isinstance(event, dict) else {}
+
+
+def run_check(event: Any, model: type[Model], rules: Callable[[Model], list[Failure]],
+              error: type[CheckFailed], check: str, prefix: str = "") -> dict[str, Any]:
+    """Parse `event` into `model`, apply `rules`; raise `error` with every failure, shape or rule.
+
+    A malformed event (missing field, wrong type) is a rejection like a broken rule: the
+    applicant gets the list either way, and the state machine catches one named error.
+    """
+    try:
+        parsed = parse(event=as_object(event), model=model)
+    except ValidationError as exc:
+        raise error(shape_failures(check, exc, prefix)) from None
+    failures = rules(parsed)
+    if failures:
+        raise error(failures)
+    return {"check": check, "failures": []}
+
+
+def reported(check: str, run: Callable[[], dict[str, Any]], *, logger: Logger, metrics: Metrics,
+             accepted_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a check, counting `<Check>Accepted`/`<Check>Rejected` and logging failure codes only."""
+    metric = check.capitalize()
+    try:
+        result = run()
+    except CheckFailed as failed:
+        metrics.add_metric(name=f"{metric}Rejected", unit=MetricUnit.Count, value=1)
+        logger.info(f"{check} rejected", extra={"codes": sorted({f.code for f in failed.failures}),
+                                                "failures": len(failed.failures)})
+        raise
+    metrics.add_metric(name=f"{metric}Accepted", unit=MetricUnit.Count, value=1)
+    logger.info(f"{check} accepted", extra=accepted_extra or {})
+    return result

@@ -15,10 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationError, parse
+from aws_lambda_powertools.utilities.parser import BaseModel, Field
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from checks import Failure, IdentityInvalid, as_object, shape_failures
+from checks import Failure, IdentityInvalid, reported, run_check
 from pydantic import ConfigDict
 
 logger = Logger()
@@ -88,27 +87,12 @@ def failures_of(identity: IdentityCheck, minimum_age: int) -> list[Failure]:
 
 
 def check_identity(event: Any, minimum_age: int) -> dict[str, Any]:
-    try:
-        identity = parse(event=as_object(event), model=IdentityCheck)
-    except ValidationError as error:
-        raise IdentityInvalid(shape_failures(CHECK, error)) from None
-    failures = failures_of(identity, minimum_age)
-    if failures:
-        raise IdentityInvalid(failures)
-    return {"check": CHECK, "failures": []}
+    return run_check(event, IdentityCheck, lambda identity: failures_of(identity, minimum_age), IdentityInvalid, CHECK)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        result = check_identity(event, int(os.environ.get("MINIMUM_AGE", "18")))
-    except IdentityInvalid as error:
-        codes = sorted({f.code for f in error.failures})
-        metrics.add_metric(name="IdentityRejected", unit=MetricUnit.Count, value=1)
-        logger.info("identity rejected", extra={"codes": codes, "failures": len(error.failures)})
-        raise
-    metrics.add_metric(name="IdentityAccepted", unit=MetricUnit.Count, value=1)
-    logger.info("identity accepted")
-    return result
+    minimum_age = int(os.environ.get("MINIMUM_AGE", "18"))
+    return reported(CHECK, lambda: check_identity(event, minimum_age), logger=logger, metrics=metrics)

@@ -39,6 +39,20 @@ def _type_of(value: Any) -> str:
     return _JSON_TYPES.get(type(value), "object")
 
 
+_MESSAGES: dict[str, str] = {
+    "minLength": "string {json} is too short (length: {length}, required minimum: {limit})",
+    "maxLength": "string {json} is too long (length: {length}, maximum allowed: {limit})",
+    "pattern": "ECMA 262 regex {limit_json} does not match input string {json}",
+    "maxItems": "array is too long: must have at most {limit} elements but instance has {length} elements",
+    "minItems": "array is too short: must have at least {limit} elements but instance has {length} elements",
+    "uniqueItems": "array must not contain duplicate elements",
+    "enum": "instance value ({json}) not found in enum (possible values: {limit_quoted})",
+    "minimum": "numeric instance is lower than the required minimum (minimum: {limit}, found: {value})",
+    "maximum": "numeric instance is greater than the required maximum (maximum: {limit}, found: {value})",
+}
+"""json-schema-validator's wording per keyword; `type` and `additionalProperties` need more than a template."""
+
+
 def message(error: ValidationError) -> str:
     """One error in the json-schema-validator wording."""
     kind, value, limit = error.validator, error.instance, error.validator_value
@@ -49,25 +63,12 @@ def message(error: ValidationError) -> str:
     if kind == "additionalProperties":
         extra = sorted(set(value) - set(error.schema.get("properties", {})))
         return f"object instance has properties which are not allowed by the schema: {_quoted(extra)}"
-    if kind == "minLength":
-        return f"string {json.dumps(value)} is too short (length: {len(value)}, required minimum: {limit})"
-    if kind == "maxLength":
-        return f"string {json.dumps(value)} is too long (length: {len(value)}, maximum allowed: {limit})"
-    if kind == "pattern":
-        return f"ECMA 262 regex {json.dumps(limit)} does not match input string {json.dumps(value)}"
-    if kind == "maxItems":
-        return f"array is too long: must have at most {limit} elements but instance has {len(value)} elements"
-    if kind == "minItems":
-        return f"array is too short: must have at least {limit} elements but instance has {len(value)} elements"
-    if kind == "uniqueItems":
-        return "array must not contain duplicate elements"
-    if kind == "enum":
-        return f"instance value ({json.dumps(value)}) not found in enum (possible values: {_quoted(limit)})"
-    if kind == "minimum":
-        return f"numeric instance is lower than the required minimum (minimum: {limit}, found: {value})"
-    if kind == "maximum":
-        return f"numeric instance is greater than the required maximum (maximum: {limit}, found: {value})"
-    return error.message
+    template = _MESSAGES.get(str(kind))
+    if template is None:
+        return error.message
+    return template.format(json=json.dumps(value), value=value, limit=limit, limit_json=json.dumps(limit),
+                           limit_quoted=_quoted(limit) if kind == "enum" else "",
+                           length=len(value) if hasattr(value, "__len__") else "")
 
 
 def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> list[str]:

@@ -396,3 +396,26 @@ def test_billed_duration_rounds_up_to_100_ms():
     start = datetime(2025, 1, 1)
     assert [billed_duration_ms(start, start + timedelta(milliseconds=ms)) for ms in (0, 1, 100, 101)] == [
         100, 100, 100, 200]
+
+
+@pytest.mark.parametrize(("schema", "instance", "expected"), [
+    ({"minLength": 2}, "a", 'string "a" is too short (length: 1, required minimum: 2)'),
+    ({"maxLength": 1}, "ab", 'string "ab" is too long (length: 2, maximum allowed: 1)'),
+    ({"pattern": "^[A-Z]{2}$"}, "gb", 'ECMA 262 regex "^[A-Z]{2}$" does not match input string "gb"'),
+    ({"minItems": 2}, [1], "array is too short: must have at least 2 elements but instance has 1 elements"),
+    ({"maxItems": 1}, [1, 2], "array is too long: must have at most 1 elements but instance has 2 elements"),
+    ({"uniqueItems": True}, [1, 1], "array must not contain duplicate elements"),
+    ({"enum": ["b", "a"]}, "c", 'instance value ("c") not found in enum (possible values: ["a","b"])'),
+    ({"minimum": 1}, 0, "numeric instance is lower than the required minimum (minimum: 1, found: 0)"),
+    ({"maximum": 1}, 2, "numeric instance is greater than the required maximum (maximum: 1, found: 2)"),
+    ({"type": "string"}, 1, 'instance type (integer) does not match any allowed primitive type (allowed: ["string"])'),
+    ({"properties": {}, "additionalProperties": False}, {"x": 1},
+     'object instance has properties which are not allowed by the schema: ["x"]'),
+])
+def test_each_schema_keyword_is_worded_as_api_gateway_words_it(schema: dict, instance: object, expected: str) -> None:
+    from jsonschema import Draft4Validator
+
+    from sandbox.apigateway.validation import message
+
+    (error,) = Draft4Validator(schema).iter_errors(instance)
+    assert message(error) == expected

@@ -31,7 +31,6 @@ an assumed Lambda duration (`DOCS_LAMBDA_MS`) so that the text does not change f
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -43,6 +42,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sandbox import docs_block as blocks
 from sandbox.samples import SEED_FILE, callback_answer, sample_events
 
 PRICES = Path(__file__).resolve().parent / "data" / "prices.json"
@@ -423,8 +423,7 @@ def updated_text(current: str, block: str, path: Path) -> str:
     A page without the block gets it at the end of its `## Cost notes` section, or in a new
     `## Cost` section at the end of the page.
     """
-    start, end = current.find(START_MARKER), current.find(END_MARKER)
-    if start < 0 and end < 0:
+    if not blocks.has_block(current, START_MARKER, END_MARKER):
         section = current.find("\n## Cost notes\n")
         if section < 0:
             return current.rstrip("\n") + "\n\n## Cost\n\n" + block + "\n"
@@ -432,9 +431,7 @@ def updated_text(current: str, block: str, path: Path) -> str:
         after = len(current) if after < 0 else after + 1
         head = current[:after].rstrip("\n")
         return head + "\n\n" + block + "\n" + ("\n" + current[after:] if after < len(current) else "")
-    if start < 0 or end < start or current.count(START_MARKER) != 1 or current.count(END_MARKER) != 1:
-        raise ValueError(f"{path}: needs exactly one {START_MARKER} line followed by one {END_MARKER} line")
-    return current[:start] + block + current[end + len(END_MARKER):]
+    return blocks.replace_block(current, block, START_MARKER, END_MARKER, path)
 
 
 def pages_to_update(template: Path, docs_dir: Path | None = None, events_dir: Path | None = None
@@ -475,35 +472,8 @@ def write(template: Path, docs_dir: Path | None = None, events_dir: Path | None 
 def main(argv: list[str] | None = None) -> int:
     import logging
 
-    parser = argparse.ArgumentParser(prog="python -m sandbox.cost", description="cost blocks of the docs pages")
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="exit 1 listing the pages whose cost block is stale")
-    mode.add_argument("--write", action="store_true", help="regenerate the cost block of every page")
-    parser.add_argument("--template", default="template.yaml")
-    parser.add_argument("--docs", help="docs directory (default: docs/ beside the template)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return 2 if exit_.code else 0
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    template = Path(args.template)
-    if not template.is_file():
-        print(f"sandbox.cost: template not found: {template}", file=sys.stderr)
-        return 2
-    docs_dir = Path(args.docs) if args.docs else None
-    try:
-        if args.check:
-            problems = check(template, docs_dir)
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            return 1 if problems else 0
-        for path in write(template, docs_dir):
-            print(f"updated {path}")
-    except (ValueError, OSError) as error:
-        print(f"sandbox.cost: {error}", file=sys.stderr)
-        return 1
-    return 0
-
+    return blocks.main("sandbox.cost", "cost", check, write, argv)
 
 if __name__ == "__main__":
     sys.exit(main())

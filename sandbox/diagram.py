@@ -21,7 +21,6 @@ the definition only, so `--check` is a plain text comparison.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -29,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox import docs_block
 from sandbox.asl_graph import Edge, Graph, Scope, State, parse
 
 START_MARKER = "<!-- diagram:start -->"
 END_MARKER = "<!-- diagram:end -->"
-EXIT_OK, EXIT_OUT_OF_DATE, EXIT_USAGE = 0, 1, 2
 
 _ARROWS = {"next": "-->", "choice": "-->", "default": "-->", "catch": "-.->", "end": "-->"}
 _CLASS_DEFS = (
@@ -207,10 +206,7 @@ def updated_text(page: Page, current: str | None) -> str:
     """The page text with its diagram block regenerated (a stub page when it does not exist yet)."""
     if current is None:
         return f"# {page.slug}\n\n{block(page)}\n"
-    start, end = current.find(START_MARKER), current.find(END_MARKER)
-    if start < 0 or end < start or current.count(START_MARKER) != 1 or current.count(END_MARKER) != 1:
-        raise ValueError(f"{page.path}: needs exactly one {START_MARKER} line followed by one {END_MARKER} line")
-    return current[:start] + block(page) + current[end + len(END_MARKER):]
+    return docs_block.replace_block(current, block(page), START_MARKER, END_MARKER, page.path)
 
 
 def check(template: Path, docs_dir: Path | None = None) -> list[str]:
@@ -245,34 +241,7 @@ def write(template: Path, docs_dir: Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.diagram", description=__doc__.splitlines()[0])
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="exit 1 listing the pages that are out of date")
-    mode.add_argument("--write", action="store_true", help="regenerate the diagram block of every page")
-    parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
-    parser.add_argument("--docs", help="docs directory (default: docs/ beside the template)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_USAGE if exit_.code else EXIT_OK
-    template = Path(args.template)
-    if not template.is_file():
-        print(f"sandbox.diagram: template not found: {template}", file=sys.stderr)
-        return EXIT_USAGE
-    docs_dir = Path(args.docs) if args.docs else None
-    try:
-        if args.check:
-            problems = check(template, docs_dir)
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            return EXIT_OUT_OF_DATE if problems else EXIT_OK
-        for path in write(template, docs_dir):
-            print(f"updated {path}")
-    except (ValueError, OSError) as error:
-        print(f"sandbox.diagram: {error}", file=sys.stderr)
-        return EXIT_OUT_OF_DATE
-    return EXIT_OK
-
+    return docs_block.main("sandbox.diagram", "diagram", check, write, argv)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,6 +5,7 @@
 * Permanent error: a Catch of the Task is taken, and the execution ends in a named Fail state,
   or succeeds through a compensation or notification; never an unhandled error.
 * Timeout (where TimeoutSeconds is set): the same, for States.Timeout.
+* A Task reached only through a staged answer (faults.STAGED) still needs it.
 
 The Retry/Catch check always runs; the exploration (~200 sandbox runs, ~100 s on 2 cores) runs in
 `make test` too, and is skipped with HARDENING_FAULTS=0 for a quick local loop.
@@ -122,6 +123,18 @@ def test_timeout_is_caught_and_ends_named(report: faults.Report, key: TaskKey) -
     assert catcher is not None, f"States.Timeout on {key[1]} ({key[0]}) is caught by no Catcher"
     assert catcher == faults.catcher_for(state, faults.permanent_error(state))
     _handled(key, report.error[key], "error")
+
+
+STAGED = sorted(faults.STAGED)
+
+
+@pytest.mark.parametrize("key", STAGED, ids=[f"{slug}:{state}" for slug, state in STAGED])
+def test_staged_answer_is_still_needed(report: faults.Report, key: TaskKey) -> None:
+    _reached(report, key)
+    answering = faults.STAGED[key][0]
+    assert any(f.kind == "answer" for f in report.reach[key].plan), (
+        f"{key[1]} of {key[0]} is reached without the staged answer of {answering[1]} now: "
+        "remove it from faults.STAGED")
 
 
 def test_fault_exploration_counts(report: faults.Report) -> None:

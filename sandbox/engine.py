@@ -13,7 +13,16 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import bucket_policy, distributed_map, fidelity, heartbeat, jsonata, parse_cache, virtual_time
+from sandbox.moto_fixes import (
+    bucket_policy,
+    dispatch_cache,
+    distributed_map,
+    fidelity,
+    heartbeat,
+    jsonata,
+    parse_cache,
+    virtual_time,
+)
 
 _installed = False
 _current_plan: faults.FaultPlan | None = None
@@ -25,6 +34,7 @@ def install() -> None:
     if _installed:
         return
     parse_cache.install()
+    dispatch_cache.install()
     virtual_time.install()
     heartbeat.install()
     bucket_policy.install()

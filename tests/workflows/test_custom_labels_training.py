@@ -331,6 +331,7 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "no-bucket-policy": _with("happy", lambda sb: s3().delete_bucket_policy(Bucket=sb.bucket_name(BUCKET))),
     "missing-field": _sample("missing-field"),
     "wrong-type": _sample("wrong-type"),
+    "not-an-object": _sample("not-an-object"),
     "out-of-range": _sample("out-of-range"),
     "manifest-missing": lambda sb: sb.run(SLUG, happy_with(trainingManifest={
         "bucket": sb.bucket_name(BUCKET), "key": "datasets/absent/train.manifest"})),
@@ -490,17 +491,34 @@ def test_auto_stop_stops_the_model_after_the_requested_hours(training):
 # -- named failures ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", ["missing-field", "wrong-type"])
+INVALID_INPUT_CAUSE = STATES["RecordInvalidInput"]["Parameters"]["failure"]["cause"]
+
+
+@pytest.mark.parametrize("case", ["missing-field", "wrong-type", "not-an-object"])
 def test_malformed_input_is_rejected_before_anything_is_called(training, case):
     run = run_case(training, case)
     assert (run.status, run.path) == ("FAILED", ["ValidateInput", "RecordInvalidInput", *FAILED_TAIL, "InvalidInput"])
     assert run.error == fail_error("InvalidInput") == "CustomLabelsTraining.InvalidInput"
-    assert run.cause == STATES["RecordInvalidInput"]["Parameters"]["cause"]
+    assert run.cause == INVALID_INPUT_CAUSE
     assert run.output is None
     assert [e["taskScheduledEventDetails"]["resource"] for e in run.events_of("TaskScheduled")] == ["publish"]
     assert training.lambdas.functions["CheckBucketPermissionsFunction"].invocations == 0
     assert projects() == []
     assert_failure_notified(training, run)
+
+
+def test_input_that_is_not_an_object_is_invalid_input_not_a_runtime_error(training):
+    """Valid JSON but not an object: ValidateInput finds none of the fields and RecordInvalidInput must still
+    record the failure (a ResultPath below $ cannot be added to such an input: States.Runtime)."""
+    inputs = [0, -1.5, "x", "", [], [event("happy")], None, True, False]
+    for body in inputs:
+        run = training.run(SLUG, json.dumps(body))
+        assert (run.status, run.error, run.cause) == ("FAILED", "CustomLabelsTraining.InvalidInput",
+                                                      INVALID_INPUT_CAUSE), body
+        assert run.path == ["ValidateInput", "RecordInvalidInput", *FAILED_TAIL, "InvalidInput"], body
+    assert training.lambdas.functions["CheckBucketPermissionsFunction"].invocations == 0
+    assert projects() == []
+    assert len(notified(training)) == len(inputs)
 
 
 def test_invalid_values_are_named_by_the_checker_and_nothing_is_created(training):

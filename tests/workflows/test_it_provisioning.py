@@ -306,6 +306,7 @@ CASES: dict[str, Callable[[Suite], Run]] = {
     "expire-twice": _expire_twice,
     "unknown-product": _sample("unknown-product"),
     "missing-field": _sample("missing-field"),
+    "not-an-object": _sample("not-an-object"),
     "oversized-parameters": _sample("oversized-parameters"),
     "bucket-taken": _bucket_taken,
     "stack-rolled-back": _stack_status("ROLLBACK_COMPLETE"),
@@ -539,11 +540,16 @@ def test_bad_parameter_errors_name_every_field(suite):
 # -- invalid requests started without the API -------------------------------------------------------------
 
 
+NOT_AN_OBJECT = "body: Input should be a valid dictionary or instance of ProvisioningRequest"
+"""ValidateRequest's message for an input that is valid JSON but not an object."""
+
+
 @pytest.mark.parametrize(("case", "cause"), [
     ("unknown-product", "product: unknown product 'rds-database'; the catalogue has: s3-bucket, sqs-queue, "
                         "ec2-instance"),
     ("missing-field", "justification: Field required"),
     ("oversized-parameters", "parameters: too large: 4030 bytes of JSON, at most 2048"),
+    ("not-an-object", NOT_AN_OBJECT),
 ])
 def test_invalid_execution_input_is_refused_before_anything_is_created(suite, case, cause):
     run = run_case(suite, case)
@@ -552,6 +558,30 @@ def test_invalid_execution_input_is_refused_before_anything_is_created(suite, ca
     assert audit_events(suite, run) == ["INVALID_REQUEST"]
     assert suite.stacks() == {}
     assert_final(suite, run, "INVALID_REQUEST")
+
+
+def test_input_that_is_not_an_object_is_an_invalid_request_not_a_runtime_error(suite):
+    """Valid JSON but not an object: the function refuses it like any invalid request, and ValidateRequest's
+    Catch must still hand the error on (a ResultPath below $ cannot be added to such an input: States.Runtime)."""
+    inputs = [0, -1.5, "x", "", [], [event("auto-approve")], None, True, False]
+    for body in inputs:
+        run = suite.sb.run(SLUG, json.dumps(body))
+        assert (run.status, run.error, run.cause) == ("FAILED", "ItProvisioning.InvalidRequest", NOT_AN_OBJECT), body
+        assert run.path == ["ValidateRequest", "ReadValidationErrors", "RecordInvalidRequest", *FINALLY,
+                            "InvalidRequest"], body
+        assert audit_events(suite, run) == ["INVALID_REQUEST"]
+        assert_final(suite, run, "INVALID_REQUEST")
+    assert len(suite.requester_notes()) == len(inputs)
+    assert suite.stacks() == {}
+
+
+def test_a_failed_validation_call_on_an_input_that_is_not_an_object_is_a_service_call_failure(suite):
+    suite.sb.faults.fail("ValidateRequest", "Lambda.ResourceNotFoundException", "Function not found")
+    run = suite.sb.run(SLUG, json.dumps("x"))
+    assert (run.status, run.error) == ("FAILED", "ItProvisioning.ServiceCallFailed")
+    assert run.cause == "Lambda.ResourceNotFoundException: Function not found"
+    assert run.path == ["ValidateRequest", "RecordServiceCallFailure", *FINALLY, "ServiceCallFailed"]
+    assert_final(suite, run, "FAILED")
 
 
 # -- provisioning failures -----------------------------------------------------------------------------

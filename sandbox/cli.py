@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
         try:
-            run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
+            run = sb.answer_callbacks(sb.start(args.workflow, json.dumps(event)), approve=_approval(args),
                                       reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
             # What the run set in motion: executions started by its events, service timers due later.
             triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
@@ -213,7 +213,7 @@ def _cost(args: argparse.Namespace) -> int:
     with _sandbox_for_event(args) as (sb, event):
         with cost.LambdaMeter(sb) as meter:
             try:
-                run = sb.answer_callbacks(sb.start(args.workflow, event), approve=_approval(args),
+                run = sb.answer_callbacks(sb.start(args.workflow, json.dumps(event)), approve=_approval(args),
                                           reject=(args.reject, "Rejected from the sandbox CLI") if args.reject
                                           else None)
             except SandboxError as error:

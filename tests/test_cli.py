@@ -103,3 +103,13 @@ def test_missing_template_exits_2(capsys, tmp_path):
 def test_bad_arguments_exit_2_without_traceback(capsys, argv):
     assert sandbox(*argv) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_an_event_file_holding_a_json_string_ends_in_the_named_error(tmp_path, capsys):
+    # A file holding "x" is valid JSON: it is the execution's input, not input text to parse again.
+    event = tmp_path / "string.json"
+    event.write_text('"x"')
+    assert sandbox("run", "document-processing", "--event", str(event), "--output", "json") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "FAILED"
+    assert result["error"].startswith("DocumentProcessing.")

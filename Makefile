@@ -68,8 +68,12 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 # --asl-coverage-gate: the whole suite must enter every state and take every transition of every
 # state machine of template.yaml (report: end of the output and .sandbox/coverage.json).
-test: $(VENV_STAMP) lint ## lint chain, then the whole test suite (with the ASL coverage gate)
-	rc=0; "$(VENV)/bin/python" -m pytest --asl-coverage-gate || rc=$$?; \
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs everything in one process); --dist
+# loadgroup keeps the tests that share a module fixture or a workflow's cases on one worker
+# (tests/xdist_groups.py). Workers send their coverage and log scans to the controller, which gates.
+PYTEST_WORKERS ?= auto
+test: $(VENV_STAMP) lint ## lint chain, then the whole test suite on every core (with the ASL coverage gate)
+	rc=0; "$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" --dist loadgroup || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-faults: $(VENV_STAMP) ## only the fault exploration of every Task (~200 sandbox runs, part of make test)

@@ -1,7 +1,8 @@
-"""Fixtures shared by the suite's tests."""
+"""Fixtures shared by the suite's tests, and what the suite needs to run under pytest-xdist (`make test`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import pytest
 
 from sandbox.core import Sandbox
 
-pytest_plugins = ["sandbox.pytest_plugin", "tests.hardening.log_privacy"]
-"""ASL coverage of every workflow (`make test` passes --asl-coverage-gate); no personal data in any log."""
+pytest_plugins = ["sandbox.pytest_plugin", "tests.hardening.log_privacy", "tests.xdist_groups"]
+"""ASL coverage of every workflow (`make test` passes --asl-coverage-gate); no personal data in any log
+(both work under pytest-xdist: each worker sends what it saw to the controller, which reports and
+gates); which tests share a worker under `--dist loadgroup`."""
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -26,3 +29,14 @@ def suite() -> Iterator[Sandbox]:
     with Sandbox.from_template(TEMPLATE) as sandbox:
         sandbox.seed(EVENTS / "document-processing" / "objects.json")
         yield sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # `sandbox run/demo/cost` replace the runs kept for `sandbox view` in <template dir>/.sandbox/runs:
+        # two workers running the CLI on template.yaml at once would delete each other's files (and a
+        # `run` then `view` test would list the other worker's runs). One folder per worker.
+        from sandbox import cli
+
+        cli.RUNS_DIR = cli.RUNS_DIR.with_name(f"runs-{worker}")

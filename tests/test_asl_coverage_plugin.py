@@ -145,3 +145,88 @@ def test_a_real_session_records_through_the_sandbox_and_the_gate_fails_it(projec
     report = json.loads((project / ".sandbox" / "coverage.json").read_text())
     assert report["passed"] is False
     assert report["state_machines"]["route"]["uncovered_states"] == ["No"]
+
+
+def _shares(project: Path, *gos: bool) -> dict:
+    """What one pytest-xdist worker that ran these executions sends to the controller."""
+    worker = AslCoverage(project / "template.yaml")
+    worker.record(SimpleNamespace(template_path=project / "template.yaml"), [run("route", history(go)) for go in gos])
+    return {slug: machine.as_shareable() for slug, machine in worker.machines.items()}
+
+
+@pytest.mark.parametrize(("workers", "expected"), [
+    ([(True,), (False,)], pytest.ExitCode.OK),  # neither worker alone covers the machine; together they do
+    ([(True,), (True,)], pytest.ExitCode.TESTS_FAILED),
+    ([(True, False), ()], pytest.ExitCode.OK),
+])
+def test_the_controller_gates_on_the_union_of_its_workers(project, workers, expected):
+    controller = AslCoverage(project / "template.yaml", gate=True, json_path=None)
+    config = SimpleNamespace(stash={pytest_plugin._KEY: controller})
+    for gos in workers:
+        pytest_plugin.pytest_testnodedown(SimpleNamespace(config=config, workeroutput={
+            pytest_plugin._WORKER_OUTPUT: _shares(project, *gos)}), None)
+    pytest_plugin.pytest_testnodedown(SimpleNamespace(config=config, workeroutput={}), "crashed")  # nothing sent
+    assert controller.machines["route"].executions == sum(len(gos) for gos in workers)
+    session = SimpleNamespace(config=config, exitstatus=pytest.ExitCode.OK)
+    pytest_plugin.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == expected
+
+
+def test_under_xdist_workers_send_coverage_and_log_hits_to_the_controller(project):
+    """A real `pytest -n 2` run on a small project with two state machines: `route` is covered only by
+    the union of the two workers' executions (xdist sends two tests to two workers one each), `other`
+    not at all, so the gate must fail on `other` alone. A worker's logging of a fixture's personal
+    datum must reach the controller's log-privacy summary too."""
+    from tests.hardening.suite import personal_data
+
+    (project / "statemachines" / "other.asl.json").write_text(json.dumps(DEFINITION))
+    (project / "template.yaml").write_text(TEMPLATE + (
+        "  OtherStateMachine:\n"
+        "    Type: AWS::Serverless::StateMachine\n"
+        "    Properties: {Type: STANDARD, DefinitionUri: statemachines/other.asl.json}\n"))
+    (project / "conftest.py").write_text(
+        'pytest_plugins = ["sandbox.pytest_plugin", "tests.hardening.log_privacy"]\n')
+    datum = sorted(personal_data())[0]
+    (project / "test_route.py").write_text(textwrap.dedent(f"""\
+        import logging
+        import os
+        from pathlib import Path
+
+        from sandbox.core import Sandbox
+
+        HERE = Path(__file__).parent
+
+
+        def route(go):
+            (HERE / f"worker-{{go}}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+            with Sandbox.from_template(HERE / "template.yaml") as sb:
+                return sb.run("route", {{"go": go}}).path
+
+
+        def test_yes():
+            assert route(True) == ["Route", "Yes"]
+
+
+        def test_no():
+            assert route(False) == ["Route", "No"]
+            logging.getLogger("child").warning("applicant %s", {datum!r})
+        """))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(project), str(project),
+               "-n", "2", "--dist", "load", "--asl-coverage-gate"]
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=180)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "2 passed" in result.stdout, out
+    workers = {(project / f"worker-{go}").read_text() for go in (True, False)}
+    assert workers == {"gw0", "gw1"}, f"both tests ran on {workers}: the union is not tested"
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()
+            if line.startswith(("route ", "other "))}
+    assert rows["route"] == ["2", "3/3", "(100%)", "4/4", "(100%)"], out
+    assert rows["other"][0] == "0", out
+    assert "ASL coverage gate FAILED: below 100% for other" in result.stdout, out
+    assert "personal data in logs" in result.stdout, out
+    assert f"logger child: {datum.casefold()!r}" in result.stdout, out
+    report = json.loads((project / ".sandbox" / "coverage.json").read_text())
+    assert (report["passed"], report["state_machines"]["route"]["executions"]) == (False, 2)

@@ -12,6 +12,10 @@ The personal data is what `suite.personal_data()` finds in events/** (e-mail add
 numbers, dates of birth). Execution inputs/outputs and API responses may hold it: they are not
 logs and are never scanned. Any hit fails the session at its end (exit status 1, listed in the
 summary), so the check does not depend on test order.
+
+Under pytest-xdist each worker scans its function logs and logging records and sends its hits to the
+controller as it finishes; the controller scans the captured sections of every worker's reports
+(they all reach it), then fails and lists as above.
 """
 
 from __future__ import annotations
@@ -70,7 +74,14 @@ def _function_logs(sandbox: Any, _runs: Any) -> None:
         SCAN.check(f"function {function.logical_id}", "".join(function.log))
 
 
+_WORKER_OUTPUT = "log_privacy"
+_ON_XDIST_WORKER = False
+"""True in a pytest-xdist worker: its reports go to the controller, which scans their captured sections."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    global _ON_XDIST_WORKER
+    _ON_XDIST_WORKER = hasattr(config, "workerinput")
     logging.getLogger().addHandler(_HANDLER)
     if _function_logs not in core.RECORDERS:
         core.RECORDERS.append(_function_logs)
@@ -83,13 +94,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if _ON_XDIST_WORKER:  # the controller scans this report (once)
+        return
     for title, content in report.sections:  # a phase's report repeats the earlier phases' sections
         if title.startswith("Captured ") and title.endswith(report.when):
             SCAN.check(f"{report.nodeid} {title}", content)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist controller: add a worker's hits (function logs, logging records)."""
+    shared = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if shared:
+        SCAN.leaks.extend(tuple(leak) for leak in shared["leaks"])
+        SCAN.texts += shared["texts"]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _ON_XDIST_WORKER:
+        session.config.workeroutput[_WORKER_OUTPUT] = {  # type: ignore[attr-defined]
+            "leaks": [list(leak) for leak in SCAN.leaks], "texts": SCAN.texts}
+        return
     if SCAN.leaks and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -7,11 +7,12 @@ coverage test at the end can replay the cases no other test ran, in any test ord
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -382,12 +383,25 @@ def test_every_task_retries_with_bounded_full_jitter_backoff(sb):
 # -- coverage ---------------------------------------------------------------------------------
 
 
-def test_the_cases_cover_every_state_and_every_transition(sb):
-    """Replays the cases no other test ran (the result does not depend on test order)."""
-    graph = parse(sb.workflow(SLUG).definition)
+@contextlib.contextmanager
+def _fresh() -> Iterator[Sandbox]:
+    """A sandbox as the `sb` fixture makes it."""
+    with Sandbox.from_template(ROOT / "template.yaml") as sandbox:
+        sandbox.seed(ROOT / "events" / "document-processing" / "objects.json")  # as the `suite` fixture
+        sandbox.seed(EVENTS / "objects.json")
+        yield sandbox
+
+
+def test_the_cases_cover_every_state_and_every_transition():
+    """Replays the cases no other test ran, each in a fresh sandbox as its own test has it (the result
+    depends neither on test order nor on which pytest-xdist worker ran the other tests; in one shared
+    sandbox a case after `approved` would replay its stored result)."""
+    with _fresh() as sandbox:
+        graph = parse(sandbox.workflow(SLUG).definition)
     for name in CASES:
         if name not in RUNS:
-            run_case(sb, name)
+            with _fresh() as sandbox:
+                run_case(sandbox, name)
     report = coverage(graph, [run for name in CASES for run in RUNS[name]])
     assert report.uncovered_states == [], report.summary()
     assert report.uncovered_edges == [], report.summary()

@@ -13,9 +13,10 @@ just emitted is still starting its execution (see the final report of issue 7).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -396,28 +397,42 @@ def test_failed_copy_is_reported_in_the_results(sb):
 # -- coverage ---------------------------------------------------------------------------------------
 
 
-def _replay_missing(sb: Sandbox) -> list[Run]:
+@contextlib.contextmanager
+def _fresh() -> Iterator[Sandbox]:
+    """A sandbox as the `sb` fixture makes it."""
+    with Sandbox.from_template(ROOT / "template.yaml") as sandbox:
+        sandbox.seed(EVENTS / "objects.json")
+        yield sandbox
+
+
+def _replay_missing() -> list[Run]:
+    """The cases no other test ran, each in a fresh sandbox as its own test has it: the result depends
+    neither on test order nor on which pytest-xdist worker ran the other tests (in one shared sandbox
+    the cases see each other's objects and events)."""
     for name in CASES:
         if name not in RUNS:
-            run_case(sb, name)
+            with _fresh() as sandbox:
+                run_case(sandbox, name)
     return [run for name in CASES for run in RUNS[name]]
 
 
-def test_the_cases_cover_every_state_and_transition_of_both_workflows(sb):
-    runs = _replay_missing(sb)
-    restore = parse(sb.workflow(SLUG).definition)
+def test_the_cases_cover_every_state_and_transition_of_both_workflows():
+    with _fresh() as sandbox:
+        definitions = {slug: sandbox.workflow(slug).definition for slug in (SLUG, COMPLETE)}
+    runs = _replay_missing()
+    restore = parse(definitions[SLUG])
     report = coverage(restore, [r for r in runs if r.workflow == SLUG])
     inner = {state_id for state_id in restore.states if "/" in state_id}
     assert set(report.uncovered_states) == inner, report.summary()  # children: measured below
     assert [e for e in report.uncovered_edges if e.source not in inner] == [], report.summary()
     assert report.undeclared == [], report.summary()
     for map_state in MAPS.values():
-        processor = sb.workflow(SLUG).definition["States"][map_state]["ItemProcessor"]
+        processor = definitions[SLUG]["States"][map_state]["ItemProcessor"]
         children = [c for r in runs if r.workflow == SLUG for c in child_executions(r.execution_arn, map_state)]
         inner_report = coverage(parse(processor), children)
         assert inner_report.uncovered_states == [], (map_state, inner_report.summary())
         assert inner_report.uncovered_edges == [], (map_state, inner_report.summary())
-    complete = coverage(parse(sb.workflow(COMPLETE).definition), [r for r in runs if r.workflow == COMPLETE])
+    complete = coverage(parse(definitions[COMPLETE]), [r for r in runs if r.workflow == COMPLETE])
     assert complete.uncovered_states == [] and complete.uncovered_edges == [], complete.summary()
     assert complete.undeclared == [], complete.summary()
 

@@ -8,6 +8,7 @@ from sandbox.moto_fixes import (
     errors,
     execution_record,
     jsonpath,
+    payload_quota,
     sdk_errors,
     sdk_results,
     sync_execution,
@@ -20,6 +21,7 @@ def install_all() -> None:
     sdk_errors.install()
     sdk_results.install()
     jsonpath.install()
+    payload_quota.install()
     api.install()
     execution_record.install()
     dynamodb_atomic.install()

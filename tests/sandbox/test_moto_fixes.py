@@ -424,3 +424,15 @@ def test_an_execution_being_started_lists_as_running(engine: None) -> None:
     starting = Execution.__new__(Execution)
     starting.exec_status = None
     assert starting.status == "RUNNING"
+
+
+
+@pytest.mark.parametrize(("suffix", "status"), [("", "SUCCEEDED"), ("x", "FAILED")])
+def test_state_payload_quota_is_256_kib_of_compact_json_inclusive(engine: None, suffix: str, status: str) -> None:
+    # The Pass state doubles its input: a result of 262,144 bytes ({"pad":"<2 x 131,067>"}) fits, one more fails.
+    definition = {"StartAt": "Grow", "States": {"Grow": {
+        "Type": "Pass", "Parameters": {"pad.$": f"States.Format('{{}}{{}}{suffix}', $.a, $.a)"}, "End": True}}}
+    description = run(definition, {"a": "x" * 131_067})
+    assert description["status"] == status
+    if status == "FAILED":
+        assert description["error"] == "States.DataLimitExceeded"

@@ -319,10 +319,6 @@ def test_large_input_under_the_quota_is_processed(suite):
         "customerId": "customer-0042"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sandbox bug: StartExecution accepts 262,144 bytes, but moto's per-state quota check "
-    "(moto.stepfunctions.parser.quotas.is_within_size_quota) is `< 256 KiB`, measured on json.dumps "
-    "with spaces, so the first state fails with States.DataLimitExceeded"))
 def test_input_of_exactly_256_kib_is_accepted(suite):
     run = suite.run(SLUG, _padded_licence(MAX_INPUT_BYTES))
     assert (run.status, run.error, run.path) == ("SUCCEEDED", None, LICENCE_PATH)

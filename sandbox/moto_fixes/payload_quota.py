@@ -1,0 +1,39 @@
+"""The 256 KiB payload quota, measured as Step Functions measures it.
+
+AWS: the input or result of a state may be up to 262,144 bytes of UTF-8 JSON, and StartExecution
+accepts an input of exactly that size. moto (5.2.5) measures `json.dumps` with its default
+separators (", " and ": ", a space more per key and item than the payload) and requires
+`< 262,144`, so an input StartExecution accepted fails its first state with
+States.DataLimitExceeded. Here the payload is measured compact, and the limit is inclusive.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.stepfunctions.parser.asl.utils.encoding import _DateTimeEncoder
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+_installed = False
+
+
+def is_within_size_quota(value: Any) -> bool:
+    text = value if isinstance(value, str) else json.dumps(value, cls=_DateTimeEncoder, separators=(",", ":"))
+    return len(text.encode("utf-8")) <= MAX_PAYLOAD_BYTES
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.stepfunctions.parser import quotas
+    from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+
+    # Each importer bound the function by name: replace it where it is looked up.
+    for module in (quotas, state, state_task_lambda, state_task_service):
+        module.is_within_size_quota = is_within_size_quota
+    _installed = True

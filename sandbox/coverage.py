@@ -366,15 +366,12 @@ def evaluate_rule(rule: Mapping[str, Any], document: Any) -> bool | None:
 # -- report -------------------------------------------------------------------------------------
 
 
-@dataclass
-class CoverageReport:
+class Uncovered:
+    """What a coverage record (`graph`, `visited`, `taken`) has not reached yet."""
+
     graph: Graph
-    visited: set[str] = field(default_factory=set)
-    taken: set[Edge] = field(default_factory=set)
-    unresolved: list[Transition] = field(default_factory=list)
-    """Choice transitions mapped by target only (see the module docstring)."""
-    undeclared: list[Transition] = field(default_factory=list)
-    """Moves the history shows that the definition does not declare (should stay empty)."""
+    visited: set[str]
+    taken: set[Edge]
 
     @property
     def uncovered_states(self) -> list[str]:
@@ -383,6 +380,17 @@ class CoverageReport:
     @property
     def uncovered_edges(self) -> list[Edge]:
         return [edge for edge in self.graph.edges if edge not in self.taken]
+
+
+@dataclass
+class CoverageReport(Uncovered):
+    graph: Graph
+    visited: set[str] = field(default_factory=set)
+    taken: set[Edge] = field(default_factory=set)
+    unresolved: list[Transition] = field(default_factory=list)
+    """Choice transitions mapped by target only (see the module docstring)."""
+    undeclared: list[Transition] = field(default_factory=list)
+    """Moves the history shows that the definition does not declare (should stay empty)."""
 
     @property
     def state_ratio(self) -> float:

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from sandbox.asl_graph import Edge, Graph, parse
-from sandbox.coverage import coverage
+from sandbox.coverage import Uncovered, coverage
 
 GATE_EXIT = pytest.ExitCode.TESTS_FAILED
 MAX_LISTED = 40
@@ -35,7 +35,7 @@ MAX_LISTED = 40
 
 
 @dataclass
-class MachineCoverage:
+class MachineCoverage(Uncovered):
     """Everything the session's executions of one state machine went through."""
 
     slug: str
@@ -93,14 +93,6 @@ class MachineCoverage:
         self.taken |= {edges[text] for text in shared["taken"] if text in edges}
         self.unresolved |= {tuple(pair) for pair in shared["unresolved"]}
         self.undeclared |= {tuple(pair) for pair in shared["undeclared"]}
-
-    @property
-    def uncovered_states(self) -> list[str]:
-        return [state_id for state_id in self.graph.states if state_id not in self.visited]
-
-    @property
-    def uncovered_edges(self) -> list[Edge]:
-        return [edge for edge in self.graph.edges if edge not in self.taken]
 
     @property
     def complete(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -77,6 +78,17 @@ def workflow(slug: str) -> Workflow:
 def seed_files() -> list[Path]:
     """Every objects.json of events/ (S3 objects and table items the samples expect)."""
     return sorted(EVENTS.glob(f"*/{SEED_FILE}"))
+
+
+@contextmanager
+def seeded_sandbox() -> Iterator[Any]:
+    """A sandbox of the suite template with every sample's seed objects in place."""
+    from sandbox.core import Sandbox
+
+    with Sandbox.from_template(TEMPLATE) as sb:
+        for seed in seed_files():
+            sb.seed(seed)
+        yield sb
 
 
 def callback_answer_of(slug: str) -> Any:

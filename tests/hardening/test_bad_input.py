@@ -38,7 +38,7 @@ from sandbox import catalogue
 from sandbox.core import Sandbox, SandboxError
 from sandbox.serve import serve
 from tests.hardening import entries
-from tests.hardening.suite import TEMPLATE, seed_files, workflows
+from tests.hardening.suite import TEMPLATE, seeded_sandbox, workflows
 
 WORKFLOWS = [w for w in workflows() if entries.samples(w)]
 EXAMPLES = 6
@@ -63,9 +63,7 @@ extras = st.dictionaries(st.text(min_size=1, max_size=12), scalars, max_size=3)
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
-    with Sandbox.from_template(TEMPLATE) as sandbox:
-        for seed in seed_files():
-            sandbox.seed(seed)
+    with seeded_sandbox() as sandbox:
         yield sandbox
 
 

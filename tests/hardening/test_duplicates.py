@@ -22,7 +22,7 @@ import pytest
 
 from sandbox.core import Sandbox
 from tests.hardening import entries
-from tests.hardening.suite import TEMPLATE, seed_files, workflows
+from tests.hardening.suite import seeded_sandbox, workflows
 
 CASES = [(w, name, event) for w in workflows() if entries.event_patterns(w)
          for name, event in (zip([p.stem for p in w.samples], entries.samples(w), strict=True) if w.samples
@@ -32,9 +32,7 @@ CASES = [(w, name, event) for w in workflows() if entries.event_patterns(w)
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
     """One sandbox for the module: each case compares the effects of its two deliveries, not of the module."""
-    with Sandbox.from_template(TEMPLATE) as sandbox:
-        for seed in seed_files():
-            sandbox.seed(seed)
+    with seeded_sandbox() as sandbox:
         yield sandbox
 
 

@@ -37,8 +37,8 @@ def test_no_function_logs_personal_data_when_every_sample_runs(request):
     Skipped when the session also runs these workflows' own test files (`make test`): they run every
     sample and the session scan reads their function logs; this keeps the check for tests/hardening alone."""
     from sandbox import catalogue
-    from sandbox.core import Sandbox, SandboxError
-    from tests.hardening.suite import TEMPLATE, callback_answer_of, seed_files, workflows
+    from sandbox.core import SandboxError
+    from tests.hardening.suite import TEMPLATE, callback_answer_of, seeded_sandbox, workflows
 
     services = catalogue.load(TEMPLATE)
     chosen = [w for w in workflows() if "lambda" in catalogue.machine_services(services, w.slug)]
@@ -48,9 +48,7 @@ def test_no_function_logs_personal_data_when_every_sample_runs(request):
 
     scan = log_privacy.Scan(log_privacy.SCAN.needles)
     runs = 0
-    with Sandbox.from_template(TEMPLATE) as sb:
-        for seed in seed_files():
-            sb.seed(seed)
+    with seeded_sandbox() as sb:
         for workflow in chosen:  # a workflow without functions has no function log
             answer = callback_answer_of(workflow.slug)
             for sample in workflow.samples:

@@ -68,10 +68,10 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 # --asl-coverage-gate: the whole suite must enter every state and take every transition of every
 # state machine of template.yaml (report: end of the output and .sandbox/coverage.json).
-# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs everything in one process); --dist
-# loadgroup keeps the tests that share a module fixture or a workflow's cases on one worker
-# (tests/xdist_groups.py). Workers send their coverage and log scans to the controller, which gates.
-PYTEST_WORKERS ?= auto
+# pytest-xdist: one worker per logical core ("auto" would count physical cores when psutil is
+# installed); PYTEST_WORKERS=0 runs everything in one process. --dist loadgroup keeps the tests
+# that share a module fixture or a workflow's cases on one worker (tests/xdist_groups.py). Workers send their coverage and log scans to the controller, which gates.
+PYTEST_WORKERS ?= logical
 test: $(VENV_STAMP) lint ## lint chain, then the whole test suite on every core (with the ASL coverage gate)
 	rc=0; "$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" --dist loadgroup || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

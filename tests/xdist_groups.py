@@ -1,4 +1,4 @@
-"""How `make test` spreads the suite over pytest-xdist workers (`-n auto --dist loadgroup`).
+"""How `make test` spreads the suite over pytest-xdist workers (`-n logical --dist loadgroup`).
 
 Tests go one by one to whichever worker is free, except groups that run whole on one worker:
 

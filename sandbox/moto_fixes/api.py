@@ -179,13 +179,17 @@ def cached_boto_client_for(region: str, service: str, state_credentials: Any = N
     # moto's client also depends on whether calls are intercepted (endpoint_url otherwise).
     key = (region, service, bool(botocore_stubber.enabled))
     with _client_lock:
-        if boto3.DEFAULT_SESSION is None or boto3.DEFAULT_SESSION is not _clients_session:
+        session = boto3.DEFAULT_SESSION
+        if session is None or session is not _clients_session:
             _clients.clear()
+            _clients_session = session
         client = _clients.get(key)
         if client is None:
             client = _original_boto_client_for(region=region, service=service, state_credentials=state_credentials)
-            _clients[key] = client
-            _clients_session = boto3.DEFAULT_SESSION
+            # A thread left over from a stopped sandbox can build its client while the next sandbox
+            # installs its session: such a client is not the new session's, so it is never cached.
+            if boto3.DEFAULT_SESSION is session and session is not None:
+                _clients[key] = client
     return client
 
 

@@ -372,6 +372,26 @@ def test_reset_client_cache_picks_up_new_handlers(bucket: Any) -> None:
     assert len(seen) == 1
 
 
+def test_a_client_built_while_the_default_session_changes_is_not_cached(monkeypatch: Any) -> None:
+    """A thread left over from a stopped sandbox must not cache its client for the next sandbox's session."""
+    old, new = boto3.Session(region_name=REGION), boto3.Session(region_name=REGION)
+    built: list[Any] = []
+
+    def build_during_switch(**kwargs: Any) -> Any:
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", new)  # the next sandbox starts meanwhile
+        built.append(object())
+        return built[-1]
+
+    api.reset_client_cache()
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", old)
+    monkeypatch.setattr(api, "_original_boto_client_for", build_during_switch)
+    leftover = api.cached_boto_client_for(REGION, "lambda")
+    fresh = api.cached_boto_client_for(REGION, "lambda")
+    assert leftover is not fresh and len(built) == 2
+    assert api.cached_boto_client_for(REGION, "lambda") is fresh
+    api.reset_client_cache()
+
+
 # -- installation ----------------------------------------------------------------------------------
 
 

@@ -352,7 +352,9 @@ def serve(sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, caller: str |
           quiet: bool = True) -> tuple[ApiServer, threading.Thread]:
     """Start serving the sandbox's API routes in a daemon thread; stop with `server.shutdown()`."""
     server = ApiServer(sandbox, host, port, caller, quiet)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-serve", daemon=True)
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default, paid by every test that serves.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-serve",
+                              daemon=True)
     thread.start()
     return server, thread
 

@@ -142,6 +142,8 @@ class Sandbox:
     def _stop(self) -> None:
         if RECORDERS and self._mock is not None and self.state_machines:
             _record(self)
+        if self._mock is not None and self.state_machines:
+            self._abort_running()
         session.activate(None)
         routing.activate(None)
         clock_module.set_active(None)
@@ -150,6 +152,20 @@ class Sandbox:
             self._mock = None
         if _exclusive.locked():
             _exclusive.release()
+
+    def _abort_running(self, wall_timeout: float = 5) -> None:
+        """Stop what is still running, as deleting the stack would: its threads must not run on into the next sandbox.
+
+        An execution nobody waited for (started by an event, or left at a callback) would go on
+        calling services and holding the clock after `mock_aws` stops and the next sandbox starts.
+        """
+        running = self._backend()._get_executions("RUNNING")
+        for execution in running:
+            self.sfn.stop_execution(executionArn=execution.execution_arn, error="Sandbox.Stopped",
+                                    cause="the sandbox stopped while the execution was running")
+        deadline = time.monotonic() + wall_timeout
+        while running and self._any_running() and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     # -- running -----------------------------------------------------------------
     def workflow(self, slug: str) -> StateMachine:

@@ -15,6 +15,10 @@ CHECKOV_DIR := $(TOOLS_DIR)/checkov
 # sam build needs each Lambda runtime's interpreter on PATH; pyenv provides them here.
 PYENV_VERSIONS ?= 3.11.7:3.12.1:3.13.0
 CONFIG_ENV ?= default
+# The test/runtime venv: moto is pinned exactly because the sandbox patches its internals.
+# Defined before any rule names it: make expands prerequisites as it reads them.
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
 
 # No telemetry, no instance-metadata lookups: every sam call runs offline.
 export SAM_CLI_TELEMETRY := 0
@@ -49,10 +53,6 @@ build: .tools ## sam build (Lambda runtimes from pyenv when present)
 	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
 	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet "checkov==$(CHECKOV_VERSION)"; \
 	fi
-
-# The test/runtime venv: moto is pinned exactly because the sandbox patches its internals.
-VENV := .venv
-VENV_STAMP := $(VENV)/.installed
 
 $(VENV_STAMP): pyproject.toml
 	"$(PYTHON)" -m venv "$(VENV)"

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from botocore.exceptions import ClientError
 
 from sandbox import serve as serve_command
 from sandbox.samples import SEED_FILE, callback_answer, sample_events
@@ -29,8 +31,16 @@ class UsageError(Exception):
     """Bad arguments or unreadable input: exit 2 with a one-line reason."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr (`--help` shows the usage), as for every other usage error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("sandbox").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sandbox", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the workflows of the template")
@@ -40,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
     run.add_argument("--html", metavar="PATH", help="also write the execution's page (graph, history, timeline)")
+    run.add_argument("--test-case", metavar="NAME",
+                     help="start as <state machine ARN>#NAME: that Step Functions Local MockConfigFile test case "
+                          "answers its Task states")
+    run.add_argument("--mock-config", metavar="FILE",
+                     help="the MockConfigFile for --test-case (default: $SFN_MOCK_CONFIG, as Step Functions Local)")
     _answer_options(run)
     demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
     demo.add_argument("--events-dir", default="events")
@@ -65,14 +80,16 @@ def _answer_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sandbox.intrinsics import TemplateError
+
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_USAGE if exit_.code else EXIT_OK
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
-    try:
+        try:
+            args = _parser().parse_args(argv)
+        except SystemExit as exit_:  # --help
+            return EXIT_USAGE if exit_.code else EXIT_OK
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
         return _COMMANDS[args.command](args)
-    except UsageError as error:
+    except (UsageError, TemplateError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -157,10 +174,19 @@ def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
 def _run(args: argparse.Namespace) -> int:
     from sandbox.core import SandboxError
 
+    if args.mock_config and not Path(args.mock_config).is_file():
+        raise UsageError(f"MockConfigFile not found: {args.mock_config}")
+
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
         try:
-            run = sb.answer_callbacks(sb.start(args.workflow, json.dumps(event)), approve=_approval(args),
+            if args.mock_config:
+                sb.faults.mock_config = args.mock_config
+            try:
+                started_arn = sb.start(args.workflow, json.dumps(event), test_case=args.test_case)
+            except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
+                raise UsageError(error.response["Error"]["Message"]) from None
+            run = sb.answer_callbacks(started_arn, approve=_approval(args),
                                       reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
             # What the run set in motion: executions started by its events, service timers due later.
             triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]

@@ -134,6 +134,7 @@ class Sandbox:
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
         self.state_machines = provisioner.state_machines
+        self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id) for slug, sm in self.state_machines.items()}
         self.sfn = session.shared_client(self.region, "stepfunctions")
 
     def _touch(self, **_: Any) -> None:
@@ -174,9 +175,15 @@ class Sandbox:
             raise SandboxError(f"unknown workflow {slug!r}; the template has: {known}")
         return self.state_machines[slug]
 
-    def start(self, slug: str, event: Any, *, name: str | None = None) -> str:
-        """StartExecution with `event` as input; returns the execution ARN."""
-        args: dict[str, Any] = {"stateMachineArn": self.workflow(slug).arn,
+    def start(self, slug: str, event: Any, *, name: str | None = None, test_case: str | None = None) -> str:
+        """StartExecution with `event` as input; returns the execution ARN.
+
+        `test_case` starts it as Step Functions Local does for `<state machine ARN>#<test case>`:
+        that test case of the MockConfigFile (`faults.mock_config`, by default $SFN_MOCK_CONFIG)
+        answers its Task states.
+        """
+        arn = self.workflow(slug).arn
+        args: dict[str, Any] = {"stateMachineArn": f"{arn}#{test_case}" if test_case else arn,
                                 "input": event if isinstance(event, str) else json.dumps(event)}
         if name:
             args["name"] = name

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
+from moto.moto_api._internal import mock_random
+from moto.stepfunctions.exceptions import InvalidName
 from moto.stepfunctions.parser.api import (
     HistoryEventType,
     LambdaFunctionFailedEventDetails,
@@ -63,9 +65,11 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.mocking.mock_config import MockedResponse, MockedResponseReturn
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 __all__ = [
     "HANG",
+    "MOCK_CONFIG_ENV",
     "FaultPlan",
     "Injection",
     "MockConfigError",
@@ -73,6 +77,9 @@ __all__ = [
     "install",
     "load_mock_config",
 ]
+
+MOCK_CONFIG_ENV: Final[str] = "SFN_MOCK_CONFIG"
+"""Where Step Functions Local (and a new FaultPlan) find the MockConfigFile for `#<test case>` starts."""
 
 HANG: Final[str] = "(hang)"
 """The `error` recorded in `FaultPlan.injected` for an attempt that was made to hang."""
@@ -131,9 +138,13 @@ class _Rule:
     state_machine: str | None
     outcomes: tuple[_Outcome, ...]
     repeat_last: bool
+    execution_arn: str | None = None
+    """Only this execution (a `<state machine ARN>#<test case>` start); None: every execution."""
 
-    def outcome_for(self, state_machine: str, attempt: int) -> _Outcome | None:
+    def outcome_for(self, state_machine: str, attempt: int, execution_arn: str) -> _Outcome | None:
         if self.state_machine is not None and self.state_machine != state_machine:
+            return None
+        if self.execution_arn is not None and self.execution_arn != execution_arn:
             return None
         if attempt < len(self.outcomes):
             return self.outcomes[attempt]
@@ -162,6 +173,12 @@ class FaultPlan:
         self._rules: list[_Rule] = []
         self._attempts: dict[tuple[str, str], int] = {}
         self.injected: list[Injection] = []
+        self.mock_config: str | os.PathLike[str] | Mapping[str, Any] | None = os.environ.get(MOCK_CONFIG_ENV)
+        """The MockConfigFile a `<state machine ARN>#<test case>` start reads (Step Functions Local
+        reads the file named by SFN_MOCK_CONFIG; so does a new plan)."""
+        self.aliases: dict[str, tuple[str, ...]] = {}
+        """Other names a MockConfigFile may give a state machine under StateMachines (the sandbox
+        adds each workflow's slug and logical ID: the deployed name depends on the stack)."""
         self.on_hang: Callable[[], None] | None = None
         """Called on the task's thread instead of the default hang (block until the attempt is
         abandoned). A virtual clock sets it to wait on `attempt_ended()` without holding the
@@ -189,7 +206,8 @@ class FaultPlan:
         return self._add(_Rule(state, state_machine, outcomes, repeat))
 
     def mock(
-        self, state: str, mocked_response: Mapping[str, Any], state_machine: str | None = None
+        self, state: str, mocked_response: Mapping[str, Any], state_machine: str | None = None,
+        execution_arn: str | None = None,
     ) -> FaultPlan:
         """Answer `state` with one MockedResponses entry: `{"0": {"Return": ...}, "1-2": {"Throw": ...}}`.
 
@@ -197,21 +215,34 @@ class FaultPlan:
         every Map iteration or loop pass.
         """
         outcomes = _outcomes_from_mocked_response(state, mocked_response)
-        return self._add(_Rule(state, state_machine, outcomes, repeat_last=True))
+        return self._add(_Rule(state, state_machine, outcomes, repeat_last=True, execution_arn=execution_arn))
 
     def load_mock_config(
-        self, source: str | os.PathLike[str] | Mapping[str, Any], state_machine: str, test_case: str
+        self, source: str | os.PathLike[str] | Mapping[str, Any], state_machine: str, test_case: str,
+        execution_arn: str | None = None,
     ) -> FaultPlan:
         """Mock the states that `test_case` of `state_machine` lists; other states run for real.
 
-        The rules apply only to executions of a state machine with that name, as in
-        Step Functions Local (which selects them with `<state machine ARN>#<test case>`).
+        The rules apply only to executions of a state machine with that name, or to the one
+        execution `execution_arn` (how a `<state machine ARN>#<test case>` start uses them).
         """
         config = _read_mock_config(source)
         for state, response_name in _test_case_states(config, state_machine, test_case).items():
             mocked_response = _mocked_response_named(config, response_name)
-            self.mock(state, mocked_response, state_machine=state_machine)
+            self.mock(state, mocked_response, state_machine=state_machine, execution_arn=execution_arn)
         return self
+
+    def start_test_case(self, state_machine: str, test_case: str, execution_arn: str) -> None:
+        """Apply `test_case` of `mock_config` to the execution about to start as `execution_arn`."""
+        if self.mock_config is None:
+            raise MockConfigError(
+                f"test case {test_case!r} asked for, but no MockConfigFile is set "
+                f"({MOCK_CONFIG_ENV} or the sandbox's mock_config)")
+        config = _read_mock_config(self.mock_config)
+        listed = config.get("StateMachines", {})
+        key = next((n for n in (state_machine, *self.aliases.get(state_machine, ())) if n in listed), state_machine)
+        for state, response_name in _test_case_states(config, key, test_case).items():
+            self.mock(state, _mocked_response_named(config, response_name), execution_arn=execution_arn)
 
     def clear(self) -> None:
         """Forget every rule, attempt counter and injection record."""
@@ -237,15 +268,15 @@ class FaultPlan:
             key = (execution_arn, state)
             attempt = self._attempts.get(key, 0)
             self._attempts[key] = attempt + 1
-            outcome = self._outcome_for(state_machine, state, attempt)
+            outcome = self._outcome_for(execution_arn, state_machine, state, attempt)
             if outcome is not None:
                 self.injected.append(Injection(execution_arn, state, attempt, _recorded_error(outcome)))
             return outcome
 
-    def _outcome_for(self, state_machine: str, state: str, attempt: int) -> _Outcome | None:
+    def _outcome_for(self, execution_arn: str, state_machine: str, state: str, attempt: int) -> _Outcome | None:
         for rule in reversed(self._rules):
             if rule.state == state:
-                outcome = rule.outcome_for(state_machine, attempt)
+                outcome = rule.outcome_for(state_machine, attempt, execution_arn)
                 if outcome is not None:
                     return outcome
         return None
@@ -385,6 +416,32 @@ def _patch_moto() -> None:
             task_class._from_error = _injected_errors_first(task_class.__dict__["_from_error"])
     Environment.is_mocked_mode = _is_mocked_mode
     Environment.get_current_mocked_response = _current_mocked_response
+    StepFunctionsParserBackend.start_execution = _test_case_start(StepFunctionsParserBackend.start_execution)
+
+
+def _test_case_start(original: Callable[..., Any]) -> Callable[..., Any]:
+    """StartExecution on `<state machine ARN>#<test case>`, as Step Functions Local takes it.
+
+    The test case's rules are bound to the new execution's ARN before it starts (its first
+    Task may run at once), so other executions of the same state machine run for real.
+    """
+    def start_execution(backend: Any, state_machine_arn: str, name: str | None = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        base_arn, marked, test_case = state_machine_arn.partition("#")
+        plan = _plan_for(base_arn) if marked and _plan_for is not None else None
+        if plan is None:
+            return original(backend, state_machine_arn, name, *args, **kwargs)
+        state_machine = backend.describe_state_machine(base_arn)
+        name = name or str(mock_random.uuid4())
+        execution_arn = f"{base_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+        try:
+            plan.start_test_case(state_machine.name, test_case, execution_arn)
+        except MockConfigError as error:
+            raise InvalidName(f"Invalid mock test case name {test_case!r} for state machine "
+                              f"{state_machine.name!r}: {error}") from error
+        return original(backend, base_arn, name, *args, **kwargs)
+
+    return start_execution
 
 
 def _task_classes() -> list[type[StateTask]]:

@@ -157,7 +157,11 @@ class Provisioner:
             text, path = json.dumps(props["Definition"]), None
         else:
             path = (self.stack.root / props["DefinitionUri"]).resolve()
-            text = path.read_text()
+            try:
+                text = path.read_text()
+            except OSError as error:
+                raise TemplateError(
+                    f"{resource.logical_id}: cannot read DefinitionUri {path}: {error.strerror}") from error
         substitutions = props.get("DefinitionSubstitutions", {})
 
         def substitute(match: re.Match[str]) -> str:

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from sandbox.intrinsics import TemplateError
+
 # libyaml's parser when present (it is in the PyYAML wheels): a suite template parses ~10x faster.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -92,14 +94,21 @@ def loads_template(text: str) -> dict[str, Any]:
     # bandit B506: _TemplateLoader is a SafeLoader subclass
     data = yaml.load(text, Loader=_TemplateLoader)  # nosec B506
     if not isinstance(data, dict):
-        raise ValueError("a CloudFormation template must be a mapping at top level")
+        raise TemplateError("a CloudFormation template must be a mapping at top level")
     return data
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
     """Read and parse the template at `path` into long-form dicts (a fresh copy the caller may change)."""
     path = Path(path).resolve()
-    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+    try:
+        return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+    except OSError as error:
+        raise TemplateError(f"cannot read template {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise TemplateError(f"template {path} is not valid YAML: {getattr(error, 'problem', error)}{where}") from error
 
 
 @functools.lru_cache(maxsize=32)

@@ -99,10 +99,27 @@ def test_missing_template_exits_2(capsys, tmp_path):
     assert capsys.readouterr().err == f"sandbox: template not found: {tmp_path / 't.yaml'}\n"
 
 
-@pytest.mark.parametrize("argv", [["run", "document-processing"], ["frobnicate"], []])
-def test_bad_arguments_exit_2_without_traceback(capsys, argv):
-    assert sandbox(*argv) == 2
-    assert "Traceback" not in capsys.readouterr().err
+@pytest.mark.parametrize(("argv", "reason"), [
+    (["run", "document-processing"], "run: the following arguments are required: --event"),
+    (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
+    ([], "the following arguments are required: command"),
+])
+def test_bad_arguments_exit_2_with_a_one_line_reason(capsys, argv, reason):
+    assert _usage_error(capsys, *argv).startswith(f"sandbox: {reason}")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("Resources: [\n", "is not valid YAML: did not find expected node content at line 2"),
+    ("- a\n- b\n", "a CloudFormation template must be a mapping at top level"),
+    ("Resources:\n  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n"
+     "      DefinitionUri: missing.asl.json\n", "Flow: cannot read DefinitionUri"),
+])
+def test_a_template_that_cannot_be_loaded_exits_2_with_a_one_line_reason(capsys, tmp_path, text, reason):
+    template = tmp_path / "template.yaml"
+    template.write_text(text)
+    assert main(["--template", str(template), "run", "flow", "--event", str(EVENTS / "licence.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sandbox: ") and reason in err and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_run_an_event_file_holding_a_json_string_ends_in_the_named_error(tmp_path, capsys):

@@ -13,9 +13,16 @@ What is counted, per execution:
   rounded up to 100 ms) times the memory, estimated as AWS documents it (50 MB + definition
   size + execution data size x Parallel/Map steps, in 64-MB chunks). An execution longer than
   Express's 5-minute limit gets no Express figure;
+* Distributed Map child executions (`sandbox.moto_fixes.distributed_map.child_executions`):
+  each child is an execution of its own on AWS. Express children (`ProcessorConfig.ExecutionType`
+  EXPRESS): one request each plus their duration x memory; Standard children: their state
+  transitions. Their service requests and Lambda calls are added to the execution's;
 * Lambda: invocations (from `LambdaMeter`, else the history's `lambda:invoke` tasks) and
-  billed duration, measured in-process and rounded up to 1 ms per invocation, times the
-  function's memory and architecture from the template;
+  billed duration, rounded up to 1 ms per invocation, times the function's memory and
+  architecture from the template. `LambdaMeter` measures *warm* invocations: the first call of
+  a function imports its module (Powertools, X-Ray SDK, boto3 clients: 0.5-2 s in this process),
+  which AWS bills once per execution environment (INIT), not per invocation; at a monthly volume
+  nearly every invocation is warm, so the import is timed apart (`init_ms`) and not billed;
 * requests to other services: one per `TaskScheduled` (retries included), keyed
   `<service>:<action>` (`events:putEvents`, `aws-sdk:rekognition` `detectLabels` ->
   `rekognition:detectLabels`), priced from `sandbox/data/prices.json` where a price is known.
@@ -27,6 +34,8 @@ estimate.
 
 The docs pages (`make docs`) show one figure per sample event of each workflow, computed with
 an assumed Lambda duration (`DOCS_LAMBDA_MS`) so that the text does not change from run to run.
+`sandbox cost` prints its measured figure and, on its last lines, the same run priced with that
+assumed duration: the figure the docs page shows for the same event.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -87,14 +96,42 @@ class Usage:
     express_memory_mb: int
     lambdas: list[LambdaUsage] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
+    children: list[ChildUsage] = field(default_factory=list)
+    """Distributed Map child executions, billed as executions of their own."""
+    lambda_init_ms: int | None = None
+    """Module imports of the functions' first calls, measured and not billed (`LambdaMeter`)."""
+
+
+class BilledMs(dict[str, list[int]]):
+    """`LambdaMeter.billed_ms()`: billed ms of each invocation by function, and the imports left out."""
+
+    init_ms: int = 0
+
+
+@dataclass
+class ChildUsage:
+    """One Distributed Map child execution (one item)."""
+
+    map_state: str
+    type: str
+    """`EXPRESS` or `STANDARD` (the Map's `ItemProcessor.ProcessorConfig.ExecutionType`)."""
+    state_transitions: int
+    duration_seconds: float
+    express_memory_mb: int
 
 
 class LambdaMeter:
-    """Times every in-process Lambda invocation of a sandbox while in the `with` block."""
+    """Times every in-process Lambda invocation of a sandbox while in the `with` block: warm duration.
+
+    A function's first call imports its handler module; that import (the INIT phase of a cold
+    start on AWS, once per execution environment) is done before the clock starts and kept in
+    `init_seconds`, so every invocation is billed as a warm one.
+    """
 
     def __init__(self, sb: Any) -> None:
         self.functions = dict(sb.lambdas.functions) if sb.lambdas is not None else {}
         self.durations: dict[str, list[float]] = {}
+        self.init_seconds: dict[str, float] = {}
 
     def __enter__(self) -> LambdaMeter:
         for logical_id, function in self.functions.items():
@@ -106,7 +143,11 @@ class LambdaMeter:
             function.__dict__.pop("invoke", None)
 
     def _timed(self, logical_id: str, invoke: Any) -> Any:
+        function = self.functions[logical_id]
+
         def timed(event: Any) -> Any:
+            if getattr(function, "_callable", True) is None:
+                self._initialise(logical_id, function)
             started = time.perf_counter()
             try:
                 return invoke(event)
@@ -115,9 +156,29 @@ class LambdaMeter:
 
         return timed
 
-    def billed_ms(self) -> dict[str, list[int]]:
-        """Billed milliseconds of each invocation, by function logical ID (rounded up to 1 ms)."""
-        return {fn: [max(1, math.ceil(seconds * 1000)) for seconds in times] for fn, times in self.durations.items()}
+    def _initialise(self, logical_id: str, function: Any) -> None:
+        """Import the handler module as `InProcessFunction.invoke` would, outside the timed call."""
+        from sandbox import lambdas
+
+        started = time.perf_counter()
+        try:
+            with lambdas._ENV_LOCK, lambdas._environment(function.environment), lambdas._logging_to(function.log):
+                function._load()
+        except Exception:  # noqa: BLE001 - the invocation itself raises it again, as Lambda reports it
+            pass
+        finally:
+            self.init_seconds[logical_id] = self.init_seconds.get(logical_id, 0.0) + time.perf_counter() - started
+
+    def init_ms(self) -> int:
+        """Milliseconds spent importing handler modules (not billed per invocation)."""
+        return math.ceil(sum(self.init_seconds.values()) * 1000)
+
+    def billed_ms(self) -> BilledMs:
+        """Billed milliseconds of each (warm) invocation, by function logical ID (rounded up to 1 ms)."""
+        billed = BilledMs({fn: [max(1, math.ceil(seconds * 1000)) for seconds in times]
+                           for fn, times in self.durations.items()})
+        billed.init_ms = self.init_ms()
+        return billed
 
 
 def requests_of(history: list[Mapping[str, Any]]) -> dict[str, int]:
@@ -161,9 +222,16 @@ def usage(run: Any, sb: Any, billed_ms: Mapping[str, list[int]] | None = None, *
     """The usage of one execution of `sb`. Lambda durations: measured (`billed_ms`), or assumed."""
     machine = sb.workflow(run.workflow)
     history = run.history
-    duration = (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
-    requests = requests_of(history)
-    lambda_calls = _lambda_calls(history, sb)
+    duration = _span(history)
+    requests = Counter(requests_of(history))
+    lambda_calls = Counter(_lambda_calls(history, sb))
+    children = []
+    for child, processor, execution_type in _children_of(run, machine.definition):
+        child_history = child.history
+        requests.update(requests_of(child_history))
+        lambda_calls.update(_lambda_calls(child_history, sb))
+        children.append(ChildUsage(child.map_state, execution_type, state_transitions(child_history),
+                                   _span(child_history), express_memory_mb(processor, child_history, load_prices())))
     lambdas = []
     for logical_id, function in sorted((sb.lambdas.functions if sb.lambdas else {}).items()):
         measured = (billed_ms or {}).get(logical_id, [])
@@ -176,7 +244,48 @@ def usage(run: Any, sb: Any, billed_ms: Mapping[str, list[int]] | None = None, *
     return Usage(workflow=run.workflow, type=machine.type, status=run.status,
                  state_transitions=state_transitions(history), duration_seconds=duration,
                  express_memory_mb=express_memory_mb(machine.definition, history, load_prices()),
-                 lambdas=lambdas, requests=requests)
+                 lambdas=lambdas, requests=dict(requests), children=children,
+                 lambda_init_ms=getattr(billed_ms, "init_ms", None) if assumed_lambda_ms is None else None)
+
+
+def with_assumed_lambda(found: Usage, assumed_ms: int) -> Usage:
+    """The same usage with every Lambda invocation billed `assumed_ms` (what the docs pages show)."""
+    return replace(found, lambdas=[replace(fn, billed_ms=fn.invocations * assumed_ms) for fn in found.lambdas])
+
+
+def _span(history: list[Mapping[str, Any]]) -> float:
+    return (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
+
+
+def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, dict[str, Any], str]]:
+    """(child, item processor definition, execution type) of every Distributed Map child of `run`.
+
+    The children are those `sandbox.pytest_plugin` measures for coverage, from the same shared helper.
+    """
+    from sandbox.moto_fixes.distributed_map import child_executions
+
+    if not getattr(run, "execution_arn", None):
+        return []
+    maps = _map_states(definition)
+    found = []
+    for child in child_executions(run.execution_arn):
+        processor = maps.get(child.map_state, {})
+        execution_type = str((processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD")).upper()
+        found.append((child, processor, execution_type))
+    return found
+
+
+def _map_states(scope: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Map state's item processor (ItemProcessor or Iterator) by state name, nested ones included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in (scope.get("States") or {}).items():
+        for branch in state.get("Branches") or []:
+            found.update(_map_states(branch))
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if state.get("Type") == "Map" and isinstance(processor, dict):
+            found[name] = processor
+            found.update(_map_states(processor))
+    return found
 
 
 def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
@@ -216,6 +325,13 @@ class Line:
     """Per execution; None when no price is known."""
     billed_per: str | None = None
     """Set when the service bills these calls by something else than requests (e.g. `hour`)."""
+    month: float | None = None
+    """For `executions` executions when not `usd` x executions (Express duration tiers)."""
+
+    def for_executions(self, executions: int) -> float | None:
+        if self.usd is None:
+            return None
+        return self.month if self.month is not None else self.usd * executions
 
 
 def request_price(key: str, prices: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -264,8 +380,13 @@ def express_usd(found: Usage, prices: Mapping[str, Any], executions: int = 1) ->
     """Express requests and duration for `executions` executions (duration GB-hour tiers applied), or None."""
     if not express_fits(found, prices):
         return None
+    return _express_priced(1, express_gb_seconds(found, prices), prices, executions)
+
+
+def _express_priced(requests: int, gb_seconds: float, prices: Mapping[str, Any], executions: int) -> float:
+    """`requests` Express requests and `gb_seconds` of duration per execution, for `executions` executions."""
     express = prices["stepfunctions"]["express"]
-    gb_hours = express_gb_seconds(found, prices) * executions / 3600
+    gb_hours = gb_seconds * executions / 3600
     duration = 0.0
     for size, per_gb_hour in express["duration_tiers_per_gb_hour"]:
         used = gb_hours if size is None else min(gb_hours, size)
@@ -273,7 +394,33 @@ def express_usd(found: Usage, prices: Mapping[str, Any], executions: int = 1) ->
         gb_hours -= used
         if gb_hours <= 0:
             break
-    return executions * express["per_request"] + duration
+    return executions * requests * express["per_request"] + duration
+
+
+def child_lines(found: Usage, prices: Mapping[str, Any], executions: int = 1) -> list[Line]:
+    """Distributed Map children, one line per Map state and execution type."""
+    lines = []
+    groups: dict[tuple[str, str], list[ChildUsage]] = {}
+    for child in found.children:
+        groups.setdefault((child.map_state, child.type), []).append(child)
+    increment = prices["stepfunctions"]["express"]["duration_increment_ms"]
+    for (map_state, kind), children in sorted(groups.items()):
+        count = len(children)
+        if kind == "EXPRESS":
+            seconds = [max(1, math.ceil(round(c.duration_seconds * 1000, 3) / increment)) * increment / 1000
+                       for c in children]
+            gb_seconds = sum(s * c.express_memory_mb / 1024 for s, c in zip(seconds, children, strict=True))
+            memory = sorted({c.express_memory_mb for c in children})
+            quantity = (f"{count} request{'s' if count > 1 else ''}, {sum(seconds):g} s x "
+                        f"{'/'.join(str(m) for m in memory)} MB")
+            lines.append(Line(f"Express child executions of {map_state}", quantity,
+                              _express_priced(count, gb_seconds, prices, 1),
+                              month=_express_priced(count, gb_seconds, prices, executions)))
+        else:
+            transitions = sum(c.state_transitions for c in children)
+            lines.append(Line(f"Standard child executions of {map_state}", f"{count} x, {transitions} state transitions",
+                              transitions * prices["stepfunctions"]["standard"]["per_state_transition"]))
+    return lines
 
 
 @dataclass
@@ -295,8 +442,8 @@ class Estimate:
 
 
 def estimate(found: Usage, prices: Mapping[str, Any], executions: int = 1) -> Estimate:
-    lines = lambda_lines(found, prices) + request_lines(found, prices)
-    others = sum(line.usd for line in lines if line.usd is not None) * executions
+    lines = child_lines(found, prices, executions) + lambda_lines(found, prices) + request_lines(found, prices)
+    others = sum(line.for_executions(executions) or 0.0 for line in lines)
     unpriced = [line.item for line in lines if line.usd is None and not line.billed_per]
     return Estimate(executions, standard_usd(found, prices) * executions, express_usd(found, prices, executions),
                     others, unpriced)
@@ -329,10 +476,10 @@ def format_estimate(found: Usage, prices: Mapping[str, Any], executions: int) ->
                         f"{_duration(found.duration_seconds)}: over Express's 5-minute limit")
     rows.append((f"Step Functions Express{' (this workflow)' if found.type == 'EXPRESS' else ''}",
                  express_quantity, usd(one.express), usd(month.express)))
-    for line in lambda_lines(found, prices) + request_lines(found, prices):
-        missing = f"per {line.billed_per}, not here" if line.billed_per else "no price"
+    for line in child_lines(found, prices, executions) + lambda_lines(found, prices) + request_lines(found, prices):
+        missing = "not per request" if line.billed_per else "no price"
         rows.append((line.item, line.quantity, usd(line.usd) if line.usd is not None else missing,
-                     usd(line.usd * executions) if line.usd is not None else missing))
+                     usd(line.for_executions(executions)) if line.usd is not None else missing))
     rows.append(("Total as Standard", "", usd(one.standard_total), usd(month.standard_total)))
     rows.append(("Total as Express", "", usd(one.express_total), usd(month.express_total)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -345,11 +492,28 @@ def format_estimate(found: Usage, prices: Mapping[str, Any], executions: int) ->
                 f"us-east-1 list prices of {prices['checked']} (sandbox/data/prices.json), before free tiers.")
     if one.unpriced:
         text.append(f"Not in the totals (no price found): {', '.join(one.unpriced)}.")
-    hourly = sorted({line.item.split(":")[0] for line in request_lines(found, prices) if line.billed_per})
-    if hourly:
-        text.append(f"Not in the totals: {', '.join(hourly)} calls that are billed by time, not per request "
+    otherwise = [f"{line.item} (billed per {line.billed_per})" for line in request_lines(found, prices)
+                 if line.billed_per]
+    if otherwise:
+        text.append(f"Not in the totals, billed by something else than requests: {', '.join(otherwise)} "
                     "(see sandbox/data/prices.json).")
+    if found.lambdas:
+        text.extend(_lambda_explained(found, prices, executions, found.lambda_init_ms))
     return "\n".join(text)
+
+
+def _lambda_explained(found: Usage, prices: Mapping[str, Any], executions: int, init_ms: int | None) -> list[str]:
+    """How Lambda was billed, and the run priced as the docs page prices it."""
+    imported = f" ({init_ms:,} ms of imports in this run)" if init_ms else ""
+    docs = estimate(with_assumed_lambda(found, DOCS_LAMBDA_MS), prices, executions)
+    return [
+        "Lambda billed per invocation with its warm duration measured in-process, rounded up to 1 ms: the module "
+        f"import of each function's first call{imported} is a cold start's INIT, once per execution environment, "
+        "so it is not billed per invocation. In-process timings are not AWS's.",
+        f"As the docs page (docs/{found.workflow}.md) prices it, Lambda assumed {DOCS_LAMBDA_MS} ms per invocation: "
+        f"Total as Standard {usd(docs.standard_total)}, Total as Express {usd(docs.express_total)} "
+        f"per month ({executions:,} executions).",
+    ]
 
 
 def _duration(seconds: float) -> str:
@@ -368,8 +532,10 @@ def docs_block(slug: str, figures: list[tuple[str, Usage]], prices: Mapping[str,
         f"<!-- Generated by `make docs` (python -m sandbox.cost --write) from events/{slug}/ run in the sandbox: "
         "do not edit. -->",
         f"Estimated AWS cost per execution and per {DOCS_EXECUTIONS:,} executions (us-east-1 list prices of "
-        f"{prices['checked']}, `sandbox/data/prices.json`; before free tiers; Lambda billed "
-        f"{DOCS_LAMBDA_MS} ms per invocation, assumed). `sandbox cost {slug} --event <file>` measures one run.",
+        f"{prices['checked']}, `sandbox/data/prices.json`; before free tiers; Distributed Map child executions "
+        f"included; Lambda billed {DOCS_LAMBDA_MS} ms per invocation, assumed, as in-process timings are not AWS's). "
+        f"`sandbox cost {slug} --event <file>` prints one run with its measured warm Lambda duration, then the "
+        "figure of this table for the same event.",
         "",
         "| Event | Status | Transitions | Lambda calls | Service requests | Standard / execution "
         f"| Express / execution | Standard / {_short(DOCS_EXECUTIONS)} | Express / {_short(DOCS_EXECUTIONS)} |",

@@ -195,20 +195,28 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
         _print_story(story, args.output)
-        _keep_runs(args, sb, [run, *triggered])
+        _keep_runs(args, sb, [run, *triggered], {run.execution_arn: triggered})
         if args.html:
             from sandbox import view
 
-            page = view.write(run, sb.workflow(run.workflow).definition, args.html)
+            page = view.write(run, sb.workflow(run.workflow).definition, args.html, triggered=triggered)
             print(f"Page:   {page}", file=sys.stderr if args.output == "json" else sys.stdout)
     return EXIT_OK if run.succeeded else EXIT_FAILED
 
 
-def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any]) -> None:
-    """Save the runs of this invocation for `sandbox view` (the previous invocation's are replaced)."""
+def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any], set_off: dict[str, list[Any]] | None = None) -> None:
+    """Save the runs of this invocation for `sandbox view` (the previous invocation's are replaced).
+
+    `set_off`: the runs each run set off, by its execution ARN (their pages show each other on the timeline).
+    """
     from sandbox import view
 
-    records = [view.record(r, sb.workflow(r.workflow).definition) for r in runs if r.workflow in sb.state_machines]
+    set_off = set_off or {}
+    set_off_by = {other.execution_arn: run for arn, others in set_off.items() for other in others
+                  for run in runs if run.execution_arn == arn}
+    records = [view.record(r, sb.workflow(r.workflow).definition, triggered=set_off.get(r.execution_arn, ()),
+                           set_off_by=set_off_by.get(r.execution_arn))
+               for r in runs if r.workflow in sb.state_machines]
     try:
         view.save_runs(records, Path(args.template).parent / RUNS_DIR)
     except OSError as error:  # a read-only checkout still runs workflows
@@ -320,6 +328,7 @@ def _offset(first: Any, other: Any, end: bool = False) -> float:
 def _demo(args: argparse.Namespace) -> int:
     events_dir = Path(args.events_dir)
     runs: list[Any] = []
+    set_off: dict[str, list[Any]] = {}
     with _sandbox(args) as sb:
         for slug in sorted(sb.state_machines):
             folder = events_dir / slug
@@ -336,11 +345,12 @@ def _demo(args: argparse.Namespace) -> int:
                 run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve=answer)
                 triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
                 runs.extend([run, *triggered])
+                set_off[run.execution_arn] = triggered
                 outcome = run.status if run.succeeded else f"{run.status} ({run.error})"
                 print(f"  {case.stem:26} {outcome}\n  {'':26} {' -> '.join(run.path)}")
                 for other in triggered:
                     print(f"  {'':26} then {other.workflow}: {other.status}")
-        _keep_runs(args, sb, runs)
+        _keep_runs(args, sb, runs, set_off)
     return EXIT_OK
 
 

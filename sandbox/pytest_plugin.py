@@ -57,26 +57,19 @@ class MachineCoverage(Uncovered):
 
     def add_children(self, runs: list[Any]) -> None:
         """Distributed Map children run as executions of their own: count them in the Map's scope."""
-        from sandbox.moto_fixes.distributed_map import child_executions
+        from sandbox.map_children import map_children
 
-        definition = self.definition
         by_key = {(e.source, e.target, e.kind, e.index, e.label): e for e in self.graph.edges}
-        for map_state, spec in definition.get("States", {}).items():
-            processor_key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-            if spec.get("Type") != "Map" or processor_key not in spec:
-                continue
-            children = [c for run in runs for c in child_executions(run.execution_arn, map_state)]
-            if not children:
-                continue
-            prefix = f"{map_state}/{processor_key}/"
-            report = coverage(parse(spec[processor_key]), children)
+        for body, children in map_children(self.definition, [run.execution_arn for run in runs]):
+            prefix = body.prefix
+            report = coverage(parse(body.processor), children)
             self.visited |= {prefix + state for state in report.visited} & set(self.graph.states)
             for edge in report.taken:
                 key = (prefix + edge.source, prefix + edge.target, edge.kind, edge.index, edge.label)
                 if key in by_key:
                     self.taken.add(by_key[key])
             # Entering the processor scope happened in the parent when any child ran.
-            start = prefix + spec[processor_key]["StartAt"]
+            start = body.start_at
             self.taken |= {e for e in self.graph.edges if e.target == start and not e.source.startswith(prefix)}
 
     def as_shareable(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from typing import Any
 from sandbox.asl_graph import Graph, parse
 from sandbox.coverage import retries, transitions, visits
 from sandbox.history import format_duration, history_rows, jsonable
+from sandbox.map_children import map_bodies, map_children
 
 VENDOR = Path(__file__).resolve().parent / "data" / "vendor"
 DAGRE = VENDOR / "dagre.min.js"
@@ -47,13 +48,31 @@ FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 # -- records: a run with its definition, as JSON ----------------------------------------------
 
 
-def record(run: Any, definition: Mapping[str, Any]) -> dict[str, Any]:
-    """A run (a `sandbox.core.Run`) and its state machine definition, as JSON-ready data."""
+def record(run: Any, definition: Mapping[str, Any], *, triggered: Iterable[Any] = (),
+           set_off_by: Any = None) -> dict[str, Any]:
+    """A run (a `sandbox.core.Run`) and its state machine definition, as JSON-ready data.
+
+    Also kept: the child executions its Distributed Maps ran (by Map state; they live only as
+    long as the sandbox, so the record is the place to keep them), and the runs it set off
+    (`triggered`: those `Sandbox.settle()` returned after it) or the run that set it off
+    (`set_off_by`), as timeline lanes.
+    """
+    children = {body.map_state: [{"index": c.index, "input": c.input, "status": c.status, "output": c.output,
+                                  "error": c.error, "cause": c.cause, "history": c.history} for c in found]
+                for body, found in map_children(definition, [run.execution_arn])}
     return jsonable({
         "workflow": run.workflow, "execution_arn": run.execution_arn, "status": run.status,
         "input": run.input, "output": run.output, "error": run.error, "cause": run.cause,
-        "history": run.history, "definition": definition,
+        "history": run.history, "definition": definition, "children": children,
+        "triggered": [_lane_record(other) for other in triggered if other.history],
+        "set_off_by": _lane_record(set_off_by) if set_off_by is not None and set_off_by.history else None,
     })
+
+
+def _lane_record(run: Any) -> dict[str, Any]:
+    """What a timeline lane shows of another run."""
+    return {"workflow": run.workflow, "execution_arn": run.execution_arn, "status": run.status,
+            "error": run.error, "start": run.history[0]["timestamp"], "end": run.history[-1]["timestamp"]}
 
 
 def _history(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -180,6 +199,105 @@ def _offset(start: datetime | None, moment: datetime) -> float:
     return (moment - start).total_seconds() if start is not None else 0.0
 
 
+SEVERITY = ("failed", "caught", "retried", "succeeded")
+"""An inner state's colour when children went through it differently: the worst outcome any had."""
+
+
+def fold_children(definition: Mapping[str, Any], children: Mapping[str, list[Mapping[str, Any]]],
+                  analysis: dict[str, Any], start: datetime | None) -> dict[str, list[dict[str, Any]]]:
+    """Distributed Map bodies in `analysis` (from `analyse`): their states as the child executions went through them.
+
+    Each inner state gets the worst outcome of the children that entered it, the counts per
+    outcome, and the visits of one representative child (the first with that outcome), shifted
+    to the parent's clock; the Map state gets its children's statuses; the transitions any
+    child took are taken. Returns the representative children's history rows, by
+    `"<Map state>#<item index>"`.
+    """
+    states = analysis["states"]
+    taken = {tuple(t) for t in analysis["taken"]}
+    child_rows: dict[str, list[dict[str, Any]]] = {}
+    for body in map_bodies(definition):
+        kids = children.get(body.map_state) or []
+        if not kids:
+            continue
+        inner = parse(body.processor)
+        entered: dict[str, list[tuple[Mapping[str, Any], list[dict[str, Any]], dict[str, Any]]]] = {}
+        for kid in kids:
+            history = _history(kid.get("history") or [])
+            if not history:
+                continue
+            result = analyse(inner, history, kid["status"], kid.get("error"), kid.get("cause"))
+            for state_id, info in result["states"].items():
+                if info["outcome"] != "not-reached":
+                    entered.setdefault(body.prefix + state_id, []).append((kid, history, info))
+            taken |= {(body.prefix + s, body.prefix + t, k, i) for s, t, k, i in result["taken"]}
+        for state_id, entries in entered.items():
+            if state_id not in states:
+                continue
+            counts = {o: n for o in SEVERITY if (n := sum(1 for e in entries if e[2]["outcome"] == o))}
+            outcome = next(iter(counts))
+            kid, history, info = next(e for e in entries if e[2]["outcome"] == outcome)
+            shift = _offset(start, history[0]["timestamp"])
+            key = f"{body.map_state}#{kid['index']}"
+            if key not in child_rows:
+                rows = history_rows(history)
+                for row in rows:
+                    row["elapsed"] = format_duration(row["elapsed_ms"] / 1000)
+                child_rows[key] = rows
+            states[state_id] = {
+                "outcome": outcome, "retries": sum(e[2]["retries"] for e in entries),
+                "visits": [{**v, "start": v["start"] + shift, "end": v["end"] + shift, "child": kid["index"]}
+                           for v in info["visits"]],
+                "childExecutions": {"mapState": body.map_state, "total": len(kids), "entered": len(entries),
+                             "counts": counts, "representative": {
+                                 "index": kid["index"], "status": kid["status"], "input": kid.get("input"),
+                                 "error": kid.get("error"), "cause": kid.get("cause"), "rows": key}},
+            }
+        if body.map_state in states:
+            statuses: dict[str, int] = {}
+            for kid in kids:
+                statuses[kid["status"]] = statuses.get(kid["status"], 0) + 1
+            states[body.map_state]["childRuns"] = {"total": len(kids), "statuses": statuses}
+    analysis["taken"] = sorted(taken, key=str)
+    return child_rows
+
+
+def _long_duration(seconds: float) -> str:
+    """`format_duration`, with the hours spelled out from a day on: `2d 0h 0m 0s (48 h)`."""
+    text = format_duration(seconds)
+    return f"{text} ({seconds / 3600:.4g} h)" if seconds >= 86400 else text
+
+
+def lanes(data: Mapping[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The timeline's runs: the run that set this one off (if any), this run, the runs it set off.
+
+    Offsets are virtual seconds from the first lane's start.
+    """
+    def stamp(value: Any) -> datetime:
+        return _history([{"timestamp": value}])[0]["timestamp"]
+
+    this = {"workflow": data["workflow"], "execution_arn": data["execution_arn"], "status": data["status"],
+            "error": data.get("error"), "start": history[0]["timestamp"] if history else None,
+            "end": history[-1]["timestamp"] if history else None}
+    found = []
+    if data.get("set_off_by"):
+        found.append(("set this run off", data["set_off_by"]))
+    found.append(("this run", this))
+    found += [("set off by this run", other) for other in data.get("triggered") or []]
+    found = [(role, lane) for role, lane in found if lane["start"] is not None]
+    if not found:
+        return []
+    origin = stamp(found[0][1]["start"])
+    result = []
+    for role, lane in found:
+        begin, end = _offset(origin, stamp(lane["start"])), _offset(origin, stamp(lane["end"]))
+        result.append({"workflow": lane["workflow"], "executionArn": lane["execution_arn"], "status": lane["status"],
+                       "error": lane.get("error"), "role": role, "self": role == "this run", "start": begin,
+                       "end": end, "startText": "+" + _long_duration(begin),
+                       "durationText": format_duration(end - begin)})
+    return result
+
+
 # -- page --------------------------------------------------------------------------------------
 
 
@@ -189,17 +307,23 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
     graph = parse(definition)
     history = _history(data.get("history") or [])
     analysis = analyse(graph, history, data["status"], data.get("error"), data.get("cause"))
+    child_rows = fold_children(definition, data.get("children") or {}, analysis,
+                               history[0]["timestamp"] if history else None)
     taken = {(s, t, k, i) for s, t, k, i in analysis["taken"]}
     rows = history_rows(history)
     steps = {row["id"]: row["step"] for row in rows}
     for row in rows:
         row["elapsed"] = format_duration(row["elapsed_ms"] / 1000)
     duration = (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
+    run_lanes = lanes(data, history)
+    span = max((lane["end"] for lane in run_lanes), default=duration)
     return {
         "run": {"workflow": data["workflow"], "executionArn": data["execution_arn"], "status": data["status"],
                 "input": data.get("input"), "output": data.get("output"), "error": data.get("error"),
                 "cause": data.get("cause"), "duration": duration, "durationText": format_duration(duration),
-                "start": rows[0]["timestamp"] if rows else None},
+                "start": rows[0]["timestamp"] if rows else None, "span": span, "spanText": _long_duration(span)},
+        "lanes": run_lanes,
+        "childRows": child_rows,
         "scopes": [{"id": s.id, "parent": s.parent, "label": s.label, "startAt": s.start_at, "end": s.end}
                    for s in graph.scopes.values()],
         "states": [{"id": s.id, "name": s.name, "type": s.type, "scope": s.scope, "children": list(s.children),
@@ -220,9 +344,10 @@ def render(data: Mapping[str, Any]) -> str:
             .replace("{{dagre}}", dagre).replace("{{app}}", _APP).replace("{{data}}", payload))
 
 
-def write(run: Any, definition: Mapping[str, Any], path: str | Path) -> Path:
-    """Write the page of `run` (a Run, or a `record` dict) to `path`."""
-    data = run if isinstance(run, Mapping) else record(run, definition)
+def write(run: Any, definition: Mapping[str, Any], path: str | Path, *, triggered: Iterable[Any] = (),
+          set_off_by: Any = None) -> Path:
+    """Write the page of `run` (a Run, or a `record` dict) to `path`; `triggered`, `set_off_by`: see `record`."""
+    data = run if isinstance(run, Mapping) else record(run, definition, triggered=triggered, set_off_by=set_off_by)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(data), encoding="utf-8")
@@ -349,6 +474,10 @@ text.edge-label.taken { fill: var(--path); font-weight: 600; }
 .tl-bar.succeeded { background: var(--ok); } .tl-bar.failed { background: var(--bad); }
 .tl-bar.caught { background: var(--caught); } .tl-bar.retried { background: var(--retried); }
 .tl-len { flex: 0 0 90px; text-align: right; color: #555; }
+.tl-lanes { margin-bottom: 8px; } .tl-lane.self .tl-name { font-weight: 600; }
+.tl-lanes .tl-len { flex-basis: 150px; } .tl-lanes .tl-axis { margin-right: 150px; }
+#timeline h3 { font-size: 13px; margin: 4px 0; }
+table.child-events { font-size: 12px; }
 .tl-axis { display: flex; justify-content: space-between; color: #777; margin-left: 220px; margin-right: 90px; }
 table { border-collapse: collapse; width: 100%; font-size: 12px; margin-top: 6px; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eee; white-space: nowrap; }
@@ -388,6 +517,10 @@ _APP = r"""
   header.appendChild(h("div", "Started " + (run.start || "?") + " (virtual) - lasted " + run.durationText +
     " of virtual time", "meta"));
   if (run.error) header.appendChild(h("div", "Error: " + run.error + (run.cause ? ": " + run.cause : ""), "meta"));
+  var others = data.lanes.filter(function (lane) { return !lane.self; });
+  if (others.length) header.appendChild(h("div", (data.lanes[0].self ? "Set off " + others.length + " run(s): " +
+    "the last ended " : "Set off by " + data.lanes[0].workflow + "; the last run ended ") + "+" + run.spanText +
+    " after the first one started (see the timeline)", "meta runs-span"));
 
   var legend = document.getElementById("legend");
   [["succeeded", "succeeded"], ["failed", "failed"], ["caught", "caught"], ["retried", "retried"],
@@ -531,6 +664,9 @@ _APP = r"""
     el("text", { x: n.x, y: n.y + 4, "text-anchor": "middle" }, group).textContent = s.name;
     var tag = s.outcome === "retried" ? "retried x" + s.retries : s.outcome === "caught" ? "caught" :
       s.outcome === "failed" ? "failed" : s.visits.length > 1 ? "x" + s.visits.length : "";
+    var kids = s.childExecutions;
+    if (kids) tag = (tag && tag !== "x" + s.visits.length ? tag + " " + (kids.counts[s.outcome] || 0) + ", " : "") +
+      kids.entered + "/" + kids.total + " children";
     if (tag) el("text", { x: x0 + n.width - 4, y: y0 - 3, "text-anchor": "end", "class": "tag" }, group)
       .textContent = tag;
     var title = el("title", {}, group);
@@ -555,7 +691,21 @@ _APP = r"""
     panel.appendChild(head);
     panel.appendChild(h("div", s.type + " state" + (s.scope ? " in " + s.scope : "") + " - " +
       s.visits.length + " visit(s)" + (s.retries ? ", " + s.retries + " retr" + (s.retries > 1 ? "ies" : "y") : "")));
-    if (!s.visits.length) panel.appendChild(h("p", "Not reached by this execution.", "hint"));
+    if (!s.visits.length) panel.appendChild(h("p", "Not reached by this execution" +
+      (s.scope && scopes[s.scope] && states[scopes[s.scope].parent].childRuns ? " nor by its child executions." : "."),
+      "hint"));
+    if (s.childRuns) {
+      panel.appendChild(h("p", "Child executions: " + s.childRuns.total + " (" + Object.keys(s.childRuns.statuses)
+        .map(function (k) { return s.childRuns.statuses[k] + " " + k; }).join(", ") + ")", "child-runs"));
+    }
+    var kids = s.childExecutions;
+    if (kids) {
+      panel.appendChild(h("p", "Entered by " + kids.entered + " of " + kids.total + " child executions: " +
+        Object.keys(kids.counts).map(function (k) { return kids.counts[k] + " " + k; }).join(", "), "child-counts"));
+      var rep = kids.representative;
+      panel.appendChild(h("p", "Shown: child execution of item " + rep.index + " (" + rep.status +
+        (rep.error ? ": " + rep.error : "") + ")", "child-shown"));
+    }
     s.visits.forEach(function (visit, i) {
       if (s.visits.length > 1) panel.appendChild(h("h3", "Visit " + (i + 1)));
       visit.errors.forEach(function (err) {
@@ -570,14 +720,29 @@ _APP = r"""
         panel.appendChild(h("h4", "Output")); panel.appendChild(h("pre", pretty(visit.output)));
       }
     });
+    if (kids) {
+      var rows = (data.childRows[kids.representative.rows] || []).filter(function (r) { return r.step === s.name; });
+      panel.appendChild(h("h4", "Events of that child execution"));
+      var table = h("table", null, "child-events"), body = h("tbody");
+      rows.forEach(function (row) {
+        var tr = h("tr"); if (/Failed|TimedOut|Aborted/.test(row.type)) tr.className = "fail";
+        [row.id, row.type, row.elapsed].forEach(function (v) { tr.appendChild(h("td", v)); });
+        body.appendChild(tr);
+      });
+      table.appendChild(body); panel.appendChild(table);
+    }
+    // The parent's history holds no event of a child execution: show its Map state's instead.
     var filter = document.getElementById("state-filter");
-    filter.value = s.name; filterTable();
+    filter.value = kids ? kids.mapState : s.name; filterTable();
   }
 
   // -- history table ------------------------------------------------------------------------------
   var tbody = document.querySelector("#history tbody"), filter = document.getElementById("state-filter");
   var names = [];
-  data.states.forEach(function (s) { if (s.visits.length && names.indexOf(s.name) < 0) names.push(s.name); });
+  var steps = {}; data.history.forEach(function (row) { steps[row.step] = true; });
+  data.states.forEach(function (s) {
+    if (s.visits.length && steps[s.name] && names.indexOf(s.name) < 0) names.push(s.name);
+  });
   names.forEach(function (name) { var o = h("option", name); o.value = name; filter.appendChild(o); });
   data.history.forEach(function (row) {
     var tr = h("tr"); tr.dataset.step = row.step;
@@ -605,14 +770,45 @@ _APP = r"""
     while (parts.length > 1 && /^0/.test(parts[parts.length - 1])) parts.pop();
     return parts.join(" ");
   }
+  function axisOf(span) {
+    var axis = h("div", null, "tl-axis"); axis.appendChild(h("span", "0s"));
+    axis.appendChild(h("span", fmt(span / 2))); axis.appendChild(h("span", fmt(span)));
+    return axis;
+  }
+  if (data.lanes.length > 1) {
+    // The runs this one set off (or the run that set it off), each from its virtual start.
+    var span = run.span || 0, lanesBox = h("div", null, "tl-lanes");
+    lanesBox.appendChild(h("h3", "Runs"));
+    lanesBox.appendChild(axisOf(span));
+    data.lanes.forEach(function (lane) {
+      var row = h("div", null, "tl-row tl-lane" + (lane.self ? " self" : ""));
+      row.dataset.workflow = lane.workflow; row.dataset.start = lane.start;
+      var name = h("div", lane.workflow + (lane.self ? " (this run)" : ""), "tl-name");
+      name.title = lane.executionArn + " - " + lane.role;
+      var track = h("div", null, "tl-track"), bar = h("div", null, "tl-bar " +
+        (lane.status === "SUCCEEDED" ? "succeeded" : lane.status === "RUNNING" ? "retried" : "failed"));
+      bar.style.left = (span ? lane.start / span * 100 : 0) + "%";
+      bar.style.width = (span ? (lane.end - lane.start) / span * 100 : 0) + "%";
+      bar.title = lane.workflow + " " + lane.status + ": starts " + lane.startText + ", lasts " + lane.durationText;
+      track.appendChild(bar);
+      row.appendChild(name); row.appendChild(track);
+      row.appendChild(h("div", lane.startText, "tl-len tl-start"));
+      lanesBox.appendChild(row);
+    });
+    timeline.appendChild(lanesBox);
+    timeline.appendChild(h("h3", "States of this run"));
+  }
   var bars = [];
   data.states.forEach(function (s) { s.visits.forEach(function (v) { bars.push({ s: s, v: v }); }); });
-  bars.sort(function (a, b) { return a.v.event - b.v.event; });
+  // By start; a child execution's visits (their own event ids) after the parent's at the same time.
+  bars.sort(function (a, b) { return a.v.start - b.v.start || (a.v.child !== undefined) - (b.v.child !== undefined) ||
+    a.v.event - b.v.event; });
   var axis = h("div", null, "tl-axis"); axis.appendChild(h("span", "0s"));
   axis.appendChild(h("span", fmt(total / 2))); axis.appendChild(h("span", fmt(total)));
   timeline.appendChild(axis);
   bars.forEach(function (b) {
-    var row = h("div", null, "tl-row"), name = h("div", b.s.name, "tl-name");
+    var row = h("div", null, "tl-row"), name = h("div", b.s.name + (b.v.child !== undefined ?
+      " (item " + b.v.child + ")" : ""), "tl-name");
     name.title = b.s.id; name.addEventListener("click", function () { select(b.s.id); });
     var track = h("div", null, "tl-track"), bar = h("div", null, "tl-bar " + b.s.outcome);
     var left = total ? b.v.start / total * 100 : 0, width = total ? (b.v.end - b.v.start) / total * 100 : 0;

@@ -106,3 +106,76 @@ def test_view_without_kept_runs_is_a_usage_error(tmp_path, capsys):
     template.write_text("Resources: {}\n")
     assert sandbox(["--template", str(template), "view"]) == 2
     assert "no runs kept" in capsys.readouterr().err
+
+
+GLACIER = "glacier-restore"
+INNER = "RestoreKeys/ItemProcessor/"
+
+
+def payload(page: Path) -> dict:
+    return json.loads(page.read_text().split('<script id="run-data" type="application/json">')[1].split("</script>")[0])
+
+
+def test_distributed_map_children_colour_the_item_processor_with_counts(tmp_path):
+    """The Map's items run as child executions: the page folds them into the parent's graph."""
+    from sandbox.core import Sandbox
+
+    folder = EVENTS / GLACIER
+    with Sandbox.from_template(TEMPLATE) as sb:
+        sb.seed(folder / "objects.json")
+        run = sb.run(GLACIER, json.loads((folder / "missing-key.json").read_text()))
+        data = view.record(run, sb.workflow(GLACIER).definition)
+    data = view.page_data(json.loads(json.dumps(data)))  # as `sandbox view` reads it back
+    states = {s["id"]: s for s in data["states"]}
+    assert states["RestoreKeys"]["childRuns"] == {"total": 2, "statuses": {"SUCCEEDED": 2}}
+    # One key is missing: its child's HeadObject failed and was caught; the other's succeeded.
+    head = states[INNER + "Keys.HeadObject"]
+    assert head["outcome"] == "caught"
+    assert head["childExecutions"]["counts"] == {"caught": 1, "succeeded": 1}
+    assert (head["childExecutions"]["entered"], head["childExecutions"]["total"]) == (2, 2)
+    # The representative child is one with that outcome: its input and error are what a click shows.
+    (visit,) = head["visits"]
+    assert visit["input"]["key"] == "archive/2019/no-such-report.pdf"
+    assert [e["type"] for e in visit["errors"]] == ["TaskFailed"] and visit["errors"][0]["error"].startswith("S3.")
+    rows = data["childRows"][head["childExecutions"]["representative"]["rows"]]
+    assert any(r["step"] == "Keys.HeadObject" and r["type"] == "TaskFailed" for r in rows)
+    counted = states[INNER + "Keys.CountOutcome"]
+    assert (counted["outcome"], counted["childExecutions"]["counts"]) == ("succeeded", {"succeeded": 2})
+    assert states[INNER + "Keys.RestoreStarted"]["childExecutions"]["entered"] == 1
+    assert states[INNER + "Keys.NotArchived"]["outcome"] == "not-reached"
+    assert states["RestorePrefix/ItemProcessor/Prefix.HeadObject"]["outcome"] == "not-reached"
+    taken = {(e["source"], e["target"]) for e in data["edges"] if e["taken"]}
+    assert (INNER + "Keys.HeadObject", INNER + "Keys.ObjectUnavailable") in taken
+    assert (INNER + "Keys.HeadObject", INNER + "Keys.ClassifyObject") in taken
+    assert (INNER + "Keys.NotArchived", INNER + "Keys.CountOutcome") not in taken
+
+
+def test_run_html_and_view_show_the_runs_set_off_on_the_timeline(tmp_path, capsys):
+    """glacier-restore requests restores; S3 completes them 48 virtual hours later and another workflow runs."""
+    page = tmp_path / "g.html"
+    assert sandbox(["--template", str(TEMPLATE), "run", GLACIER, "--event", str(EVENTS / GLACIER / "keys.json"),
+                    "--html", str(page)]) == 0
+    capsys.readouterr()
+    data = payload(page)
+    lanes = data["lanes"]
+    assert [(lane["workflow"], lane["self"]) for lane in lanes] == [
+        (GLACIER, True), ("glacier-restore-complete", False), ("glacier-restore-complete", False)]
+    assert lanes[0]["start"] == 0
+    assert all(47 * 3600 <= lane["start"] <= 49 * 3600 for lane in lanes[1:])
+    assert "(48 h)" in lanes[1]["startText"] and "48 h" in data["run"]["spanText"]
+    assert data["run"]["durationText"].endswith("s")  # the run itself is still its own duration
+    states = {s["id"]: s for s in data["states"]}
+    assert states[INNER + "Keys.RestoreStarted"]["childExecutions"]["counts"] == {"succeeded": 2}
+
+    out_dir = tmp_path / "pages"
+    assert sandbox(["--template", str(TEMPLATE), "view", "--out", str(out_dir)]) == 0
+    capsys.readouterr()
+    first, *others = sorted(out_dir.glob("*.html"))
+    assert payload(first)["lanes"] == lanes
+    assert payload(first)["states"] == data["states"]  # the children were kept with the run
+    assert len(others) == 2
+    for other in others:
+        seen = payload(other)["lanes"]
+        assert [(lane["workflow"], lane["role"]) for lane in seen] == [
+            (GLACIER, "set this run off"), ("glacier-restore-complete", "this run")]
+        assert seen[1]["start"] >= 47 * 3600

@@ -23,6 +23,12 @@ them: node, cluster and edge geometry all come from the layout.
 Map and Parallel states are clusters: the state itself is the box at the top (it carries the
 outcome and the click), its body (the item processor, or one sub-cluster per branch) sits
 below, and its outgoing transitions leave from a small join node at the bottom.
+
+A Distributed Map's items run as child executions (`sandbox.map_children`): the record keeps
+them, and the page folds them into the item processor (`fold_children`): each inner state has
+the worst outcome of the children that entered it, with counts, and shows one representative
+child's input, output, errors and events. The runs a run set off (`triggered`, e.g. by an S3
+event 48 virtual hours later) or the run that set it off are lanes of the timeline.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Opens the page of a FAILED run (document-processing, no labels) from a file, with the network
 unused: the failed state is marked, clicking it shows its error, the history filters by state.
-A screenshot is kept as an artefact in .sandbox/artefacts/.
+Then a glacier-restore page: the Distributed Map's child executions colour its item processor,
+and the runs it set off 48 virtual hours later are lanes of the timeline. Screenshots are kept
+as artefacts in .sandbox/artefacts/ (each test prints the path: `pytest -s`, or `-rA`).
 """
 
 from __future__ import annotations
@@ -103,11 +105,59 @@ def test_failed_run_page_marks_the_failed_state_and_shows_its_error_on_click(bro
     assert '"count": 0' in details  # its output, pretty-printed
 
     failed[0].click()
+    _screenshot(driver, "view-document-processing-no-labels.png")
+
+
+@pytest.fixture(scope="module")
+def glacier_page(tmp_path_factory) -> Path:
+    from sandbox.core import Sandbox
+
+    folder = ROOT / "events" / "glacier-restore"
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
+        sb.seed(folder / "objects.json")
+        run = sb.run("glacier-restore", json.loads((folder / "missing-key.json").read_text()))
+        triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
+        return view.write(run, sb.workflow("glacier-restore").definition,
+                          tmp_path_factory.mktemp("page") / "glacier.html", triggered=triggered)
+
+
+def test_map_children_colour_the_item_processor_and_the_runs_set_off_are_timeline_lanes(browser, glacier_page):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(glacier_page.as_uri())
+    assert [entry for entry in _console(driver) if entry.get("level") == "SEVERE"] == []
+    inner = 'g.state[data-id="RestoreKeys/ItemProcessor/Keys.HeadObject"]'
+    head = driver.find_element(By.CSS_SELECTOR, inner)
+    assert head.get_attribute("data-outcome") == "caught"
+    assert "2/2 children" in head.text
+    head.click()
+    details = driver.find_element(By.ID, "details").text
+    assert "Entered by 2 of 2 child executions: 1 caught, 1 succeeded" in details
+    assert "archive/2019/no-such-report.pdf" in details  # the representative child's input
+    assert "TaskFailed" in details  # its events
+    shown = [row for row in driver.find_elements(By.CSS_SELECTOR, "#history tbody tr") if row.is_displayed()]
+    assert shown and {row.find_elements(By.TAG_NAME, "td")[2].text for row in shown} == {"RestoreKeys"}
+
+    lanes = driver.find_elements(By.CSS_SELECTOR, ".tl-lane")
+    # One key was restored: its completion, 48 virtual hours later, ran glacier-restore-complete.
+    assert [lane.get_attribute("data-workflow") for lane in lanes] == ["glacier-restore", "glacier-restore-complete"]
+    assert all("(48 h)" in lane.text for lane in lanes[1:])
+    far = lanes[1].find_element(By.CSS_SELECTOR, ".tl-bar")
+    track = lanes[1].find_element(By.CSS_SELECTOR, ".tl-track")
+    assert far.location["x"] >= track.location["x"] + 0.9 * track.size["width"]  # at the far end: +48 h
+    assert "48 h" in driver.find_element(By.ID, "summary").text
+    _screenshot(driver, "view-glacier-restore-missing-key.png")
+
+
+def _screenshot(driver, name: str) -> Path:
     driver.execute_script("window.scrollTo(0, 0)")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTEFACTS / "view-document-processing-no-labels.png"
+    shot = ARTEFACTS / name
     assert driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+    return shot
 
 
 def _console(driver) -> list[dict]:

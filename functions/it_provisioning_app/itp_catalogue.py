@@ -18,6 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+NAME_PREFIX = "itp-${AWS::AccountId}-"
+"""Every bucket and queue of the catalogue is named `itp-<account ID>-<requested name>` (Fn::Sub in the
+templates below): the stack role may create and delete buckets and queues with this prefix only
+(template.yaml, ItProvisioningStackRole), never the account's other buckets and queues."""
+NAME_PREFIX_LENGTH = len("itp-123456789012-")
+"""17: the prefix takes this much of S3's 63 and SQS's 80 characters."""
+
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -27,8 +34,9 @@ class _Params(BaseModel):
 
 
 class BucketParams(_Params):
-    bucketName: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
-                            description="Globally unique bucket name (lowercase letters, digits, hyphens).")
+    bucketName: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,44}[a-z0-9]$",
+                            description="Bucket name after the catalogue's prefix itp-<account ID>- (lowercase "
+                                        "letters, digits, hyphens; 3-46 characters).")
     expectedStorageGiB: StrictInt = Field(default=10, ge=1, le=50_000)
     versioning: StrictBool = False
 
@@ -42,7 +50,7 @@ BUCKET_TEMPLATE: dict[str, Any] = {
     "AWSTemplateFormatVersion": "2010-09-09",
     "Description": "IT provisioning catalogue: an encrypted, private S3 bucket.",
     "Parameters": {
-        "BucketName": {"Type": "String", "AllowedPattern": "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"},
+        "BucketName": {"Type": "String", "AllowedPattern": "^[a-z0-9][a-z0-9-]{1,44}[a-z0-9]$"},
         "Versioning": {"Type": "String", "AllowedValues": ["Enabled", "Suspended"], "Default": "Suspended"},
     },
     "Resources": {
@@ -50,7 +58,7 @@ BUCKET_TEMPLATE: dict[str, Any] = {
             "Type": "AWS::S3::Bucket",
             "DeletionPolicy": "Delete",
             "Properties": {
-                "BucketName": {"Ref": "BucketName"},
+                "BucketName": {"Fn::Sub": NAME_PREFIX + "${BucketName}"},
                 "BucketEncryption": {"ServerSideEncryptionConfiguration": [
                     {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
                 "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
@@ -75,7 +83,8 @@ def _bucket_stack_parameters(p: BucketParams) -> dict[str, str]:
 
 
 class QueueParams(_Params):
-    queueName: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,80}$")
+    queueName: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,63}$",
+                           description="Queue name after the catalogue's prefix itp-<account ID>- (1-63 characters).")
     expectedMillionRequestsPerMonth: StrictInt = Field(default=1, ge=0, le=100_000)
     visibilityTimeoutSeconds: StrictInt = Field(default=30, ge=0, le=43_200)
     retentionDays: StrictInt = Field(default=4, ge=1, le=14)
@@ -90,7 +99,7 @@ QUEUE_TEMPLATE: dict[str, Any] = {
     "AWSTemplateFormatVersion": "2010-09-09",
     "Description": "IT provisioning catalogue: an encrypted SQS standard queue.",
     "Parameters": {
-        "QueueName": {"Type": "String", "AllowedPattern": "^[a-zA-Z0-9_-]{1,80}$"},
+        "QueueName": {"Type": "String", "AllowedPattern": "^[a-zA-Z0-9_-]{1,63}$"},
         "VisibilityTimeout": {"Type": "Number", "MinValue": 0, "MaxValue": 43200, "Default": 30},
         "RetentionSeconds": {"Type": "Number", "MinValue": 60, "MaxValue": 1209600, "Default": 345600},
     },
@@ -99,7 +108,7 @@ QUEUE_TEMPLATE: dict[str, Any] = {
             "Type": "AWS::SQS::Queue",
             "DeletionPolicy": "Delete",
             "Properties": {
-                "QueueName": {"Ref": "QueueName"},
+                "QueueName": {"Fn::Sub": NAME_PREFIX + "${QueueName}"},
                 "SqsManagedSseEnabled": True,
                 "VisibilityTimeout": {"Ref": "VisibilityTimeout"},
                 "MessageRetentionPeriod": {"Ref": "RetentionSeconds"},

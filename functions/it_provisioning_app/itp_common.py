@@ -77,20 +77,38 @@ def check(document: Any) -> Checked:
     try:
         request = ProvisioningRequest.model_validate(document)
     except ValidationError as error:
-        raise InvalidRequest(field_errors(error)) from None
+        raise InvalidRequest(with_catalogue_errors(error, document)) from None
     return check_product(request)
 
 
-def check_product(request: ProvisioningRequest) -> Checked:
+def catalogue_errors(product_id: Any, parameters: Any) -> list[dict[str, str]]:
+    """The catalogue's checks of `product` and the size of `parameters` (only for values of the right type)."""
     errors: list[dict[str, str]] = []
-    product = CATALOGUE.get(request.product)
-    if product is None:
+    if isinstance(product_id, str) and product_id and product_id not in CATALOGUE:
         errors.append({"field": "product",
-                       "message": f"unknown product {request.product!r}; the catalogue has: {', '.join(CATALOGUE)}"})
-    size = len(json.dumps(request.parameters, separators=(",", ":")))
-    if size > MAX_PARAMETERS_BYTES:
-        errors.append({"field": "parameters",
-                       "message": f"too large: {size} bytes of JSON, at most {MAX_PARAMETERS_BYTES}"})
+                       "message": f"unknown product {product_id!r}; the catalogue has: {', '.join(CATALOGUE)}"})
+    if isinstance(parameters, dict):
+        size = len(json.dumps(parameters, separators=(",", ":")))
+        if size > MAX_PARAMETERS_BYTES:
+            errors.append({"field": "parameters",
+                           "message": f"too large: {size} bytes of JSON, at most {MAX_PARAMETERS_BYTES}"})
+    return errors
+
+
+def with_catalogue_errors(error: ValidationError, document: Any) -> list[dict[str, str]]:
+    """The model's field errors and the catalogue's, together: an unknown product and a bad field are both
+    reported in one answer (a field the model already refused is not reported twice)."""
+    errors = field_errors(error)
+    if not isinstance(document, dict):
+        return errors
+    refused = {e["field"] for e in errors}
+    return errors + [e for e in catalogue_errors(document.get("product"), document.get("parameters"))
+                     if e["field"] not in refused]
+
+
+def check_product(request: ProvisioningRequest) -> Checked:
+    errors = catalogue_errors(request.product, request.parameters)
+    product = CATALOGUE.get(request.product)
     if errors:
         raise InvalidRequest(errors)
     # bandit B101: type narrowing; an unknown product raised InvalidRequest above

@@ -29,8 +29,8 @@ from itp_common import (
     RequestBody,
     audit_trail,
     check_product,
-    field_errors,
     request_id,
+    with_catalogue_errors,
 )
 from pydantic import ValidationError
 
@@ -78,7 +78,7 @@ def create_request() -> Response:
     try:
         body = RequestBody.model_validate(document)
     except ValidationError as error:
-        return _invalid(field_errors(error))
+        return _invalid(with_catalogue_errors(error, document))
     request = ProvisioningRequest(requester={"id": caller, "email": body.requesterEmail}, product=body.product,
                                   parameters=body.parameters, justification=body.justification)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import json
 import sys
@@ -83,10 +84,14 @@ def test_monthly_cost_estimates(modules, product, parameters, cost):
     assert modules["itp_common"].check(request).monthly_cost == cost
 
 
+PREFIXED = "itp-123456789012-created-by-cfn"
+"""The catalogue prefixes bucket and queue names with itp-<account ID>- (moto's account)."""
+
+
 @pytest.mark.parametrize(("product", "parameters", "check"), [
-    ("s3-bucket", {"bucketName": "created-by-cfn"}, lambda: boto3.client("s3").head_bucket(Bucket="created-by-cfn")),
+    ("s3-bucket", {"bucketName": "created-by-cfn"}, lambda: boto3.client("s3").head_bucket(Bucket=PREFIXED)),
     ("sqs-queue", {"queueName": "created-by-cfn"},
-     lambda: boto3.client("sqs").get_queue_url(QueueName="created-by-cfn")),
+     lambda: boto3.client("sqs").get_queue_url(QueueName=PREFIXED)),
     ("ec2-instance", {"instanceType": "t4g.nano"},
      lambda: boto3.client("ec2").describe_instances()["Reservations"][0]["Instances"][0]),
 ])
@@ -96,7 +101,8 @@ def test_every_product_template_is_created_by_cloudformation(modules, product, p
     stack = modules["workflow_tasks"].validated({"request": request, "requestId": "req-1"}, 10, "suite-itp-")["stack"]
     cfn = boto3.client("cloudformation")
     cfn.create_stack(StackName=stack["name"], TemplateBody=stack["templateBody"], Parameters=stack["parameters"],
-                     Tags=stack["tags"], ClientRequestToken=stack["clientRequestToken"], OnFailure="ROLLBACK")
+                     Tags=stack["tags"], ResourceTypes=stack["resourceTypes"],
+                     ClientRequestToken=stack["clientRequestToken"], OnFailure="ROLLBACK")
     assert cfn.describe_stacks(StackName=stack["name"])["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     check()
     cfn.delete_stack(StackName=stack["name"])
@@ -113,6 +119,107 @@ def test_provisioning_permissions_allow_exactly_the_catalogues_resource_types(mo
     services = {action.split(":")[0] for s in role["Statement"] for action in
                 ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert services == {"s3", "sqs", "ec2", "ssm"}  # no iam:*, no cloudformation:*
+
+
+def _policies(section: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    machine = section["Resources"]["ItProvisioningStateMachine"]["Properties"]["Policies"][2]["Statement"]
+    role = section["Resources"]["ItProvisioningStackRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    return machine, role["Statement"]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+
+
+def test_create_stack_request_satisfies_the_resource_types_condition(modules):
+    """On AWS, cloudformation:ResourceTypes is the CreateStack request's ResourceTypes parameter: the role's
+    Null-false condition denies a request without it, ForAllValues a type outside the list. The ASL must send
+    it, from ValidateRequest's output, and every product's types must be allowed."""
+    machine, _role = _policies(load_template(TEMPLATE))
+    create = next(s for s in machine if s["Sid"] == "CreateCatalogueStacks")
+    assert _actions(create) == ["cloudformation:CreateStack"]
+    assert create["Condition"]["Null"] == {"cloudformation:ResourceTypes": "false"}
+    allowed = set(create["Condition"]["ForAllValues:StringEquals"]["cloudformation:ResourceTypes"])
+    asl = json.loads((ROOT / "statemachines" / "it-provisioning.asl.json").read_text())
+    parameters = asl["States"]["CreateStack"]["Parameters"]
+    assert parameters["ResourceTypes.$"] == "$.request.stack.resourceTypes"
+    catalogue, tasks = modules["itp_catalogue"], modules["workflow_tasks"]
+    for product_id, product in catalogue.CATALOGUE.items():
+        events = [e for e in EVENTS.glob("*.json") if json.loads(e.read_text() or "null").__class__ is dict
+                  and json.loads(e.read_text()).get("product") == product_id]
+        request = json.loads(events[0].read_text()) if events else {**sample(), "product": product_id,
+                                                                    "parameters": {}}
+        sent = tasks.validated({"request": request, "requestId": "req-1"}, 10, "suite-itp-")["stack"]["resourceTypes"]
+        declared = {r["Type"] for r in json.loads(product.template_body)["Resources"].values()}
+        assert sent and set(sent) == declared, product_id  # what is sent is what the template creates
+        assert set(sent) <= allowed, product_id
+
+
+def test_stack_tags_are_authorised_apart_from_the_resource_types_condition(modules):
+    """Tagging (CreateStack's Tags) is authorised as cloudformation:TagResource, whose request has no
+    ResourceTypes key: in the ResourceTypes statement it would always be denied."""
+    machine, _role = _policies(load_template(TEMPLATE))
+    create = next(s for s in machine if s["Sid"] == "CreateCatalogueStacks")
+    tag = next(s for s in machine if "cloudformation:TagResource" in _actions(s))
+    assert tag["Sid"] == "TagCatalogueStacks" and "cloudformation:ResourceTypes" not in json.dumps(tag)
+    assert tag["Resource"] == create["Resource"]
+    pattern = tag["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"]
+    sent = modules["workflow_tasks"].validated({"request": sample(), "requestId": "req-1"}, 10, "p-")["stack"]["tags"]
+    assert all(fnmatch.fnmatchcase(t["Key"], pattern) for t in sent)
+
+
+def _arn_pattern(resource: Any) -> str:
+    text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+    return text.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "us-east-1").replace(
+        "${AWS::AccountId}", "123456789012")
+
+
+def test_stack_role_manages_only_the_catalogues_buckets_and_queues(modules):
+    """The stack role cannot delete the account's other buckets and queues: its S3 and SQS statements are
+    scoped to the catalogue's name prefix, and the catalogue's templates name every bucket and queue with it."""
+    _machine, role = _policies(load_template(TEMPLATE))
+    by_service: dict[str, list[str]] = {"s3": [], "sqs": []}
+    for statement in role:
+        services = {a.split(":")[0] for a in _actions(statement)}
+        for service in services & set(by_service):
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            by_service[service] += [_arn_pattern(r) for r in resources]
+    assert by_service == {"s3": ["arn:aws:s3:::itp-123456789012-*"],
+                          "sqs": ["arn:aws:sqs:us-east-1:123456789012:itp-123456789012-*"]}
+    catalogue = modules["itp_catalogue"]
+    for product, key, arn in (("s3-bucket", "BucketName", "arn:aws:s3:::{}"),
+                              ("sqs-queue", "QueueName", "arn:aws:sqs:us-east-1:123456789012:{}")):
+        name = catalogue.CATALOGUE[product].template["Resources"]
+        (resource,) = name.values()
+        sub = resource["Properties"][key]["Fn::Sub"]
+        longest = sub.replace("${AWS::AccountId}", "123456789012").replace("${%s}" % key, "x")
+        assert fnmatch.fnmatchcase(arn.format(longest), by_service[arn.split(":")[2]][0]), product
+    assert not fnmatch.fnmatchcase("arn:aws:s3:::someone-elses-bucket", by_service["s3"][0])
+    assert not fnmatch.fnmatchcase("arn:aws:sqs:us-east-1:123456789012:orders", by_service["sqs"][0])
+
+
+@pytest.mark.parametrize(("product", "field", "longest", "limit"), [
+    ("s3-bucket", "bucketName", "b" * 46, 63),
+    ("sqs-queue", "queueName", "q" * 63, 80),
+])
+def test_the_longest_accepted_name_still_fits_with_the_prefix(modules, product, field, longest, limit):
+    common = modules["itp_common"]
+    common.check({**sample(), "product": product, "parameters": {field: longest}})
+    assert modules["itp_catalogue"].NAME_PREFIX_LENGTH + len(longest) == limit
+    with pytest.raises(common.InvalidRequest):
+        common.check({**sample(), "product": product, "parameters": {field: longest + "x"}})
+
+
+def test_unknown_product_and_bad_fields_are_reported_together(modules):
+    """An unknown product is reported with the model's field errors, not instead of them."""
+    common = modules["itp_common"]
+    with pytest.raises(common.InvalidRequest) as caught:
+        common.check({**sample("unknown-product"), "justification": "short"})
+    fields = {e["field"] for e in caught.value.errors}
+    assert fields == {"product", "justification"}, caught.value.errors
+    with pytest.raises(common.InvalidRequest) as caught:
+        common.check({**sample(), "product": "", "justification": "short"})
+    assert sorted(e["field"] for e in caught.value.errors) == ["justification", "product"]  # product once
 
 
 # -- validation and request IDs ---------------------------------------------------------------------

@@ -42,6 +42,8 @@ APPROVER, ESCALATION = "it-approver@example.com", "it-escalation@example.com"
 TIMEOUT_SECONDS = 86400
 ALICE = "arn:aws:iam::123456789012:user/alice"
 DENIED = ("DynamoDB.AccessDeniedException", "not authorized")
+NAME_PREFIX = "itp-123456789012-"
+"""The catalogue names buckets and queues itp-<account ID>-<requested name> (the stack role's scope)."""
 
 HEAD = ["ValidateRequest", "RecordRequest", "CheckApprovalNeeded"]
 PROVISION = ["CreateStack", "WaitForStack", "DescribeStack", "CheckStackStatus", "RecordProvisioned"]
@@ -264,7 +266,8 @@ def _sample(name: str) -> Callable[[Suite], Run]:
 
 
 def _bucket_taken(s: Suite) -> Run:
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=event("auto-approve")["parameters"]["bucketName"])
+    taken = NAME_PREFIX + event("auto-approve")["parameters"]["bucketName"]
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=taken)
     return s.sb.run(SLUG, event("auto-approve"))
 
 
@@ -340,7 +343,7 @@ def test_auto_approved_request_creates_the_stack_and_audits_every_step(suite):
     run = run_case(suite, "auto-approve")
     assert run.status == "SUCCEEDED"
     assert run.path == [*HEAD, "RecordAutoApproval", *PROVISION, *FINALLY, "Provisioned"]
-    name = event("auto-approve")["parameters"]["bucketName"]
+    name = NAME_PREFIX + event("auto-approve")["parameters"]["bucketName"]
     assert bucket_exists(name)  # moto's CloudFormation really created the bucket
     stack = f"sfn-suite-itp-{request_id_of(run)}"
     assert suite.stacks() == {stack: "CREATE_COMPLETE"}
@@ -359,7 +362,7 @@ def test_approved_request_through_the_approval_page(suite):
     run = run_case(suite, "approve")
     assert run.status == "SUCCEEDED"
     assert run.path == [*HEAD, "RequestApproval", "RecordApproval", *PROVISION, *FINALLY, "Provisioned"]
-    assert queue_exists("orders-ingest")
+    assert queue_exists(NAME_PREFIX + "orders-ingest")
     trail = suite.audit(request_id_of(run))
     assert [i["event"] for i in trail] == ["REQUESTED", "APPROVAL_REQUESTED", "APPROVED", "PROVISIONED"]
     assert (trail[1]["approver"], int(trail[1]["level"])) == (APPROVER, 1)
@@ -403,7 +406,7 @@ def test_rejected_request_creates_nothing(suite):
     assert (cause["decision"], cause["approver"], cause["comment"]) == ("REJECTED", APPROVER,
                                                                        "Use the shared queue instead")
     assert audit_events(suite, run) == ["REQUESTED", "APPROVAL_REQUESTED", "REJECTED"]
-    assert suite.stacks() == {} and not queue_exists("orders-ingest")
+    assert suite.stacks() == {} and not queue_exists(NAME_PREFIX + "orders-ingest")
     assert_final(suite, run, "REJECTED")
 
 
@@ -537,6 +540,15 @@ def test_bad_parameter_errors_name_every_field(suite):
                                                              "parameters.expectedStorageGiB"}
 
 
+def test_unknown_product_and_bad_fields_are_reported_in_one_answer(suite):
+    """The catalogue check runs even when the model refused a field: one 400 lists every problem."""
+    body = {k: v for k, v in body_of("unknown-product").items() if k != "justification"}
+    answer = suite.post_request({**body, "requesterEmail": "not-an-email"})
+    assert answer.status == 400
+    assert {e["field"] for e in answer.json()["errors"]} == {"product", "justification", "requesterEmail"}
+    assert suite.sb.executions(SLUG) == []
+
+
 # -- invalid requests started without the API -------------------------------------------------------------
 
 
@@ -602,7 +614,8 @@ def test_failed_create_stack_is_deleted_and_reported(suite):
     assert run.cause.startswith("CloudFormation.AlreadyExistsException: Stack sfn-suite-itp-")
     stack = f"sfn-suite-itp-{request_id_of(run)}"
     assert suite.stacks() == {stack: "DELETE_COMPLETE"}  # moto left it half created; the rollback deleted it
-    assert bucket_exists(event("auto-approve")["parameters"]["bucketName"])  # someone else's bucket is untouched
+    # someone else's bucket is untouched
+    assert bucket_exists(NAME_PREFIX + event("auto-approve")["parameters"]["bucketName"])
     assert audit_events(suite, run) == ["REQUESTED", "AUTO_APPROVED", "ROLLED_BACK"]
     assert_final(suite, run, "ROLLED_BACK")
 
@@ -613,7 +626,7 @@ def test_stack_that_rolled_back_is_deleted(suite):
                         "CheckStackStatus", "RecordStackFailure", *ROLLBACK]
     assert run.cause.endswith("is ROLLBACK_COMPLETE.")
     assert set(suite.stacks().values()) == {"DELETE_COMPLETE"}
-    assert not bucket_exists(event("auto-approve")["parameters"]["bucketName"])
+    assert not bucket_exists(NAME_PREFIX + event("auto-approve")["parameters"]["bucketName"])
     assert_final(suite, run, "ROLLED_BACK")
 
 

@@ -49,8 +49,10 @@ def map_children(definition: Mapping[str, Any], execution_arns: Iterable[str]) -
     """Each Map body with the child executions the executions ran for it (bodies with none: left out)."""
     from sandbox.moto_fixes.distributed_map import child_executions
 
-    arns = list(execution_arns)
+    arns: list[str] | None = None
     for body in map_bodies(definition):
+        if arns is None:  # read only when there is a Map (a caller may pass a generator)
+            arns = list(execution_arns)
         children = [child for arn in arns for child in child_executions(arn, body.map_state)]
         if children:
             yield body, children

@@ -60,7 +60,7 @@ class MachineCoverage(Uncovered):
         from sandbox.map_children import map_children
 
         by_key = {(e.source, e.target, e.kind, e.index, e.label): e for e in self.graph.edges}
-        for body, children in map_children(self.definition, [run.execution_arn for run in runs]):
+        for body, children in map_children(self.definition, (run.execution_arn for run in runs)):
             prefix = body.prefix
             report = coverage(parse(body.processor), children)
             self.visited |= {prefix + state for state in report.visited} & set(self.graph.states)

@@ -543,9 +543,12 @@ def docs_block(slug: str, figures: list[tuple[str, Usage]], prices: Mapping[str,
     ]
     rows = []
     unpriced: set[str] = set()
+    otherwise: set[str] = set()
     for event_name, found in figures:
         one, many = estimate(found, prices, 1), estimate(found, prices, DOCS_EXECUTIONS)
         unpriced.update(one.unpriced)
+        otherwise.update(f"{_priced_as(line.item, prices)} (billed per {line.billed_per})"
+                         for line in request_lines(found, prices) if line.billed_per and line.usd is None)
         calls = sum(fn.invocations for fn in found.lambdas)
         requests = ", ".join(f"{key} x{count}" for key, count in sorted(found.requests.items())) or "none"
         rows.append(f"| `{event_name}` | {found.status} | {found.state_transitions} | {calls} | {requests} "
@@ -556,7 +559,14 @@ def docs_block(slug: str, figures: list[tuple[str, Usage]], prices: Mapping[str,
     footer.append(f"This workflow runs as {kind}. n/a: longer than Express's 5-minute limit.")
     if unpriced:
         footer.append(f"Not in the totals (no per-request price found): {', '.join(sorted(unpriced))}.")
+    if otherwise:
+        footer.append(f"Not in the totals, billed by something else than requests: {', '.join(sorted(otherwise))}.")
     return "\n".join([*header, *rows, *footer, END_MARKER])
+
+
+def _priced_as(key: str, prices: Mapping[str, Any]) -> str:
+    """The prices.json key that prices `key`: itself, or its service's `<service>:*`."""
+    return key if key in prices["requests"] else key.split(":")[0] + ":*"
 
 
 def _short(count: int) -> str:

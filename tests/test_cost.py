@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,40 @@ def test_every_price_names_its_source_and_date():
     entries = [PRICES["stepfunctions"]["standard"], PRICES["stepfunctions"]["express"],
                *PRICES["lambda"].values(), *PRICES["requests"].values()]
     for entry in entries:
-        assert entry["source"].startswith("https://") and entry["checked"] == PRICES["checked"], entry
+        assert entry["source"].startswith("https://aws.amazon.com/"), entry  # the AWS page, not a blog
+        assert entry["checked"] == PRICES["checked"] == "2026-11-26", entry
     assert PRICES["stepfunctions"]["standard"]["per_state_transition"] == 0.025 / 1000
     assert PRICES["lambda"]["arm64"]["per_gb_second"] == 0.0000133334
+
+
+def _called_services() -> set[str]:
+    """`<service>:<action>` of every Task of every state machine (as `requests_of` keys them)."""
+    import re
+
+    found = set()
+    for path in (ROOT / "statemachines").glob("*.asl.json"):
+        for resource in re.findall(r'"arn:aws:states:::([^"]+)"', path.read_text()):
+            service, _, action = resource.removeprefix("aws-sdk:").partition(":")
+            found.add(cost.request_key(service, action))
+    return found - {"lambda:invoke"}
+
+
+def test_every_service_a_workflow_calls_has_a_price_entry_and_unconfirmed_prices_say_so():
+    called = _called_services()
+    assert {"dynamodb:putItem", "s3:headObject", "s3:restoreObject", "s3:copyObject", "rekognition:detectLabels",
+            "textract:analyzeID", "cloudformation:createStack"} <= called
+    for key in sorted(called):
+        entry = cost.request_price(key, PRICES)
+        assert entry is not None, f"{key}: no entry in sandbox/data/prices.json"
+        if entry["per_request"] is None and not entry.get("billed_per") == "hour":
+            assert "NOT CONFIRMED" in entry["note"], key  # explicit, and kept out of the totals
+    dynamodb = PRICES["requests"]["dynamodb:*"]
+    assert "no workflow" not in json.dumps(dynamodb) and "glacier-restore" in dynamodb["note"]
+    assert PRICES["requests"]["rekognition:detectLabels"]["per_request"] == 0.001
+    assert PRICES["requests"]["s3:headObject"]["per_request"] == pytest.approx(0.0004 / 1000)
+    assert PRICES["requests"]["cloudformation:*"]["per_request"] == 0.0
+    restore = cost.request_lines(usage(requests={"s3:restoreObject": 2}), PRICES)
+    assert restore[0].usd is None and restore[0].billed_per  # out of the totals, said so
 
 
 def test_standard_is_per_transition_and_lambda_per_request_and_gb_second():
@@ -42,7 +74,7 @@ def test_standard_is_per_transition_and_lambda_per_request_and_gb_second():
     (line,) = cost.lambda_lines(found, PRICES)
     assert line.usd == pytest.approx(2 * 0.0000002 + 0.25 * 0.3 * 0.0000133334)
     assert line.quantity == "2 x, 300 ms"
-    lines = {line.item: line.usd for line in cost.request_lines(found, PRICES)}
+    lines = {line.item: line.usd for line in cost.request_lines(found, PRICES)}  # textract: unconfirmed
     assert lines == {"events:putEvents": pytest.approx(3 * 0.000001), "textract:analyzeID": None}
     one = cost.estimate(found, PRICES)
     assert one.unpriced == ["textract:analyzeID"]
@@ -125,9 +157,9 @@ def test_cost_command_prints_a_monthly_estimate(capsys):
     assert "Step Functions Express (this workflow)  1 request, 0.1 s x 64 MB" in out
     assert "9 state transitions" in out
     assert "events:putEvents" in out and "textract:analyzeID" in out
-    assert "Not in the totals (no price found): dynamodb:putItem, rekognition:detectLabels, textract:analyzeID." in out
+    assert "Not in the totals (no price found): dynamodb:putItem, textract:analyzeID." in out
     standard = next(line for line in out.splitlines() if line.startswith("Total as Standard"))
-    assert standard.split()[-1] == "$0.226"  # 9 x $0.000025 + 1 PutEvents, x 1,000
+    assert standard.split()[-1] == "$1.23"  # 9 x $0.000025 + 1 PutEvents + 1 DetectLabels ($0.001), x 1,000
 
 
 def test_cost_command_refuses_bad_input(capsys):
@@ -152,3 +184,62 @@ def test_a_page_without_a_cost_block_gets_one_in_its_cost_notes_section(tmp_path
     assert cost.updated_text("# W\n", "B", page) == "# W\n\n## Cost\n\nB\n"
     with pytest.raises(ValueError, match="needs exactly one"):
         cost.updated_text(f"{cost.END_MARKER}\n{cost.START_MARKER}\n", "B", page)
+
+
+def test_distributed_map_children_are_counted(suite):
+    """glacier-restore `keys`: two Express children, each HeadObject, PutItem, RestoreObject, UpdateItem x2."""
+    suite.seed(EVENTS / "glacier-restore" / "objects.json")
+    run = suite.run("glacier-restore", json.loads((EVENTS / "glacier-restore" / "keys.json").read_text()))
+    found = cost.usage(run, suite, assumed_lambda_ms=100)
+    assert [(c.map_state, c.type) for c in found.children] == [("RestoreKeys", "EXPRESS")] * 2
+    assert found.requests["s3:headObject"] == 2 and found.requests["s3:restoreObject"] == 2
+    assert found.requests["dynamodb:putItem"] == 3  # the request item + one object item per child
+    (line,) = cost.child_lines(found, PRICES)
+    assert line.item == "Express child executions of RestoreKeys" and line.usd > 2 * 0.000001
+    parent_only = cost.estimate(replace(found, children=[], requests={"sns:publish": 1}), PRICES, 1_000_000)
+    assert cost.estimate(found, PRICES, 1_000_000).standard_total > parent_only.standard_total + 2.0
+    assert "Express child executions of RestoreKeys" in cost.format_estimate(found, PRICES, 1000)
+
+
+def test_lambda_is_billed_warm_without_the_module_import(tmp_path):
+    """A handler whose import takes 400 ms and whose call takes none: the import is not billed."""
+    from types import SimpleNamespace
+
+    from sandbox.lambdas import InProcessFunction
+
+    (tmp_path / "app.py").write_text("import time\ntime.sleep(0.4)\n\ndef handler(event, context):\n"
+                                     "    return event\n")
+    function = InProcessFunction("SlowImportFunction", "slow", "arn:aws:lambda:us-east-1:1:function:slow", tmp_path,
+                                 "app.handler", {})
+    sb = SimpleNamespace(lambdas=SimpleNamespace(functions={"SlowImportFunction": function}))
+    with cost.LambdaMeter(sb) as meter:
+        assert function.invoke({"a": 1}) == {"a": 1}
+        function.invoke({})
+    billed = meter.billed_ms()
+    assert len(billed["SlowImportFunction"]) == 2 and max(billed["SlowImportFunction"]) < 200
+    assert billed.init_ms >= 400 and function.invocations == 2
+
+
+def test_cli_prints_the_docs_figure_of_the_same_event(capsys):
+    """account-application `approved`: the CLI's assumed-duration line is the docs table's row."""
+    assert sandbox(["--template", str(TEMPLATE), "cost", "account-application", "--event",
+                    str(EVENTS / "account-application" / "approved.json"), "--executions", "1000000"]) == 0
+    out = capsys.readouterr().out
+    assert "not billed per invocation" in out
+    row = next(line for line in (ROOT / "docs" / "account-application.md").read_text().splitlines()
+               if line.startswith("| `approved` |"))
+    standard_1m, express_1m = [cell.strip() for cell in row.strip("|").split("|")][-2:]
+    assert (f"Lambda assumed {cost.DOCS_LAMBDA_MS} ms per invocation: Total as Standard {standard_1m}, "
+            f"Total as Express {express_1m} per month") in out
+    measured = next(line for line in out.splitlines() if line.startswith("Total as Express")).split()[-1]
+    assert float(measured.strip("$").replace(",", "")) < float(express_1m.strip("$").replace(",", ""))
+
+
+def test_glacier_restore_complete_has_sample_events_and_a_cost_figure():
+    figures = dict(cost.docs_figures(TEMPLATE, "glacier-restore-complete", EVENTS))
+    assert sorted(figures) == ["duplicate-event", "not-requested", "restored-last-object", "restored-more-pending"]
+    assert {found.status for found in figures.values()} == {"SUCCEEDED"}
+    last = figures["restored-last-object"]
+    assert last.requests == {"dynamodb:getItem": 1, "dynamodb:updateItem": 2, "s3:copyObject": 1, "sns:publish": 1}
+    block = cost.docs_block("glacier-restore-complete", list(figures.items()), PRICES)
+    assert "runs as Standard" in block and "| `restored-last-object` | SUCCEEDED | 11 |" in block

@@ -303,11 +303,16 @@ class Sandbox:
         """Put fixture objects into the template's buckets without triggering any rule.
 
         A table's logical ID maps to a list of items instead (DynamoDB JSON), put as they are.
+        A key `fake:<name>` hands its value to that fake's `seed` (e.g. `fake:custom_labels`:
+        `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
         spec = json.loads(Path(objects_file).read_text())
         assert self.router is not None
         with self.router.muted():
             for bucket, objects in spec.items():
+                if bucket.startswith("fake:"):
+                    getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
+                    continue
                 if isinstance(objects, list):
                     table = self.stack.resources[bucket].name
                     for item in objects:

@@ -15,7 +15,15 @@ otherwise it trains on the project's datasets (with no test dataset, training sp
 Knobs (attributes of the fake): `dataset_duration`, `distribute_duration`,
 `training_duration`, `start_duration`, `stop_duration` (timedeltas), `f1_score`; and
 `fail("dataset" | "distribute" | "training" | "start", message)` makes the next such step
-end in CREATE_FAILED / UPDATE_FAILED / TRAINING_FAILED / FAILED with that StatusMessage.
+end in CREATE_FAILED / UPDATE_FAILED / TRAINING_FAILED / FAILED with that StatusMessage;
+`status_messages = False` leaves StatusMessage out of every description (DescribeDataset,
+DescribeProjects' datasets, DescribeProjectVersions), failed ones included: the API reference marks
+it optional (Required: No) in DatasetDescription, DatasetMetadata and ProjectVersionDescription,
+and promises it for no status.
+
+Seeding (`seed(spec)`, from the `"fake:custom_labels"` key of a sample folder's objects.json):
+`{"projects": ["<name>", ...]}` creates those projects (no datasets, no versions) before a run, as
+CreateProject would; a name already there is left as it is.
 """
 
 from __future__ import annotations
@@ -200,6 +208,8 @@ class CustomLabelsFake:
         self.stop_duration = timedelta(minutes=2)
         self.f1_score = 0.93
         """F1 of models whose training starts from now on."""
+        self.status_messages = True
+        """False: descriptions carry no StatusMessage (an optional field of the API)."""
         self._failures: dict[str, list[str]] = {step: [] for step in STEPS}
         self._projects: dict[str, _Project] = {}
         self._lock = threading.RLock()
@@ -213,6 +223,23 @@ class CustomLabelsFake:
             raise ValueError(f"step must be one of {STEPS}, not {step!r}")
         with self._lock:
             self._failures[step].append(message)
+
+    def seed(self, spec: dict[str, Any]) -> None:
+        """Create projects before a run: `{"projects": ["<name>", ...]}` (unknown keys are an error)."""
+        unknown = set(spec) - {"projects"}
+        if unknown:
+            raise ValueError(f"custom_labels seed: unknown keys {sorted(unknown)}; expected 'projects'")
+        with self._lock:
+            for name in spec.get("projects") or []:
+                if name not in self._projects:
+                    arn = f"arn:aws:rekognition:{self.ctx.region}:{self.ctx.account_id}:project/{name}/{self._stamp()}"
+                    self._projects[name] = _Project(name, arn, self._now(), "CUSTOM_LABELS")
+
+    def _with_message(self, description: dict[str, Any], message: str) -> dict[str, Any]:
+        """StatusMessage added unless the `status_messages` knob is off."""
+        if self.status_messages:
+            description["StatusMessage"] = message
+        return description
 
     def _take_failure(self, step: str) -> str | None:
         return self._failures[step].pop(0) if self._failures[step] else None
@@ -308,14 +335,13 @@ class CustomLabelsFake:
                     "CreationTimestamp": p.created,
                     "Status": "CREATED",
                     "Datasets": [
-                        {
+                        self._with_message({
                             "CreationTimestamp": d.created,
                             "DatasetType": d.kind,
                             "DatasetArn": d.arn,
                             "Status": d.phase.status(now),
-                            "StatusMessage": d.phase.message(now),
                             "StatusMessageCode": self._message_code(d.phase, now),
-                        }
+                        }, d.phase.message(now))
                         for d in p.datasets.values()
                     ],
                     "Feature": p.feature,
@@ -365,9 +391,9 @@ class CustomLabelsFake:
             if status == dataset.phase.running
             else dataset.phase.ends,
             "Status": status,
-            "StatusMessage": dataset.phase.message(now),
             "StatusMessageCode": self._message_code(dataset.phase, now),
         }
+        self._with_message(description, dataset.phase.message(now))
         if status not in ("CREATE_IN_PROGRESS", "CREATE_FAILED"):
             description["DatasetStats"] = dataset.stats
         return {"DatasetDescription": description}
@@ -508,11 +534,11 @@ class CustomLabelsFake:
             "ProjectVersionArn": version.arn,
             "CreationTimestamp": version.created,
             "Status": status,
-            "StatusMessage": message,
             "OutputConfig": version.output_config,
             "Feature": project.feature,
             "BaseModelVersion": "1.0",
         }
+        self._with_message(description, message)
         training_done = version.training.status(now) == "TRAINING_COMPLETED"
         if training_done:
             self._write_summary(project, version)

@@ -78,6 +78,15 @@ def projects(name: str | None = None) -> list[dict[str, Any]]:
     return [p for p in found if name is None or p["ProjectArn"].split("/")[1] == name]
 
 
+SEEDED_PROJECTS = json.loads((EVENTS / "objects.json").read_text())["fake:custom_labels"]["projects"]
+"""Projects that objects.json creates before every run (the project-exists sample's)."""
+
+
+def new_projects() -> list[dict[str, Any]]:
+    """The projects a run created: all but the seeded ones."""
+    return [p for p in projects() if p["ProjectArn"].split("/")[1] not in SEEDED_PROJECTS]
+
+
 def versions(project_arn: str) -> list[dict[str, Any]]:
     return rekognition().describe_project_versions(ProjectArn=project_arn)["ProjectVersionDescriptions"]
 
@@ -224,6 +233,24 @@ def task_attempts(run: Run, state: str) -> list[int]:
     return counts
 
 
+def expected_output(sb: Sandbox, run: Run, sample: str, *, outcome: str = "MODEL_RUNNING",
+                    reused: bool = False) -> dict[str, Any]:
+    """The whole execution output of a run of `sample` that trained the project's only model version."""
+    body = event(sample)
+    (project,) = projects(body["projectName"])
+    (version,) = versions(project["ProjectArn"])
+    return {
+        "outcome": outcome,
+        "projectArn": project["ProjectArn"],
+        "projectReused": reused,
+        "projectVersionArn": version["ProjectVersionArn"],
+        "versionName": run.execution_arn.split(":")[-1],  # default: the execution name
+        "f1Score": sb.fakes.custom_labels.f1_score,
+        "minInferenceUnits": body["minInferenceUnits"],
+        "autoStopAfterHours": body.get("autoStopAfterHours"),
+    }
+
+
 def transitions_of(run: Run) -> int:
     """State transitions as Step Functions bills them: one per state entered."""
     return sum(1 for e in run.history if e["type"].endswith("StateEntered"))
@@ -248,8 +275,23 @@ def _with(name: str, setup: Callable[[Sandbox], Any], sample: str = "happy") -> 
 
 
 def _project_exists(sb: Sandbox) -> Run:
-    rekognition().create_project(ProjectName=event("project-exists")["projectName"])
+    """objects.json seeds the sample's project (`fake:custom_labels`): the sample runs alone."""
+    assert projects(event("project-exists")["projectName"]), "objects.json no longer seeds the project"
     return sb.run(SLUG, event("project-exists"))
+
+
+def _quiet(sb: Sandbox) -> None:
+    """StatusMessage is optional in the API (DatasetDescription, DatasetMetadata, ProjectVersionDescription)."""
+    sb.fakes.custom_labels.status_messages = False
+
+
+def _quiet_failure(step: str, message: str, setup: Callable[[Sandbox], Run] | None = None) -> Callable[[Sandbox], Run]:
+    def case(sb: Sandbox) -> Run:
+        _quiet(sb)
+        sb.fakes.custom_labels.fail(step, message)
+        return setup(sb) if setup else sb.run(SLUG, event("happy"))
+
+    return case
 
 
 def _rerun(sb: Sandbox, sample: str = "happy") -> Run:
@@ -347,6 +389,7 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "training-poll-limit": _with("happy", _slow("training")),
     "start-poll-limit": _with("happy", _slow("start")),
     "stop-poll-limit": _with("auto-stop", _slow("stop"), sample="auto-stop"),
+    "no-status-message": _with("happy", _quiet),
     "describe-throttled": _fault("DescribeTraining", "Rekognition.ThrottlingException", "Rate exceeded", times=2),
     "every-retrier-once": lambda sb: (
         sb.faults.fail("CheckBucketPermissions", "Lambda.TooManyRequestsException", "Rate exceeded", times=1),
@@ -363,6 +406,24 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     **{name: _fault(state, error, cause, sample="auto-stop", before=before)
        for name, (state, (error, cause), before) in SERVICE_FAILURES.items()},
 }
+
+
+QUIET_FAILURES = {
+    # case: (step of the fake that fails, loop reached) -- the same failures with no StatusMessage at all
+    "dataset-failed-quietly": ("dataset", "dataset"),
+    "test-dataset-failed-quietly": ("dataset", "test dataset"),
+    "split-failed-quietly": ("distribute", "split"),
+    "training-failed-quietly": ("training", "training"),
+    "start-failed-quietly": ("start", "start"),
+}
+CASES.update({
+    "dataset-failed-quietly": _quiet_failure("dataset", DATASET_FAILURE),
+    "test-dataset-failed-quietly": _existing_datasets(
+        lambda sb: (_quiet(sb), sb.fakes.custom_labels.fail("dataset", DATASET_FAILURE))),
+    "split-failed-quietly": _quiet_failure("distribute", SPLIT_FAILURE),
+    "training-failed-quietly": _quiet_failure("training", TRAINING_FAILURE),
+    "start-failed-quietly": _quiet_failure("start", START_FAILURE),
+})
 
 
 def run_case(sb: Sandbox, name: str) -> Run:
@@ -440,11 +501,34 @@ def test_existing_project_is_reused(training):
     run = run_case(training, "project-exists")
     assert (run.status, run.path) == ("SUCCEEDED", happy_path(
         training, create=["CreateProject", "FindExistingProject", "CreateTrainingDataset"]))
-    (project,) = projects(event("project-exists")["projectName"])
-    assert run.output["projectArn"] == project["ProjectArn"] and run.output["projectReused"] is True
+    assert run.output == expected_output(training, run, "project-exists", reused=True)
     (caught,) = run.events_of("TaskFailed")
     assert caught["taskFailedEventDetails"]["error"] == "Rekognition.ResourceInUseException"
     assert [n[1]["outcome"] for n in notified(training)] == ["MODEL_RUNNING"]
+
+
+def test_project_exists_sample_hits_the_seeded_project_when_run_alone(capsys, monkeypatch):
+    """`sandbox run` with the sample alone (objects.json beside it seeds the project): the project is reused."""
+    from sandbox import cli
+
+    monkeypatch.chdir(ROOT)
+    argv = ["run", SLUG, "--event", str(EVENTS / "project-exists.json"), "--output", "json"]
+    assert cli.main(argv) == cli.EXIT_OK
+    result = json.loads(capsys.readouterr().out)
+    assert (result["status"], result["output"]["projectReused"]) == ("SUCCEEDED", True)
+    assert "FindExistingProject" in result["path"]
+    assert result["output"]["projectArn"].split("/")[1] == event("project-exists")["projectName"] != (
+        event("happy")["projectName"])
+
+
+def test_custom_labels_seed_format():
+    """`fake:custom_labels` in objects.json: {"projects": [...]}, and nothing else."""
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
+        sb.fakes.custom_labels.seed({"projects": ["sfn-suite-a", "sfn-suite-a"]})
+        (project,) = projects("sfn-suite-a")
+        assert (project["Status"], project["Datasets"]) == ("CREATED", [])
+        with pytest.raises(ValueError, match="unknown keys"):
+            sb.fakes.custom_labels.seed({"datasets": []})
 
 
 def test_rerun_reuses_project_and_dataset_and_trains_a_new_version(training):
@@ -478,7 +562,8 @@ def test_auto_stop_stops_the_model_after_the_requested_hours(training):
     assert (run.status, run.path) == ("SUCCEEDED", auto_stop_path(training))
     (version,) = versions(run.output["projectArn"])
     assert version["Status"] == "STOPPED"
-    assert run.output["outcome"] == "MODEL_STOPPED" and run.output["autoStopAfterHours"] == hours
+    assert run.output == expected_output(training, run, "auto-stop", outcome="MODEL_STOPPED")
+    assert run.output["autoStopAfterHours"] == hours
     (entered,) = [e for e in run.history if e.get("stateEnteredEventDetails", {}).get("name") == "WaitBeforeAutoStop"]
     (exited,) = [e for e in run.history if e.get("stateExitedEventDetails", {}).get("name") == "WaitBeforeAutoStop"]
     assert exited["timestamp"] - entered["timestamp"] == timedelta(hours=hours)
@@ -486,6 +571,16 @@ def test_auto_stop_stops_the_model_after_the_requested_hours(training):
     assert notified(training) == [
         ("Custom Labels model running", running, {"outcome": "MODEL_RUNNING", "execution": run.execution_arn}),
         ("Custom Labels model stopped", run.output, {"outcome": "MODEL_STOPPED", "execution": run.execution_arn})]
+
+
+def test_missing_status_messages_never_break_a_successful_run(training):
+    """StatusMessage is optional in every description the workflow reads: without any, the run is the same."""
+    run = run_case(training, "no-status-message")
+    assert (run.status, run.path) == ("SUCCEEDED", happy_path(training))
+    assert run.output == expected_output(training, run, "happy")
+    (project,) = projects(event("happy")["projectName"])
+    assert all("StatusMessage" not in d for d in project["Datasets"])
+    assert all("StatusMessage" not in v for v in versions(project["ProjectArn"]))
 
 
 # -- named failures ---------------------------------------------------------------------------------
@@ -503,7 +598,7 @@ def test_malformed_input_is_rejected_before_anything_is_called(training, case):
     assert run.output is None
     assert [e["taskScheduledEventDetails"]["resource"] for e in run.events_of("TaskScheduled")] == ["publish"]
     assert training.lambdas.functions["CheckBucketPermissionsFunction"].invocations == 0
-    assert projects() == []
+    assert new_projects() == []
     assert_failure_notified(training, run)
 
 
@@ -517,7 +612,7 @@ def test_input_that_is_not_an_object_is_invalid_input_not_a_runtime_error(traini
                                                       INVALID_INPUT_CAUSE), body
         assert run.path == ["ValidateInput", "RecordInvalidInput", *FAILED_TAIL, "InvalidInput"], body
     assert training.lambdas.functions["CheckBucketPermissionsFunction"].invocations == 0
-    assert projects() == []
+    assert new_projects() == []
     assert len(notified(training)) == len(inputs)
 
 
@@ -527,7 +622,7 @@ def test_invalid_values_are_named_by_the_checker_and_nothing_is_created(training
                                                  "InvalidTrainingRequest"])
     assert run.error == "CustomLabelsTraining.InvalidTrainingRequest"
     assert run.cause == "minF1Score: Input should be less than or equal to 1"
-    assert projects() == []
+    assert new_projects() == []
     assert_failure_notified(training, run)
 
 
@@ -541,7 +636,7 @@ def test_output_prefix_outside_the_bucket_policy_is_a_missing_permission(trainin
     assert run.cause == (f"The policy of bucket {bucket} does not grant Rekognition Custom Labels "
                          f"(rekognition.amazonaws.com): AWSRekognitionS3PutObject20191011: s3:PutObject on "
                          f"arn:aws:s3:::{bucket}/{prefix}*")
-    assert projects() == []
+    assert new_projects() == []
     assert_failure_notified(training, run)
 
 
@@ -553,7 +648,7 @@ def test_bucket_without_policy_lists_every_statement_rekognition_needs(training)
         if s["Sid"].startswith("AWSRekognition")]
     assert run.cause.startswith(f"Bucket {training.bucket_name(BUCKET)} has no bucket policy;")
     assert [sid for sid in sids if sid in run.cause] == sids and len(sids) == 4
-    assert projects() == []
+    assert new_projects() == []
     assert_failure_notified(training, run)
 
 
@@ -582,6 +677,28 @@ def test_failed_status_ends_in_its_named_fail_with_the_status_message(training, 
     assert (run.status, run.path) == ("FAILED", failure_path(prefix, record, fail))
     assert run.error == fail_error(fail)
     assert run.cause.endswith(f"FAILED: {message}" if loop != "split" else f"UPDATE_FAILED ({message})")
+    assert_failure_notified(training, run)
+
+
+@pytest.mark.parametrize("case", list(QUIET_FAILURES))
+def test_failed_status_without_status_message_is_still_named_and_notified(training, case):
+    """A failure without StatusMessage still reaches its Record state, its Fail state and the requester
+    (reading the absent field with JSONPath would be States.Runtime: no Catch, no notification)."""
+    _, loop = QUIET_FAILURES[case]
+    run = run_case(training, case)
+    record, fail, _ = {"dataset": ("RecordDatasetFailure", "DatasetCreationFailed", None),
+                       "test dataset": ("RecordTestDatasetFailure", "DatasetCreationFailed", None),
+                       "split": ("RecordSplitFailure", "DatasetSplitFailed", None),
+                       "training": ("RecordTrainingFailure", "TrainingFailed", None),
+                       "start": ("RecordModelStartFailure", "ModelStartFailed", None)}[loop]
+    assert (run.status, run.error) == ("FAILED", fail_error(fail))
+    assert run.path[-4:] == [record, *FAILED_TAIL, fail]
+    assert "States.Runtime" not in json.dumps([e.get("executionFailedEventDetails") for e in run.history])
+    if loop == "split":
+        assert run.cause.endswith("training dataset UPDATE_FAILED (no StatusMessage), "
+                                  "test dataset UPDATE_FAILED (no StatusMessage)")
+    else:
+        assert run.cause.endswith("FAILED: no StatusMessage")
     assert_failure_notified(training, run)
 
 
@@ -643,6 +760,7 @@ def test_throttled_describe_is_retried_and_the_training_goes_on(training):
     assert [(f["resource"], f["error"], f["cause"]) for f in failed] == [
         ("describeProjectVersions", "Rekognition.ThrottlingException", "Rate exceeded")] * 2
     assert task_attempts(run, "DescribeTraining") == [3] + [1] * (training_polls(training) - 1)
+    assert run.output == expected_output(training, run, "happy")
     assert [n[1]["outcome"] for n in notified(training)] == ["MODEL_RUNNING"]
 
 

@@ -13,7 +13,7 @@ What is counted, per execution:
   rounded up to 100 ms) times the memory, estimated as AWS documents it (50 MB + definition
   size + execution data size x Parallel/Map steps, in 64-MB chunks). An execution longer than
   Express's 5-minute limit gets no Express figure;
-* Distributed Map child executions (`sandbox.moto_fixes.distributed_map.child_executions`):
+* Distributed Map child executions (`sandbox.map_children`, shared with the coverage and view):
   each child is an execution of its own on AWS. Express children (`ProcessorConfig.ExecutionType`
   EXPRESS): one request each plus their duration x memory; Standard children: their state
   transitions. Their service requests and Lambda calls are added to the execution's;
@@ -257,61 +257,20 @@ def _span(history: list[Mapping[str, Any]]) -> float:
     return (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
 
 
-def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, dict[str, Any], str]]:
+def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, Mapping[str, Any], str]]:
     """(child, item processor definition, execution type) of every Distributed Map child of `run`.
 
-    The children are those `sandbox.pytest_plugin` measures for coverage, from the same shared helper.
+    The same Map bodies and children the ASL coverage and the execution page use (`sandbox.map_children`).
     """
-    from sandbox.moto_fixes.distributed_map import child_executions
+    from sandbox.map_children import map_children
 
     if not getattr(run, "execution_arn", None):
         return []
-    maps = _map_states(definition)
     found = []
-    for child in child_executions(run.execution_arn):
-        processor = maps.get(child.map_state, {})
-        execution_type = str((processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD")).upper()
-        found.append((child, processor, execution_type))
+    for body, children in map_children(definition, [run.execution_arn]):
+        execution_type = str((body.processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD")).upper()
+        found.extend((child, body.processor, execution_type) for child in children)
     return found
-
-
-def _map_states(scope: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every Map state's item processor (ItemProcessor or Iterator) by state name, nested ones included."""
-    found: dict[str, dict[str, Any]] = {}
-    for name, state in (scope.get("States") or {}).items():
-        for branch in state.get("Branches") or []:
-            found.update(_map_states(branch))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if state.get("Type") == "Map" and isinstance(processor, dict):
-            found[name] = processor
-            found.update(_map_states(processor))
-    return found
-
-
-def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for event in history:
-        details = event.get("taskScheduledEventDetails") or event.get("lambdaFunctionScheduledEventDetails")
-        if not details:
-            continue
-        if event["type"] == "LambdaFunctionScheduled":
-            name = details.get("resource", "")
-        elif details.get("resourceType") == "lambda":
-            name = json.loads(details.get("parameters") or "{}").get("FunctionName", "")
-        else:
-            continue
-        function = sb.lambdas.find(name) if sb.lambdas else None
-        if function is not None:
-            counts[function.logical_id] += 1
-    return dict(counts)
-
-
-def _architecture(sb: Any, logical_id: str) -> str:
-    template = sb.stack.template
-    props = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
-    defaults = template.get("Globals", {}).get("Function", {})
-    architectures = props.get("Architectures", defaults.get("Architectures", ["x86_64"]))
-    return architectures[0] if isinstance(architectures, list) and architectures else "x86_64"
 
 
 # -- prices -------------------------------------------------------------------------------------

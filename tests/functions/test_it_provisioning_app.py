@@ -192,7 +192,7 @@ def test_stack_role_manages_only_the_catalogues_buckets_and_queues(modules):
         name = catalogue.CATALOGUE[product].template["Resources"]
         (resource,) = name.values()
         sub = resource["Properties"][key]["Fn::Sub"]
-        longest = sub.replace("${AWS::AccountId}", "123456789012").replace("${%s}" % key, "x")
+        longest = sub.replace("${AWS::AccountId}", "123456789012").replace(f"${{{key}}}", "x")
         assert fnmatch.fnmatchcase(arn.format(longest), by_service[arn.split(":")[2]][0]), product
     assert not fnmatch.fnmatchcase("arn:aws:s3:::someone-elses-bucket", by_service["s3"][0])
     assert not fnmatch.fnmatchcase("arn:aws:sqs:us-east-1:123456789012:orders", by_service["sqs"][0])

@@ -273,6 +273,32 @@ def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, Map
     return found
 
 
+def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for event in history:
+        details = event.get("taskScheduledEventDetails") or event.get("lambdaFunctionScheduledEventDetails")
+        if not details:
+            continue
+        if event["type"] == "LambdaFunctionScheduled":
+            name = details.get("resource", "")
+        elif details.get("resourceType") == "lambda":
+            name = json.loads(details.get("parameters") or "{}").get("FunctionName", "")
+        else:
+            continue
+        function = sb.lambdas.find(name) if sb.lambdas else None
+        if function is not None:
+            counts[function.logical_id] += 1
+    return dict(counts)
+
+
+def _architecture(sb: Any, logical_id: str) -> str:
+    template = sb.stack.template
+    props = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
+    defaults = template.get("Globals", {}).get("Function", {})
+    architectures = props.get("Architectures", defaults.get("Architectures", ["x86_64"]))
+    return architectures[0] if isinstance(architectures, list) and architectures else "x86_64"
+
+
 # -- prices -------------------------------------------------------------------------------------
 
 

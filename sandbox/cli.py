@@ -19,8 +19,9 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
+from sandbox import samples
 from sandbox import serve as serve_command
-from sandbox.samples import SEED_FILE, callback_answer, sample_events
+from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RUNS_DIR = Path(".sandbox") / "runs"
@@ -52,9 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--html", metavar="PATH", help="also write the execution's page (graph, history, timeline)")
     run.add_argument("--test-case", metavar="NAME",
                      help="start as <state machine ARN>#NAME: that Step Functions Local MockConfigFile test case "
-                          "answers its Task states")
+                          f"answers its Task states (default: the one named like the event file in {MOCK_CONFIG_FILE} "
+                          "beside it, if any)")
     run.add_argument("--mock-config", metavar="FILE",
-                     help="the MockConfigFile for --test-case (default: $SFN_MOCK_CONFIG, as Step Functions Local)")
+                     help=f"the MockConfigFile for --test-case (default: {MOCK_CONFIG_FILE} beside the event, "
+                          "else $SFN_MOCK_CONFIG, as Step Functions Local)")
     _answer_options(run)
     demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
     demo.add_argument("--events-dir", default="events")
@@ -176,6 +179,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.mock_config and not Path(args.mock_config).is_file():
         raise UsageError(f"MockConfigFile not found: {args.mock_config}")
+    if args.event != "-" and not args.test_case:
+        args.test_case = samples.sample_test_case(Path(args.event), args.workflow)
+    if args.event != "-" and not args.mock_config and (Path(args.event).parent / MOCK_CONFIG_FILE).is_file():
+        args.mock_config = str(Path(args.event).parent / MOCK_CONFIG_FILE)
 
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
@@ -195,6 +202,10 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
         _print_story(story, args.output)
+        if args.test_case and args.output == "table":
+            mocked = [f"{i.state} (attempt {i.attempt + 1})" for i in sb.faults.injected
+                      if i.execution_arn == run.execution_arn]
+            print(f"Mocked: {', '.join(mocked) or 'nothing'}, by test case {args.test_case} of {args.mock_config}")
         _keep_runs(args, sb, [run, *triggered], {run.execution_arn: triggered})
         if args.html:
             from sandbox import view
@@ -342,7 +353,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}
-                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve=answer)
+                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer)
                 triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
                 runs.extend([run, *triggered])
                 set_off[run.execution_arn] = triggered

@@ -134,7 +134,8 @@ class Sandbox:
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
         self.state_machines = provisioner.state_machines
-        self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id) for slug, sm in self.state_machines.items()}
+        self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
+                               for slug, sm in self.state_machines.items()}
         self.sfn = session.shared_client(self.region, "stepfunctions")
 
     def _touch(self, **_: Any) -> None:

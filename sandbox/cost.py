@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import docs_block as blocks
+from sandbox import samples
 from sandbox.samples import SEED_FILE, callback_answer, sample_events
 
 PRICES = Path(__file__).resolve().parent / "data" / "prices.json"
@@ -164,7 +165,7 @@ class LambdaMeter:
         try:
             with lambdas._ENV_LOCK, lambdas._environment(function.environment), lambdas._logging_to(function.log):
                 function._load()
-        except Exception:  # noqa: BLE001 - the invocation itself raises it again, as Lambda reports it
+        except Exception:  # the invocation itself raises it again, as Lambda reports it
             pass
         finally:
             self.init_seconds[logical_id] = self.init_seconds.get(logical_id, 0.0) + time.perf_counter() - started
@@ -403,7 +404,8 @@ def child_lines(found: Usage, prices: Mapping[str, Any], executions: int = 1) ->
                               month=_express_priced(count, gb_seconds, prices, executions)))
         else:
             transitions = sum(c.state_transitions for c in children)
-            lines.append(Line(f"Standard child executions of {map_state}", f"{count} x, {transitions} state transitions",
+            lines.append(Line(f"Standard child executions of {map_state}",
+                              f"{count} x, {transitions} state transitions",
                               transitions * prices["stepfunctions"]["standard"]["per_state_transition"]))
     return lines
 
@@ -570,8 +572,7 @@ def docs_figures(template: Path, slug: str, events_dir: Path) -> list[tuple[str,
             if (folder / SEED_FILE).is_file():
                 sb.seed(folder / SEED_FILE)
             try:
-                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())),
-                                          approve=callback_answer(folder) or {})
+                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=callback_answer(folder) or {})
             except SandboxError:
                 continue
             figures.append((case.stem, usage(run, sb, assumed_lambda_ms=DOCS_LAMBDA_MS)))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import catalogue
+from sandbox import catalogue, samples
 from sandbox import diagram as diagram_module
 from sandbox.samples import callback_answer, sample_events
 from sandbox.template_yaml import load_template, loads_template
@@ -266,7 +266,7 @@ def test_standalone_template_runs_every_sample_event_like_the_suite(cat: catalog
                 sb.seed(folder / "objects.json")
             results = []
             for case in sample_events(folder):
-                run = sb.answer_callbacks(sb.start(slug, json.loads(case.read_text())), approve=callback_answer(folder))
+                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=callback_answer(folder))
                 triggered = sorted(f"{r.workflow}:{r.status}" for r in sb.settle() if r.execution_arn
                                    != run.execution_arn)
                 results.append((run.status, run.error, triggered))

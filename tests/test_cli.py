@@ -130,3 +130,18 @@ def test_run_an_event_file_holding_a_json_string_ends_in_the_named_error(tmp_pat
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "FAILED"
     assert result["error"].startswith("DocumentProcessing.")
+
+
+def test_a_sample_named_like_a_test_case_runs_as_it(capsys):
+    """events/it-provisioning/provisioning-fails.json starts as that test case of MockConfigFile.json beside it."""
+    sample = ROOT / "events" / "it-provisioning" / "provisioning-fails.json"
+    assert sandbox("run", "it-provisioning", "--event", str(sample)) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith(("Status:", "Mocked:"))] == [
+        "Status: FAILED",
+        "Mocked: DescribeStack (attempt 1), by test case provisioning-fails of "
+        f"{sample.parent / 'MockConfigFile.json'}",
+    ]
+    path = next(line for line in lines if line.startswith("Path:"))
+    assert path.endswith("DeleteStack -> RecordRolledBack -> WriteFinalAuditRecord -> NotifyRequester -> RouteOutcome"
+                         " -> ProvisioningFailed")

@@ -57,7 +57,7 @@ def test_every_service_a_workflow_calls_has_a_price_entry_and_unconfirmed_prices
     for key in sorted(called):
         entry = cost.request_price(key, PRICES)
         assert entry is not None, f"{key}: no entry in sandbox/data/prices.json"
-        if entry["per_request"] is None and not entry.get("billed_per") == "hour":
+        if entry["per_request"] is None and entry.get("billed_per") != "hour":
             assert "NOT CONFIRMED" in entry["note"], key  # explicit, and kept out of the totals
     dynamodb = PRICES["requests"]["dynamodb:*"]
     assert "no workflow" not in json.dumps(dynamodb) and "glacier-restore" in dynamodb["note"]

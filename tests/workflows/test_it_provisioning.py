@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox import cli
+from sandbox import cli, samples
 from sandbox.asl_graph import parse
 from sandbox.core import Run, Sandbox
 from sandbox.coverage import coverage
@@ -627,6 +627,20 @@ def test_stack_that_rolled_back_is_deleted(suite):
     assert run.cause.endswith("is ROLLBACK_COMPLETE.")
     assert set(suite.stacks().values()) == {"DELETE_COMPLETE"}
     assert not bucket_exists(NAME_PREFIX + event("auto-approve")["parameters"]["bucketName"])
+    assert_final(suite, run, "ROLLED_BACK")
+
+
+def test_provisioning_fails_sample_rolls_back_the_stack_it_really_created(suite):
+    """The sample runs as its MockConfigFile test case (events/it-provisioning/MockConfigFile.json):
+    CloudFormation reports ROLLBACK_COMPLETE for the stack moto really created, which is then deleted."""
+    sample = EVENTS / "provisioning-fails.json"
+    assert samples.sample_test_case(sample, SLUG) == "provisioning-fails"
+    run = suite.sb.wait(samples.start(suite.sb, SLUG, sample))
+    assert run.path == [*HEAD, "RecordAutoApproval", "CreateStack", "WaitForStack", "DescribeStack",
+                        "CheckStackStatus", "RecordStackFailure", *ROLLBACK]
+    assert [(i.state, i.attempt) for i in suite.sb.faults.injected] == [("DescribeStack", 0)]
+    assert suite.stacks() == {f"sfn-suite-itp-{request_id_of(run)}": "DELETE_COMPLETE"}
+    assert audit_events(suite, run) == ["REQUESTED", "AUTO_APPROVED", "ROLLED_BACK"]
     assert_final(suite, run, "ROLLED_BACK")
 
 

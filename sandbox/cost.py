@@ -40,6 +40,7 @@ assumed duration: the figure the docs page shows for the same event.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -162,13 +163,11 @@ class LambdaMeter:
         from sandbox import lambdas
 
         started = time.perf_counter()
-        try:
-            with lambdas._ENV_LOCK, lambdas._environment(function.environment), lambdas._logging_to(function.log):
-                function._load()
-        except Exception:  # the invocation itself raises it again, as Lambda reports it
-            pass
-        finally:
-            self.init_seconds[logical_id] = self.init_seconds.get(logical_id, 0.0) + time.perf_counter() - started
+        # A module that fails to import: the invocation itself raises it again, as Lambda reports it.
+        with contextlib.suppress(Exception), lambdas._ENV_LOCK, lambdas._environment(function.environment), \
+                lambdas._logging_to(function.log):
+            function._load()
+        self.init_seconds[logical_id] = self.init_seconds.get(logical_id, 0.0) + time.perf_counter() - started
 
     def init_ms(self) -> int:
         """Milliseconds spent importing handler modules (not billed per invocation)."""

@@ -303,7 +303,10 @@ class Sandbox:
     def seed(self, objects_file: str | Path) -> None:
         """Put fixture objects into the template's buckets without triggering any rule.
 
-        A table's logical ID maps to a list of items instead (DynamoDB JSON), put as they are.
+        An object is `{"body", "contentType", "metadata", "storageClass"}`, all optional, plus
+        `"restoredDays": N` for an archived object whose restore has just completed (readable for
+        N days, as a restore-completed event finds it). A table's logical ID maps to a list of items
+        instead (DynamoDB JSON), put as they are.
         A key `fake:<name>` hands its value to that fake's `seed` (e.g. `fake:custom_labels`:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
@@ -322,6 +325,8 @@ class Sandbox:
                 for key, obj in objects.items():
                     self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
                                     metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                    if "restoredDays" in obj:
+                        self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def notifications(self, topic: str) -> list[dict[str, Any]]:
         """Messages published to an SNS topic (logical ID or ARN): {"message", "subject", "attributes"}."""

@@ -160,6 +160,27 @@ class S3RestoreFake:
             self._notify(restore, "s3:ObjectRestore:Post", now)
         return {"_status": 202}
 
+    def seed_restored(self, bucket: str, key_name: str, days: int) -> None:
+        """Mark an archived object as restored a moment ago (a fixture: no event is sent).
+
+        What a restore-completed event's workflow finds on AWS: the object is still
+        DEEP_ARCHIVE/GLACIER, readable until the expiry, `ongoing-request="false"`.
+        """
+        key = s3_backend(self.ctx.account_id, self.ctx.region).get_object(bucket, key_name)
+        if key is None or key.storage_class not in ARCHIVE_CLASSES:
+            raise ValueError(f"s3://{bucket}/{key_name}: only an archived object can be seeded as restored")
+        with self._lock:
+            now = self.ctx.clock.now()
+            restore = _Restore(bucket, key, key.storage_class, days, now, self.ctx.account_id)
+            self._restores[(bucket, key_name, key.version_id)] = restore
+            restore.completed = True
+            restore.expiry = restore_expiry(now, days)
+            key._transitions = []  # pin moto's restore status: we move it
+            key._status = "RESTORED"
+            key._expiry = restore.expiry.replace(tzinfo=None)
+            self._plan(restore.expiry, self._ident_of(restore))
+            self.ctx.clock.call_at(restore.expiry, self._on_timer)
+
     def _extend(self, restore: _Restore, days: int) -> dict[str, Any]:
         """A restore request on a restored copy only moves its expiry: 200, as S3 answers."""
         restore.days = days

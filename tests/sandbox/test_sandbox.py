@@ -242,3 +242,30 @@ def test_waits_inside_map_items_and_parallel_branches_end_on_the_virtual_clock(s
     assert run.path.count("WaitAnHour") == 3 and run.path.count("WaitAMinute") == 3
     # Items start their waits at slightly different wall times, so the total is at least the AWS figure.
     assert run.history[-1]["timestamp"] - run.history[0]["timestamp"] >= timedelta(hours=1, minutes=1)
+
+
+def test_seeding_an_archived_object_as_restored_makes_it_readable_until_its_expiry(sb, tmp_path):
+    """`restoredDays`: what a restore-completed event's workflow finds, the object still DEEP_ARCHIVE."""
+    seed = tmp_path / "objects.json"
+    seed.write_text(json.dumps({"Bucket": {
+        "old.txt": {"body": "archived", "storageClass": "DEEP_ARCHIVE", "restoredDays": 2},
+        "cold.txt": {"body": "archived", "storageClass": "DEEP_ARCHIVE"}}}))
+    sb.seed(seed)
+    s3 = boto3.client("s3", region_name=sb.region)
+    bucket = sb.bucket_name("Bucket")
+    head = s3.head_object(Bucket=bucket, Key="old.txt")
+    assert (head["StorageClass"], head["Restore"].split(",")[0]) == ("DEEP_ARCHIVE", 'ongoing-request="false"')
+    assert s3.get_object(Bucket=bucket, Key="old.txt")["Body"].read() == b"archived"
+    with pytest.raises(s3.exceptions.InvalidObjectState):
+        s3.get_object(Bucket=bucket, Key="cold.txt")
+    sb.clock.advance(seconds=3 * 86400)  # past the expiry: archived-only again
+    with pytest.raises(s3.exceptions.InvalidObjectState):
+        s3.get_object(Bucket=bucket, Key="old.txt")
+    assert sb.settle() == []  # a fixture sends no restore event
+
+
+def test_only_an_archived_object_can_be_seeded_as_restored(sb, tmp_path):
+    seed = tmp_path / "objects.json"
+    seed.write_text(json.dumps({"Bucket": {"hot.txt": {"body": "x", "restoredDays": 2}}}))
+    with pytest.raises(ValueError, match="only an archived object"):
+        sb.seed(seed)

@@ -164,7 +164,9 @@ class S3RestoreFake:
         """Mark an archived object as restored a moment ago (a fixture: no event is sent).
 
         What a restore-completed event's workflow finds on AWS: the object is still
-        DEEP_ARCHIVE/GLACIER, readable until the expiry, `ongoing-request="false"`.
+        DEEP_ARCHIVE/GLACIER, readable until the expiry, `ongoing-request="false"`. The expiry
+        is applied when S3 is next read after it, not by a clock timer: a fixture must not give
+        `Sandbox.settle()` a moment to run the clock to.
         """
         key = s3_backend(self.ctx.account_id, self.ctx.region).get_object(bucket, key_name)
         if key is None or key.storage_class not in ARCHIVE_CLASSES:
@@ -179,7 +181,6 @@ class S3RestoreFake:
             key._status = "RESTORED"
             key._expiry = restore.expiry.replace(tzinfo=None)
             self._plan(restore.expiry, self._ident_of(restore))
-            self.ctx.clock.call_at(restore.expiry, self._on_timer)
 
     def _extend(self, restore: _Restore, days: int) -> dict[str, Any]:
         """A restore request on a restored copy only moves its expiry: 200, as S3 answers."""

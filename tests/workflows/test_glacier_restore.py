@@ -230,8 +230,13 @@ CASES: dict[str, Callable[[Sandbox], list[Run]]] = {
     "results-notice-fails": faulted("keys", restore_fault("NotifyResults", "SNS.AuthorizationErrorException",
                                                           machine=COMPLETE)),
     "duplicate-and-untracked-events": lambda sb: duplicate_events(sb),
-    "invalid-event": lambda sb: [sb.run(COMPLETE, {"detail": {"bucket": {"name": "x"}}})],
+    "invalid-event": lambda sb: [sb.run(COMPLETE, event) for event in NOT_S3_EVENTS],
 }
+NOT_S3_EVENTS = [
+    {"detail": {"bucket": {"name": "x"}}},  # no object key
+    {"resources": None, "detail": {"bucket": {"name": "x"}, "object": {"key": "a.txt"}}},  # no resource ARN
+    {"resources": ["arn:aws:s3:::x"], "detail": {"bucket": {"name": "x"}, "object": {"key": 7}}},  # not a string
+]
 
 
 def run_case(sb: Sandbox, name: str) -> list[Run]:
@@ -247,6 +252,14 @@ def restore_run(runs: list[Run]) -> Run:
 
 def completions(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r.workflow == COMPLETE]
+
+
+def test_what_is_not_an_s3_event_fails_named_before_any_service_call(sb):
+    """Missing fields (checked first: comparing a missing path is a runtime error), then wrong types."""
+    runs = run_case(sb, "invalid-event")
+    assert [(r.path, r.error) for r in runs] == [
+        (["ValidateEvent", "InvalidEvent"], "GlacierRestoreComplete.InvalidEvent")] * len(NOT_S3_EVENTS)
+    assert [r.events_of("TaskScheduled") for r in runs] == [[]] * len(NOT_S3_EVENTS)
 
 
 # -- the whole story ------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class LambdaMeter:
         function = self.functions[logical_id]
 
         def timed(event: Any) -> Any:
-            if getattr(function, "_callable", True) is None:
+            if not getattr(function, "initialised", True):
                 self._initialise(logical_id, function)
             started = time.perf_counter()
             try:
@@ -159,14 +159,11 @@ class LambdaMeter:
         return timed
 
     def _initialise(self, logical_id: str, function: Any) -> None:
-        """Import the handler module as `InProcessFunction.invoke` would, outside the timed call."""
-        from sandbox import lambdas
-
+        """Import the handler module outside the timed call."""
         started = time.perf_counter()
         # A module that fails to import: the invocation itself raises it again, as Lambda reports it.
-        with contextlib.suppress(Exception), lambdas._ENV_LOCK, lambdas._environment(function.environment), \
-                lambdas._logging_to(function.log):
-            function._load()
+        with contextlib.suppress(Exception):
+            function.initialise()
         self.init_seconds[logical_id] = self.init_seconds.get(logical_id, 0.0) + time.perf_counter() - started
 
     def init_ms(self) -> int:

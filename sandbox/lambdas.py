@@ -108,6 +108,19 @@ class InProcessFunction:
                                     timeout_seconds=self.timeout_seconds)
             return fn(event, context)
 
+    @property
+    def initialised(self) -> bool:
+        """Whether the handler module is imported (Lambda's INIT phase has run)."""
+        return self._callable is not None
+
+    def initialise(self) -> None:
+        """Import the handler module in the function's environment, as the INIT phase of a cold start.
+
+        A module that fails to import raises here and again on the next `invoke`, as Lambda reports it.
+        """
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
+            self._load()
+
     def _load(self) -> Callable[[Any, Any], Any]:
         if self._callable is None:
             module_path, _, attribute = self.handler.rpartition(".")

@@ -165,6 +165,10 @@ class Sandbox:
         for execution in running:
             self.sfn.stop_execution(executionArn=execution.execution_arn, error="Sandbox.Stopped",
                                     cause="the sandbox stopped while the execution was running")
+            # A callback task's wait does not watch the stop: wake it (it then sees the execution stopped).
+            env = getattr(getattr(execution, "exec_worker", None), "env", None)
+            for endpoint in list(env.callback_pool_manager._pool.values()) if env is not None else []:
+                endpoint.interrupt_all()
         deadline = time.monotonic() + wall_timeout
         while running and self._any_running() and time.monotonic() < deadline:
             time.sleep(0.005)

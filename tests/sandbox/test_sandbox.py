@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -145,6 +146,19 @@ def test_pending_task_tokens_lists_the_callbacks_an_execution_waits_on(sb):
     arn = sb.start("edge", {"case": "callback"})
     token = _token_from_queue(sb)
     assert sb.pending_task_tokens(arn) == [token]
+
+
+def test_stopping_the_sandbox_ends_the_executions_it_leaves_running():
+    """An execution left waiting (a callback nobody answers, a run started by an event) must not run on
+    into the next sandbox: its thread would call the next sandbox's services with this one's state."""
+    with Sandbox.from_template(FIXTURE) as sb:
+        sb.start("edge", {"case": "callback"})
+        _token_from_queue(sb)
+        sb.put_object("Bucket", "customer-1/a.txt", "hi")  # starts an execution through the rule
+    workers = [t for t in threading.enumerate() if "_execution_logic" in t.name]
+    for worker in workers:
+        worker.join(timeout=5)
+    assert [w for w in workers if w.is_alive()] == []
 
 
 def test_a_state_without_timeout_seconds_gives_the_clock_no_deadline(sb):

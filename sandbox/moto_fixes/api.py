@@ -35,7 +35,10 @@ from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-MAX_INPUT_BYTES: Final[int] = 262_144
+from sandbox.moto_fixes.payload_quota import MAX_PAYLOAD_BYTES, is_within_size_quota
+
+MAX_INPUT_BYTES: Final[int] = MAX_PAYLOAD_BYTES
+"""StartExecution input: the same 256 KiB quota as every state's input and result."""
 INPUT_TOO_LARGE_MESSAGE: Final[str] = (
     "1 validation error detected: Value at 'input' failed to satisfy constraint: "
     f"Member must have size less than or equal to {MAX_INPUT_BYTES} bytes in UTF-8 encoding"
@@ -63,7 +66,7 @@ def _named_start(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def input_too_large(execution_input: str | None) -> bool:
     """Whether StartExecution input exceeds the quota (counted in UTF-8 bytes, as AWS counts)."""
-    return execution_input is not None and len(execution_input.encode("utf-8")) > MAX_INPUT_BYTES
+    return execution_input is not None and not is_within_size_quota(execution_input)
 
 
 def _size_checked_start(original: Callable[[StepFunctionResponse], ActionResult]) -> Callable[..., ActionResult]:

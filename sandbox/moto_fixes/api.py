@@ -16,9 +16,7 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -36,6 +34,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sandbox.moto_fixes.payload_quota import MAX_PAYLOAD_BYTES, is_within_size_quota
+from sandbox.moto_fixes.rebind import rebind
 
 MAX_INPUT_BYTES: Final[int] = MAX_PAYLOAD_BYTES
 """StartExecution input: the same 256 KiB quota as every state's input and result."""
@@ -197,14 +196,7 @@ def cached_boto_client_for(region: str, service: str, state_credentials: Any = N
 
 
 def _rebind_client_factory() -> None:
-    for module_name in _CLIENT_CALLERS:
-        importlib.import_module(module_name)
-    for module_name, module in list(sys.modules.items()):
-        if (
-            module_name.startswith("moto.stepfunctions.parser")
-            and getattr(module, "boto_client_for", None) is _original_boto_client_for
-        ):
-            module.boto_client_for = cached_boto_client_for  # type: ignore[attr-defined]
+    rebind("boto_client_for", _original_boto_client_for, cached_boto_client_for, _CLIENT_CALLERS)
 
 
 # -- install ---------------------------------------------------------------------------------------

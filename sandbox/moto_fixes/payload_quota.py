@@ -14,7 +14,16 @@ from typing import Any
 
 from moto.stepfunctions.parser.asl.utils.encoding import _DateTimeEncoder
 
+from sandbox.moto_fixes.rebind import rebind
+
 MAX_PAYLOAD_BYTES = 256 * 1024
+
+_IMPORTERS = (
+    "moto.stepfunctions.parser.asl.component.state.state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+)
+"""The interpreter's modules that check a payload against the quota (each binds the check by name)."""
 
 _installed = False
 
@@ -29,11 +38,6 @@ def install() -> None:
     if _installed:
         return
     from moto.stepfunctions.parser import quotas
-    from moto.stepfunctions.parser.asl.component.state import state
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
 
-    # Each importer bound the function by name: replace it where it is looked up.
-    for module in (quotas, state, state_task_lambda, state_task_service):
-        module.is_within_size_quota = is_within_size_quota
+    rebind("is_within_size_quota", quotas.is_within_size_quota, is_within_size_quota, _IMPORTERS)
     _installed = True

@@ -44,7 +44,7 @@ from typing import Any
 from sandbox.asl_graph import Graph, State, parse
 from sandbox.core import TERMINAL, Run, Sandbox, SandboxError
 from sandbox.coverage import error_matches, transitions, visits
-from sandbox.moto_fixes.distributed_map import child_executions
+from sandbox.map_children import map_children
 from sandbox.samples import SEED_FILE
 from tests.hardening.suite import TEMPLATE, Workflow, callback_answer_of, workflows
 
@@ -191,16 +191,11 @@ def _apply(sb: Sandbox, plan: tuple[Fault, ...]) -> None:
 
 def _units(run: Run) -> list[tuple[str, Graph, list[dict[str, Any]]]]:
     """(state id prefix, graph, history) of the execution and of its Distributed Map children."""
-    graph = graphs()[run.workflow]
-    units: list[tuple[str, Graph, list[dict[str, Any]]]] = [("", graph, run.history)]
+    units: list[tuple[str, Graph, list[dict[str, Any]]]] = [("", graphs()[run.workflow], run.history)]
     definition = next(w for w in workflows() if w.slug == run.workflow).definition
-    for map_state, spec in definition.get("States", {}).items():
-        key = "ItemProcessor" if "ItemProcessor" in spec else "Iterator"
-        if spec.get("Type") != "Map" or key not in spec:
-            continue
-        processor = parse(spec[key])
-        for child in child_executions(run.execution_arn, map_state):
-            units.append((f"{map_state}/{key}/", processor, child.history))
+    for body, children in map_children(definition, [run.execution_arn]):
+        processor = parse(body.processor)
+        units.extend((body.prefix, processor, child.history) for child in children)
     return units
 
 

@@ -51,13 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
     run.add_argument("--html", metavar="PATH", help="also write the execution's page (graph, history, timeline)")
-    run.add_argument("--test-case", metavar="NAME",
-                     help="start as <state machine ARN>#NAME: that Step Functions Local MockConfigFile test case "
-                          f"answers its Task states (default: the one named like the event file in {MOCK_CONFIG_FILE} "
-                          "beside it, if any)")
-    run.add_argument("--mock-config", metavar="FILE",
-                     help=f"the MockConfigFile for --test-case (default: {MOCK_CONFIG_FILE} beside the event, "
-                          "else $SFN_MOCK_CONFIG, as Step Functions Local)")
     _answer_options(run)
     demo = commands.add_parser("demo", help="run every workflow with every event in events/<slug>/")
     demo.add_argument("--events-dir", default="events")
@@ -75,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _answer_options(command: argparse.ArgumentParser) -> None:
+    """How the execution starts and how its callback tasks are answered (`run` and `cost`)."""
+    command.add_argument("--test-case", metavar="NAME",
+                         help="start as <state machine ARN>#NAME: that Step Functions Local MockConfigFile test "
+                              f"case answers its Task states (default: the one named like the event file in "
+                              f"{MOCK_CONFIG_FILE} beside it, if any)")
+    command.add_argument("--mock-config", metavar="FILE",
+                         help=f"the MockConfigFile for --test-case (default: {MOCK_CONFIG_FILE} beside the event, "
+                              "else $SFN_MOCK_CONFIG, as Step Functions Local)")
     answer = command.add_mutually_exclusive_group()
     answer.add_argument("--approve", nargs="?", const="{}", metavar="JSON",
                         help="answer every callback task with SendTaskSuccess (output JSON, default {})")
@@ -177,24 +178,12 @@ def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
 def _run(args: argparse.Namespace) -> int:
     from sandbox.core import SandboxError
 
-    if args.mock_config and not Path(args.mock_config).is_file():
-        raise UsageError(f"MockConfigFile not found: {args.mock_config}")
-    if args.event != "-" and not args.test_case:
-        args.test_case = samples.sample_test_case(Path(args.event), args.workflow)
-    if args.event != "-" and not args.mock_config and (Path(args.event).parent / MOCK_CONFIG_FILE).is_file():
-        args.mock_config = str(Path(args.event).parent / MOCK_CONFIG_FILE)
+    _resolve_test_case(args)
 
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
         try:
-            if args.mock_config:
-                sb.faults.mock_config = args.mock_config
-            try:
-                started_arn = sb.start(args.workflow, json.dumps(event), test_case=args.test_case)
-            except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
-                raise UsageError(error.response["Error"]["Message"]) from None
-            run = sb.answer_callbacks(started_arn, approve=_approval(args),
-                                      reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
+            run = _run_to_the_end(sb, args, event)
             # What the run set in motion: executions started by its events, service timers due later.
             triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
         except SandboxError as error:
@@ -249,18 +238,42 @@ def _view(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _resolve_test_case(args: argparse.Namespace) -> None:
+    """--test-case and --mock-config, defaulting to the sample's own (samples.sample_test_case)."""
+    if args.mock_config and not Path(args.mock_config).is_file():
+        raise UsageError(f"MockConfigFile not found: {args.mock_config}")
+    if args.event == "-":
+        return
+    beside = Path(args.event).parent / MOCK_CONFIG_FILE
+    if not args.test_case:
+        args.test_case = samples.sample_test_case(Path(args.event), args.workflow)
+    if not args.mock_config and beside.is_file():
+        args.mock_config = str(beside)
+
+
+def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
+    """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
+    if args.mock_config:
+        sb.faults.mock_config = args.mock_config
+    try:
+        arn = sb.start(args.workflow, json.dumps(event), test_case=args.test_case)
+    except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
+        raise UsageError(error.response["Error"]["Message"]) from None
+    return sb.answer_callbacks(arn, approve=_approval(args),
+                               reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
+
+
 def _cost(args: argparse.Namespace) -> int:
     from sandbox import cost
     from sandbox.core import SandboxError
 
     if args.executions < 0:
         raise UsageError("--executions must be 0 or more")
+    _resolve_test_case(args)
     with _sandbox_for_event(args) as (sb, event):
         with cost.LambdaMeter(sb) as meter:
             try:
-                run = sb.answer_callbacks(sb.start(args.workflow, json.dumps(event)), approve=_approval(args),
-                                          reject=(args.reject, "Rejected from the sandbox CLI") if args.reject
-                                          else None)
+                run = _run_to_the_end(sb, args, event)
             except SandboxError as error:
                 print(f"sandbox: {error}", file=sys.stderr)
                 return EXIT_FAILED

@@ -145,3 +145,11 @@ def test_a_sample_named_like_a_test_case_runs_as_it(capsys):
     path = next(line for line in lines if line.startswith("Path:"))
     assert path.endswith("DeleteStack -> RecordRolledBack -> WriteFinalAuditRecord -> NotifyRequester -> RouteOutcome"
                          " -> ProvisioningFailed")
+
+
+def test_cost_of_a_sample_runs_it_as_its_test_case_too(capsys):
+    """The figure `sandbox cost` prints is the run the docs page prices: the rollback, with its DeleteStack."""
+    sample = ROOT / "events" / "it-provisioning" / "provisioning-fails.json"
+    assert sandbox("cost", "it-provisioning", "--event", str(sample)) == 0
+    out = capsys.readouterr().out
+    assert "15 state transitions" in out and "cloudformation:deleteStack" in out

@@ -5,7 +5,8 @@ Called by the custom-labels-training state machine before anything is created. I
 * validates the execution input (Powertools parser, pydantic) and raises
   `InvalidTrainingRequest` with every problem found;
 * returns the request normalised for the state machine: defaults applied, and the
-  S3 locations already in the shapes the Rekognition API takes;
+  S3 locations already in the shapes the Rekognition API takes (`images`, the alternative
+  to a training manifest, is passed on for BuildTrainingManifestFunction);
 * reads the training bucket's policy (s3:GetBucketPolicy) and raises
   `BucketPermissionsMissing` naming each statement Rekognition Custom Labels needs
   that the policy does not grant (see docs/custom-labels-training.md).
@@ -26,7 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import BaseModel, Field, ValidationError, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from pydantic import ConfigDict, StrictInt
+from pydantic import ConfigDict, StrictInt, model_validator
 
 logger = Logger()
 tracer = Tracer()
@@ -62,15 +63,27 @@ class OutputLocation(_Strict):
     prefix: str = Field(min_length=1, max_length=1024)
 
 
+class ImagesLocation(_Strict):
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = Field(min_length=1, max_length=1024)
+
+
 class TrainingRequest(_Strict):
     projectName: str = Field(pattern=NAME_PATTERN)
     versionName: str | None = Field(default=None, pattern=NAME_PATTERN)
-    trainingManifest: S3Location
+    trainingManifest: S3Location | None = None
+    images: ImagesLocation | None = None
     testManifest: S3Location | None = None
     output: OutputLocation
     minF1Score: float = Field(ge=0, le=1)
     minInferenceUnits: StrictInt = Field(ge=1, le=100)
     autoStopAfterHours: StrictInt | None = Field(default=None, ge=1, le=MAX_AUTO_STOP_HOURS)
+
+    @model_validator(mode="after")
+    def _one_training_source(self) -> TrainingRequest:
+        if (self.trainingManifest is None) == (self.images is None):
+            raise ValueError("exactly one of trainingManifest or images is required")
+        return self
 
 
 class CheckEvent(_Strict):
@@ -102,7 +115,11 @@ def validate(event: Any, settings: Settings) -> CheckEvent:
     problems = []
     if not request.projectName.startswith(settings.project_prefix):
         problems.append(f"projectName: must start with '{settings.project_prefix}' (the stack's projects)")
-    locations = [("trainingManifest.bucket", request.trainingManifest.bucket), ("output.bucket", request.output.bucket)]
+    locations = [("output.bucket", request.output.bucket)]
+    if request.trainingManifest is not None:
+        locations.insert(0, ("trainingManifest.bucket", request.trainingManifest.bucket))
+    if request.images is not None:
+        locations.insert(0, ("images.bucket", request.images.bucket))
     if request.testManifest is not None:
         locations.append(("testManifest.bucket", request.testManifest.bucket))
     problems += [f"{name}: must be the training bucket '{settings.bucket}'"
@@ -122,11 +139,19 @@ def normalised(checked: CheckEvent) -> dict[str, Any]:
         testing = {"Assets": [{"GroundTruthManifest": {"S3Object": {
             "Bucket": request.testManifest.bucket, "Name": request.testManifest.key}}}]}
     hours = request.autoStopAfterHours
+    # With images, the state machine's BuildTrainingManifest writes the manifest and sets trainingManifest.
+    source: dict[str, Any]
+    if request.trainingManifest is not None:
+        source = {"trainingManifest": {"S3Object": {"Bucket": request.trainingManifest.bucket,
+                                                    "Name": request.trainingManifest.key}}}
+    elif request.images is not None:
+        source = {"images": {"bucket": request.images.bucket, "prefix": request.images.prefix}}
+    else:  # the model validator already refuses a request with neither
+        raise InvalidTrainingRequest("exactly one of trainingManifest or images is required")
     return {
         "projectName": request.projectName,
         "versionName": version,
-        "trainingManifest": {"S3Object": {"Bucket": request.trainingManifest.bucket,
-                                          "Name": request.trainingManifest.key}},
+        **source,
         "testingData": testing,
         "outputConfig": {"S3Bucket": request.output.bucket, "S3KeyPrefix": request.output.prefix},
         "minF1Score": request.minF1Score,

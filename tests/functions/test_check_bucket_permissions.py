@@ -104,6 +104,32 @@ def test_optional_fields_shape_testing_data_version_and_auto_stop(app):
     assert result["autoStop"] == {"enabled": True, "hours": 4, "seconds": 14400}
 
 
+def test_images_instead_of_a_manifest_are_passed_on_for_the_manifest_builder(app):
+    put_policy(documented_policy())
+    result = app.lambda_handler(request("images"), Context())
+    assert "trainingManifest" not in result
+    assert result["images"] == {"bucket": BUCKET, "prefix": "datasets/pets/folders/"}
+    assert result["outputConfig"] == {"S3Bucket": BUCKET, "S3KeyPrefix": "evaluation/pets-from-folders/"}
+
+
+@pytest.mark.parametrize("changes", [
+    {"images": {"bucket": BUCKET, "prefix": "datasets/pets/folders/"}},  # both
+    {"trainingManifest": None},  # neither
+], ids=["both", "neither"])
+def test_exactly_one_of_manifest_or_images(app, changes):
+    body = request(**changes)
+    body["request"] = {k: v for k, v in body["request"].items() if v is not None}
+    put_policy(documented_policy())
+    with pytest.raises(app.InvalidTrainingRequest, match="exactly one of trainingManifest or images"):
+        app.lambda_handler(body, Context())
+
+
+def test_images_in_another_bucket_are_refused(app):
+    body = request("images", images={"bucket": "somebody-elses-bucket", "prefix": "x/"})
+    with pytest.raises(app.InvalidTrainingRequest, match=f"images.bucket: must be the training bucket '{BUCKET}'"):
+        app.lambda_handler(body, Context())
+
+
 BAD_REQUESTS = {
     "missing field": ({"minInferenceUnits": None}, "minInferenceUnits: Input should be a valid integer"),
     "missing nested field": ({"trainingManifest": {"bucket": BUCKET}}, "trainingManifest.key: Field required"),

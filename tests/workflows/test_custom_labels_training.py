@@ -169,6 +169,9 @@ def stop_polls(sb: Sandbox) -> int:
 
 
 CHECKED = ["ValidateInput", "CheckBucketPermissions"]
+MANIFEST_CHOSEN = ["ChooseTrainingData"]
+IMAGES_CHECKED = ["ValidateInput", "ValidateImagesInput", "CheckBucketPermissions"]
+IMAGES_CHOSEN = ["ChooseTrainingData", "BuildTrainingManifest"]
 FAILED_TAIL = ["NotifyFailure", "RouteFailure"]
 
 
@@ -177,9 +180,10 @@ MANIFEST_TEST = ["ChooseTestDataset", "CreateTestDataset"]
 
 
 def until_datasets(sb: Sandbox, *, create: list[str] | None = None, test: list[str] | None = None,
-                   datasets: int | None = None) -> list[str]:
+                   datasets: int | None = None, images: bool = False) -> list[str]:
     """Up to the training dataset's loop, inclusive."""
-    return [*CHECKED, *(create or ["CreateProject", "CreateTrainingDataset"]), *(test or AUTO_TEST),
+    checked = [*IMAGES_CHECKED, *IMAGES_CHOSEN] if images else [*CHECKED, *MANIFEST_CHOSEN]
+    return [*checked, *(create or ["CreateProject", "CreateTrainingDataset"]), *(test or AUTO_TEST),
             *DATASET.path(dataset_polls(sb) if datasets is None else datasets)]
 
 
@@ -315,6 +319,14 @@ def _existing_datasets(test_setup: Callable[[Sandbox], Any]) -> Callable[[Sandbo
     return case
 
 
+def _single_label(sb: Sandbox) -> Run:
+    """Three images, all in one folder: one label."""
+    for n in range(3):
+        sb.put_object(BUCKET, f"{SINGLE_LABEL_PREFIX}cat/cat-{n}.jpg", "image", content_type="image/jpeg")
+    return sb.run(SLUG, {**event("images"), "images": {"bucket": sb.bucket_name(BUCKET),
+                                                        "prefix": SINGLE_LABEL_PREFIX}})
+
+
 def _fault(state: str, error: str, cause: str, sample: str = "happy", times: int = 1,
            before: Callable[[Sandbox], Any] | None = None) -> Callable[[Sandbox], Run]:
     def case(sb: Sandbox) -> Run:
@@ -333,6 +345,7 @@ def _slow(step: str) -> Callable[[Sandbox], Any]:
     return setup
 
 
+SINGLE_LABEL_PREFIX = "datasets/single/"
 DATASET_FAILURE = "The manifest file contains too many invalid data lines."
 SPLIT_FAILURE = "The manifest file doesn't have enough labeled images to distribute the dataset."
 TRAINING_FAILURE = "The training failed: not enough labelled images for label 'dog'."
@@ -342,6 +355,8 @@ DENIED = ("Rekognition.AccessDeniedException", "User is not authorized to perfor
 SERVICE_FAILURES = {
     # case: (Task state, sample, setup before the run)
     "check-fails": ("CheckBucketPermissions", ("Lambda.ResourceNotFoundException", "Function not found"), None),
+    "build-manifest-fails": ("BuildTrainingManifest", ("Lambda.ResourceNotFoundException", "Function not found"),
+                             _sample("images")),
     "create-project-fails": ("CreateProject", DENIED, None),
     "find-project-fails": ("FindExistingProject", DENIED, _project_exists),
     "create-dataset-fails": ("CreateTrainingDataset", DENIED, None),
@@ -375,6 +390,16 @@ CASES: dict[str, Callable[[Sandbox], Run]] = {
     "wrong-type": _sample("wrong-type"),
     "not-an-object": _sample("not-an-object"),
     "out-of-range": _sample("out-of-range"),
+    "images": _sample("images"),
+    "images-and-manifest": lambda sb: sb.run(SLUG, happy_with(images=event("images")["images"])),
+    "neither-images-nor-manifest": lambda sb: sb.run(SLUG, {k: v for k, v in event("happy").items()
+                                                            if k != "trainingManifest"}),
+    "images-wrong-type": lambda sb: sb.run(SLUG, {**event("images"), "images": {"bucket": "b", "prefix": 5}}),
+    "manifest-wrong-type": lambda sb: sb.run(SLUG, happy_with(trainingManifest={
+        "bucket": sb.bucket_name(BUCKET), "key": 5})),
+    "no-images": lambda sb: sb.run(SLUG, {**event("images"), "images": {
+        "bucket": sb.bucket_name(BUCKET), "prefix": "datasets/absent/"}}),
+    "single-label": lambda sb: _single_label(sb),
     "manifest-missing": lambda sb: sb.run(SLUG, happy_with(trainingManifest={
         "bucket": sb.bucket_name(BUCKET), "key": "datasets/absent/train.manifest"})),
     "dataset-failed": _with("happy", lambda sb: sb.fakes.custom_labels.fail("dataset", DATASET_FAILURE)),
@@ -469,6 +494,79 @@ def test_happy_path_trains_evaluates_starts_and_notifies(training):
     listed = s3().list_objects_v2(Bucket=training.bucket_name(BUCKET), Prefix=body["output"]["prefix"])
     assert [o["Key"].startswith(body["output"]["prefix"] + "EvaluationResultSummary") for o in listed["Contents"]] == [
         True]
+
+
+def manifest_lines(bucket: str, key: str) -> list[dict[str, Any]]:
+    body = s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def test_images_become_a_manifest_labelled_by_folder_and_train_like_a_manifest(training):
+    run = run_case(training, "images")
+    body = event("images")
+    bucket = training.bucket_name(BUCKET)
+    assert (run.status, run.path) == ("SUCCEEDED", happy_path(training, images=True))
+    assert run.output == expected_output(training, run, "images")
+    (scheduled,) = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in run.events_of("TaskScheduled")
+                    if e["taskScheduledEventDetails"]["resource"] == "createDataset"
+                    and "DatasetSource" in json.loads(e["taskScheduledEventDetails"]["parameters"])]
+    manifest = scheduled["DatasetSource"]["GroundTruthManifest"]["S3Object"]
+    assert manifest["Bucket"] == bucket
+    assert re.fullmatch(rf"{body['output']['prefix']}manifests/{body['projectName']}-[0-9a-f]{{16}}\.manifest",
+                        manifest["Name"])
+    # Six images in cat/ and dog/ (any case of .jpg/.jpeg/.png); README.txt and the image without a folder left out.
+    prefix = body["images"]["prefix"]
+    lines = manifest_lines(bucket, manifest["Name"])
+    assert [(line["source-ref"], line["folder-label"], line["folder-label-metadata"]["class-name"])
+            for line in lines] == [
+        (f"s3://{bucket}/{prefix}cat/cat-001.jpg", 0, "cat"), (f"s3://{bucket}/{prefix}cat/cat-002.JPEG", 0, "cat"),
+        (f"s3://{bucket}/{prefix}cat/cat-003.png", 0, "cat"), (f"s3://{bucket}/{prefix}dog/dog-001.jpg", 1, "dog"),
+        (f"s3://{bucket}/{prefix}dog/dog-002.jpg", 1, "dog"), (f"s3://{bucket}/{prefix}dog/dog-003.PNG", 1, "dog")]
+    assert all(line["folder-label-metadata"]["type"] == "groundtruth/image-classification" for line in lines)
+    (project,) = projects(body["projectName"])
+    datasets = {d["DatasetType"]: d["DatasetArn"] for d in project["Datasets"]}
+    assert [rekognition().describe_dataset(DatasetArn=datasets[kind])["DatasetDescription"]["DatasetStats"][
+        "TotalEntries"] for kind in ("TRAIN", "TEST")] == [4, 2]
+    assert notified(training) == [("Custom Labels model running", run.output,
+                                   {"outcome": "MODEL_RUNNING", "execution": run.execution_arn})]
+    # A re-run writes the same manifest again (no second one), and reuses the project.
+    again = training.run(SLUG, body)
+    assert again.succeeded and again.output["projectReused"] is True
+    listed = s3().list_objects_v2(Bucket=bucket, Prefix=f"{body['output']['prefix']}manifests/")
+    assert [o["Key"] for o in listed["Contents"]] == [manifest["Name"]]
+
+
+@pytest.mark.parametrize("case", ["images-and-manifest", "neither-images-nor-manifest", "images-wrong-type",
+                                  "manifest-wrong-type"])
+def test_exactly_one_training_source_of_the_right_type(training, case):
+    run = run_case(training, case)
+    checks = ["ValidateInput", "ValidateImagesInput"] if case == "images-wrong-type" else ["ValidateInput"]
+    assert (run.status, run.path) == ("FAILED", [*checks, "RecordInvalidInput", *FAILED_TAIL, "InvalidInput"])
+    assert (run.error, run.cause) == ("CustomLabelsTraining.InvalidInput", INVALID_INPUT_CAUSE)
+    assert "exactly one of trainingManifest (bucket and key) or images (bucket and prefix)" in run.cause
+    assert training.lambdas.functions["CheckBucketPermissionsFunction"].invocations == 0
+    assert new_projects() == []
+    assert_failure_notified(training, run)
+
+
+@pytest.mark.parametrize(("case", "record", "fail"), [("no-images", "RecordNoTrainingImages", "NoTrainingImages"),
+                                                     ("single-label", "RecordTooFewLabels", "TooFewLabels")])
+def test_images_that_cannot_train_a_classifier_are_named_and_nothing_is_created(training, case, record, fail):
+    run = run_case(training, case)
+    assert (run.status, run.path) == ("FAILED", [*IMAGES_CHECKED, *IMAGES_CHOSEN, record, "ReadCheckerMessage",
+                                                 *FAILED_TAIL, fail])
+    assert run.error == fail_error(fail) == f"CustomLabelsTraining.{fail}"
+    bucket = training.bucket_name(BUCKET)
+    if case == "no-images":
+        assert run.cause == (f"No .jpg, .jpeg or .png image in a folder under s3://{bucket}/datasets/absent/ "
+                             "(0 directly under the prefix, without a folder to name their label).")
+    else:
+        assert run.cause == (f"The 3 images under s3://{bucket}/{SINGLE_LABEL_PREFIX} have 1 label (cat): a "
+                             "classification model needs at least 2, one folder per label.")
+    assert new_projects() == []
+    listed = s3().list_objects_v2(Bucket=bucket, Prefix=event("images")["output"]["prefix"])
+    assert listed["KeyCount"] == 0
+    assert_failure_notified(training, run)
 
 
 def test_waits_follow_the_growing_schedule_on_virtual_time(training):
@@ -776,7 +874,8 @@ def test_each_retrier_absorbs_a_transient_error(training):
 
 def test_missing_manifest_is_a_service_call_failure_with_the_service_error(training):
     run = run_case(training, "manifest-missing")
-    assert (run.status, run.path) == ("FAILED", failure_path([*CHECKED, "CreateProject", "CreateTrainingDataset"],
+    assert (run.status, run.path) == ("FAILED", failure_path([*CHECKED, *MANIFEST_CHOSEN, "CreateProject",
+                                                              "CreateTrainingDataset"],
                                                              "RecordServiceCallFailure", "ServiceCallFailed"))
     assert run.error == "CustomLabelsTraining.ServiceCallFailed"
     assert run.cause.startswith("Rekognition.InvalidS3ObjectException: ")
@@ -813,7 +912,7 @@ def fixed(loop: Loop, seconds: int = 30) -> Loop:
     return Loop(loop.name, loop.describe, loop.check, seconds, 0, seconds, 10**6)
 
 
-TOTAL, FIXED_TOTAL, RERUN_TOTAL = 78, 1118, 57
+TOTAL, FIXED_TOTAL, RERUN_TOTAL = 79, 1119, 58
 """Measured (docs/custom-labels-training.md, Cost notes): a 2-hour training, the fake's other durations."""
 
 
@@ -863,4 +962,4 @@ def test_the_cases_cover_every_state_and_every_transition():
     assert report.uncovered_states == [], report.summary()
     assert report.uncovered_edges == [], report.summary()
     assert report.unresolved == [] and report.undeclared == [], report.summary()
-    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (87, 156, 1.0, 1.0)
+    assert (len(graph.states), len(report.taken), report.state_ratio, report.edge_ratio) == (94, 172, 1.0, 1.0)

@@ -7,11 +7,9 @@ that nothing personal reaches the logs.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +17,8 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+
+from tests.functions.handlers import load_handler, set_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "functions" / "account_application"
@@ -35,22 +35,12 @@ class Context:
 
 
 def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(CODE))
-    spec = importlib.util.spec_from_file_location(f"account_application_{name}", CODE / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler(monkeypatch, CODE / f"{name}.py", f"account_application_{name}")
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"MINIMUM_AGE": "18", "SUPPORTED_COUNTRIES": "GB,IE,US",
-                        "POWERTOOLS_SERVICE_NAME": "test", "POWERTOOLS_METRICS_NAMESPACE": "Test",
-                        "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
+    set_environment(monkeypatch, {"MINIMUM_AGE": "18", "SUPPORTED_COUNTRIES": "GB,IE,US"})
     with mock_aws():
         yield
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+from tests.functions.handlers import load_handler, set_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "build_training_manifest" / "app.py"
@@ -31,15 +31,8 @@ class Context:
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    for name, value in {"POWERTOOLS_SERVICE_NAME": "test", "POWERTOOLS_METRICS_NAMESPACE": "Test",
-                        "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location("build_training_manifest_app", HANDLER)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    set_environment(monkeypatch)
+    module = load_handler(monkeypatch, HANDLER, "build_training_manifest_app")
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         yield module

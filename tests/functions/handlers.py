@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -35,3 +36,17 @@ def load_handler(monkeypatch: pytest.MonkeyPatch, path: Path, module_name: str) 
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)
     return module
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """The Lambda context fields Powertools reads (the logger's function name and ARN, cold start)."""
+
+    function_name: str = "fn"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"

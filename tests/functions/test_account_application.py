@@ -7,6 +7,7 @@ that nothing personal reaches the logs.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from tests.functions.handlers import load_handler, set_environment
+from tests.functions.handlers import FakeContext, load_handler, set_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "functions" / "account_application"
@@ -26,12 +27,7 @@ EVENTS = ROOT / "events" / "account-application"
 AS_OF = "2025-06-15T10:00:00.000Z"
 
 
-class Context:
-    function_name = "account-check"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:account-check"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    function_version = "$LATEST"
+Context = functools.partial(FakeContext, "account-check")
 
 
 def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:

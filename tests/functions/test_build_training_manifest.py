@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.functions.handlers import load_handler, set_environment
+from tests.functions.handlers import FakeContext, load_handler, set_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "build_training_manifest" / "app.py"
@@ -21,12 +22,7 @@ PREFIX = "datasets/pets/folders/"
 OUTPUT = "evaluation/pets/"
 
 
-class Context:
-    function_name = "build-training-manifest"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:build-training-manifest"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    function_version = "$LATEST"
+Context = functools.partial(FakeContext, "build-training-manifest")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.functions.handlers import load_handler, set_environment
+from tests.functions.handlers import FakeContext, load_handler, set_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "check_bucket_permissions" / "app.py"
@@ -23,12 +24,7 @@ REKOGNITION_SIDS = ["AWSRekognitionS3AclBucketRead20191011", "AWSRekognitionS3Ge
                     "AWSRekognitionS3ACLBucketWrite20191011", "AWSRekognitionS3PutObject20191011"]
 
 
-class Context:
-    function_name = "check-bucket-permissions"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:check-bucket-permissions"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    function_version = "$LATEST"
+Context = functools.partial(FakeContext, "check-bucket-permissions")
 
 
 @pytest.fixture

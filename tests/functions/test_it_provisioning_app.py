@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import json
 import sys
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from sandbox.template_yaml import load_template
+from tests.functions.handlers import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "functions" / "it_provisioning_app"
@@ -31,12 +33,7 @@ ENV = {"POWERTOOLS_SERVICE_NAME": "test", "POWERTOOLS_METRICS_NAMESPACE": "Test"
        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:suite-it-provisioning"}
 
 
-class Context:
-    function_name = "fn"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    function_version = "$LATEST"
+Context = functools.partial(FakeContext, "fn")
 
 
 @pytest.fixture

@@ -223,13 +223,15 @@ class FaultPlan:
     ) -> FaultPlan:
         """Mock the states that `test_case` of `state_machine` lists; other states run for real.
 
-        The rules apply only to executions of a state machine with that name, or to the one
-        execution `execution_arn` (how a `<state machine ARN>#<test case>` start uses them).
+        The rules apply only to executions of a state machine with that name, or, given
+        `execution_arn`, to that one execution whatever name the file gives its state machine
+        (how a `<state machine ARN>#<test case>` start uses them).
         """
         config = _read_mock_config(source)
+        only = None if execution_arn else state_machine
         for state, response_name in _test_case_states(config, state_machine, test_case).items():
             mocked_response = _mocked_response_named(config, response_name)
-            self.mock(state, mocked_response, state_machine=state_machine, execution_arn=execution_arn)
+            self.mock(state, mocked_response, state_machine=only, execution_arn=execution_arn)
         return self
 
     def start_test_case(self, state_machine: str, test_case: str, execution_arn: str) -> None:
@@ -241,8 +243,7 @@ class FaultPlan:
         config = _read_mock_config(self.mock_config)
         listed = config.get("StateMachines", {})
         key = next((n for n in (state_machine, *self.aliases.get(state_machine, ())) if n in listed), state_machine)
-        for state, response_name in _test_case_states(config, key, test_case).items():
-            self.mock(state, _mocked_response_named(config, response_name), execution_arn=execution_arn)
+        self.load_mock_config(config, key, test_case, execution_arn=execution_arn)
 
     def clear(self) -> None:
         """Forget every rule, attempt counter and injection record."""

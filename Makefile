@@ -83,6 +83,4 @@ bench: $(VENV_STAMP) ## sandbox benchmarks (wall time per transition, long waits
 	"$(VENV)/bin/python" -m benchmarks
 
 docs: $(VENV_STAMP) ## regenerate diagrams and cost blocks in docs/<slug>.md, the patterns/ catalogue and the README table
-	"$(VENV)/bin/python" -m sandbox.diagram --write
-	"$(VENV)/bin/python" -m sandbox.cost --write
-	"$(VENV)/bin/python" -m sandbox.catalogue --write
+	"$(VENV)/bin/python" -m suite_docs --write

@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="list the workflows of the template")
+    commands.add_parser("list", help="list the state machines of the template and how each starts")
     run = commands.add_parser("run", help="run one workflow with one event")
     run.add_argument("workflow", help="workflow slug, e.g. document-processing")
     run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
@@ -108,34 +108,22 @@ def _sandbox(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    """The catalogue (sandbox/catalogue.py): each pattern with its state machines, how to run it and deploy it."""
-    from sandbox import catalogue
+    """The template's state machines: the name `run` takes, type, logical ID, physical name and how each starts."""
+    from sandbox import workflows
 
     path = Path(args.template)
     if not path.is_file():
         raise UsageError(f"template not found: {path}")
-    try:
-        cat = catalogue.load(path)
-    except catalogue.CatalogueError as error:
-        raise UsageError(str(error)) from None
-    resources = cat.template.get("Resources", {})
-    for slug, pattern in cat.patterns.items():
-        meta = pattern.metadata or {}
-        print(f"{slug}: {meta.get('title') or '(no catalogue entry yet)'}")
-        for machine in pattern.state_machines:
-            logical_id = cat.machines.get(machine)
-            if logical_id is None:
-                print(f"  {machine:28} (not in the template)")
-                continue
-            kind = (resources[logical_id].get("Properties") or {}).get("Type", "STANDARD")
-            print(f"  {machine:28} {kind:9} {logical_id:38} {catalogue.machine_entry(cat, machine)}")
-        print(f"  services:   {', '.join(catalogue.service_label(s) for s in catalogue.pattern_services(cat, slug))}")
-        if meta.get("level"):
-            print(f"  level:      {meta['level']}")
-        print(f"  run:        {catalogue.demo_command(cat, slug)}")
-        print(f"  page:       docs/{slug}.md")
-        print(f"  deploy:     {catalogue.PATTERNS_DIR}/{slug}/{catalogue.TEMPLATE_FILE} "
-              f"({' && '.join(catalogue.deploy_commands(slug))})")
+    stack, found = workflows.load(path)
+    if not found:
+        print(f"{path}: no state machine (AWS::Serverless::StateMachine or AWS::StepFunctions::StateMachine)")
+        return EXIT_OK
+    rows = [("WORKFLOW", "TYPE", "LOGICAL ID", "NAME", "STARTS")]
+    rows += [(w.slug, w.type, w.logical_id, w.name, "; ".join(s.describe() for s in workflows.starts(stack, w)))
+             for w in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from sandbox.lambdas import InProcessFunction
 from sandbox.moto_fixes.distributed_map import adapt_definition
 from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
+from sandbox.workflows import workflow_slug
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -35,11 +36,8 @@ class StateMachine:
 
 
 def slug_of(resource: Resource) -> str:
-    """The workflow slug: the ASL file name without `.asl.json` (or the logical ID)."""
-    uri = resource.properties.get("DefinitionUri")
-    if isinstance(uri, str):
-        return Path(uri).name.removesuffix(".json").removesuffix(".asl")
-    return resource.logical_id
+    """The workflow slug (`sandbox.workflows.workflow_slug`)."""
+    return workflow_slug(resource.logical_id, resource.properties)
 
 
 class Provisioner:

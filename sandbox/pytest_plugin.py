@@ -1,12 +1,16 @@
-"""ASL coverage of a pytest session: which states and transitions of each workflow the tests went through.
+"""The sandbox in pytest: the `sandbox` fixture, and the ASL coverage of the session.
 
-Registered by the suite's tests/conftest.py (`pytest_plugins = ["sandbox.pytest_plugin"]`). Every
-`Sandbox` hands its executions to this plugin as it stops (`sandbox.core.RECORDERS`), so every test
-that runs a workflow counts, whatever fixture or helper it used. Executions of other templates
-(the sandbox's own fixture templates) are not counted.
+Installing the package registers this plugin (the `pytest11` entry point `sandbox.pytest_plugin`):
+no conftest is needed. The `sandbox` fixture is the project's template running offline, fresh for
+each test (`with Sandbox.from_template(...)` around the test); the template is `template.yaml` in
+pytest's rootdir, `--sandbox-template` to change it, or override the `sandbox_template` fixture.
 
-At the end of the session, for every state machine of the template (default: `template.yaml` in
-pytest's rootdir; `--asl-coverage-template` to change it):
+Every `Sandbox` hands its executions to this plugin as it stops (`sandbox.core.RECORDERS`), so every
+test that runs a workflow counts, whatever fixture or helper it used. Executions of other templates
+are not counted.
+
+At the end of the session, for every state machine of the template (default: the
+`--sandbox-template`; `--asl-coverage-template` to measure another one):
 
 * a table is printed: executions, states entered / total, transitions taken / total (as
   `sandbox.coverage` counts them: Next, each Choice rule and Default, each Catch, each end of a
@@ -19,15 +23,20 @@ pytest's rootdir; `--asl-coverage-template` to change it):
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sandbox.asl_graph import Edge, Graph, parse
 from sandbox.coverage import Uncovered, coverage
+
+if TYPE_CHECKING:
+    from sandbox.core import Sandbox
 
 GATE_EXIT = pytest.ExitCode.TESTS_FAILED
 MAX_LISTED = 40
@@ -113,8 +122,8 @@ class AslCoverage:
         self.template = template.resolve()
         self.gate = gate
         self.json_path = json_path
-        self.machines = {page.slug: MachineCoverage(page.slug, parse(page.definition), page.definition)
-                         for page in _pages(self.template)}
+        self.machines = {slug: MachineCoverage(slug, parse(definition), definition)
+                         for slug, definition in _definitions(self.template).items()}
 
     # -- recording -------------------------------------------------------------------------
     def record(self, sb: Any, runs: list[Any]) -> None:
@@ -178,10 +187,39 @@ def _ratio(done: int, total: int) -> str:
     return f"{done}/{total} ({percent}%)"
 
 
-def _pages(template: Path) -> list[Any]:
-    from sandbox.diagram import pages
+def _definitions(template: Path) -> dict[str, dict[str, Any]]:
+    """Each workflow's definition as written, by slug (a definition that is not a local file is not measured)."""
+    from sandbox import workflows
+    from sandbox.intrinsics import TemplateError
 
-    return pages(template)
+    _, found = workflows.load(template)
+    definitions = {}
+    for workflow in found:
+        with contextlib.suppress(TemplateError):
+            definitions[workflow.slug] = workflow.definition()
+    return definitions
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sandbox_template(pytestconfig: pytest.Config) -> Path:
+    """The SAM template the `sandbox` fixture runs (override this fixture to run another one)."""
+    return _template_option(pytestconfig, "--sandbox-template")
+
+
+@pytest.fixture
+def sandbox(sandbox_template: Path) -> Iterator[Sandbox]:
+    """The template running offline: fresh buckets, tables, buses, fault plan and clock for each test."""
+    from sandbox.core import Sandbox
+
+    with Sandbox.from_template(sandbox_template) as running:
+        yield running
+
+
+def _template_option(config: pytest.Config, option: str) -> Path:
+    return Path(config.getoption(option) or Path(config.rootpath) / "template.yaml")
 
 
 # -- pytest hooks ----------------------------------------------------------------------------
@@ -190,12 +228,14 @@ _KEY = pytest.StashKey[AslCoverage]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("asl-coverage", "ASL coverage of the template's state machines")
+    group = parser.getgroup("sandbox", "the offline sandbox: its fixture and the ASL coverage of the template")
     group.addoption("--asl-coverage-gate", action="store_true", default=False,
                     help="fail the session below 100%% of states or transitions of any state machine "
                          "(for a run of the whole suite: `make test`)")
+    group.addoption("--sandbox-template", default=None,
+                    help="SAM template of the `sandbox` fixture (default: <rootdir>/template.yaml)")
     group.addoption("--asl-coverage-template", default=None,
-                    help="SAM template whose state machines are measured (default: <rootdir>/template.yaml)")
+                    help="SAM template whose state machines are measured (default: --sandbox-template)")
     group.addoption("--asl-coverage-json", default=None,
                     help="where to write the JSON report (default: <rootdir>/.sandbox/coverage.json)")
     group.addoption("--no-asl-coverage", action="store_true", default=False, help="do not measure ASL coverage")
@@ -205,11 +245,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--no-asl-coverage"):
         return
     root = Path(config.rootpath)
-    template = Path(config.getoption("--asl-coverage-template") or root / "template.yaml")
+    template = Path(config.getoption("--asl-coverage-template") or _template_option(config, "--sandbox-template"))
     if not template.is_file():
         return
     json_path = Path(config.getoption("--asl-coverage-json") or root / ".sandbox" / "coverage.json")
-    plugin = AslCoverage(template, gate=config.getoption("--asl-coverage-gate"), json_path=json_path)
+    try:
+        plugin = AslCoverage(template, gate=config.getoption("--asl-coverage-gate"), json_path=json_path)
+    except (ValueError, OSError) as error:  # a template the sandbox cannot read: its tests say why, not pytest
+        config.issue_config_time_warning(pytest.PytestConfigWarning(f"ASL coverage off: {template}: {error}"), 2)
+        return
     config.stash[_KEY] = plugin
     from sandbox import core
 

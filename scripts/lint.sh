@@ -47,13 +47,13 @@ fi
 step "checkov template.yaml (settings: .checkov.yaml)"
 "$CHECKOV" --config-file .checkov.yaml --file template.yaml
 
-# functions/ is deployed: every check applies. The sandbox and benchmarks are offline tooling
+# functions/ is deployed: every check applies. The sandbox, suite_docs and benchmarks are offline tooling
 # whose asserts state internal invariants (B101); tests are not scanned (fake credentials and
 # localhost URLs are their point).
 step "bandit functions/ (all checks)"
 "$VENV/bin/bandit" --quiet --recursive functions
-step "bandit sandbox/ benchmarks/ scripts/ (asserts allowed)"
-"$VENV/bin/bandit" --quiet --recursive sandbox benchmarks scripts --skip B101
+step "bandit sandbox/ suite_docs/ benchmarks/ scripts/ (asserts allowed)"
+"$VENV/bin/bandit" --quiet --recursive sandbox suite_docs benchmarks scripts --skip B101
 
 step "statelint statemachines/*.asl.json"
 shopt -s nullglob

@@ -1,4 +1,4 @@
-"""The suite as a patterns catalogue (sandbox/catalogue.py): every workflow of template.yaml has its
+"""The suite as a patterns catalogue (suite_docs/): every workflow of template.yaml has its
 page, catalogue entry, sample events, diagram and standalone template, and none of them is stale.
 
 These tests read the template: a workflow added to it is checked the day it is added.
@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from sandbox import catalogue, samples
-from sandbox import diagram as diagram_module
+from sandbox import samples
 from sandbox.samples import callback_answer, sample_events
 from sandbox.template_yaml import load_template, loads_template
+from suite_docs import catalogue, generate, metadata, patterns
+from suite_docs.standalone import standalone_text
+from suite_docs.tree import Tree
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -28,7 +30,7 @@ SERVERLESS_LAND_KEYS = {
     "diagram": str, "videoId": str, "level": str, "framework": str, "services": list, "introBox": dict,
     "testing": dict, "cleanup": dict, "deploy": dict, "gitHub": dict, "resources": dict, "authors": list,
 }
-# The topics every pattern page covers (issue 10), as heading patterns.
+# The topics every pattern page covers, as heading patterns: what a reader deploying the pattern needs.
 PAGE_SECTIONS = {
     "input contract": r"^## Input",
     "output contract": r"^## Outputs?\b",
@@ -73,7 +75,8 @@ def test_every_workflow_has_sample_events(slug: str) -> None:
 def test_every_state_machine_has_a_page_with_its_diagram(slug: str) -> None:
     page = ROOT / "docs" / f"{slug}.md"
     assert page.is_file(), f"docs/{slug}.md is missing"
-    mine = [p for p in diagram_module.check(TEMPLATE) if Path(p.split(":", 1)[0]).name == f"{slug}.md"]
+    stale = generate.check(generate.Project(TEMPLATE), jobs=("diagrams",))
+    mine = [line for line in stale if line.startswith(f"docs/{slug}.md:")]
     assert not mine, mine
 
 
@@ -94,8 +97,8 @@ def _named_errors(definition: dict[str, Any]) -> set[str]:
     for _, state in catalogue.all_states(definition):
         resource = state.get("Resource")
         if isinstance(resource, str):
-            services.add(catalogue._service_of_arn(resource) or "lambda")
-    prefixes = {catalogue.ERROR_PREFIXES.get(s, s).lower() for s in services} | {"lambda"}
+            services.add(metadata._service_of_arn(resource) or "lambda")
+    prefixes = {metadata.ERROR_PREFIXES.get(s, s).lower() for s in services} | {"lambda"}
     names = set()
     for _, state in catalogue.all_states(definition):
         error = state.get("Error")
@@ -116,7 +119,7 @@ def test_every_named_error_is_on_the_page(cat: catalogue.Catalogue, slug: str) -
     # A state machine that is part of a larger pattern may document its errors on the pattern's page.
     pattern = next(p for p in cat.patterns.values() if slug in p.state_machines)
     text = page.read_text() + (ROOT / "docs" / f"{pattern.slug}.md").read_text()
-    missing = sorted(name for name in _named_errors(catalogue._definition(cat, slug)) if name not in text)
+    missing = sorted(name for name in _named_errors(cat.definition(slug)) if name not in text)
     assert not missing, f"docs/{slug}.md (or docs/{pattern.slug}.md) does not explain: {', '.join(missing)}"
 
 
@@ -134,8 +137,9 @@ def test_named_errors_include_fail_states_and_custom_names() -> None:
 
 def test_catalogue_is_complete_and_up_to_date(cat: catalogue.Catalogue) -> None:
     """Standalone templates, samconfigs, derived catalogue fields, README table and deploy blocks:
-    `make docs` (python -m sandbox.catalogue --write) regenerates them."""
-    assert catalogue.problems(cat) == []
+    `make docs` (python -m suite_docs --write) regenerates them."""
+    assert patterns.problems(cat, Tree()) == []
+    assert generate.check(generate.Project(TEMPLATE), jobs=("catalogue",)) == []
 
 
 def test_every_resource_is_deployed_by_some_pattern(cat: catalogue.Catalogue) -> None:
@@ -217,7 +221,7 @@ def test_metadata_matches_the_real_files(cat: catalogue.Catalogue, slug: str) ->
     assert all(k in meta["type"] for k in kinds)
     # Services: at least every service a Task calls.
     for machine in meta["suite"]["stateMachines"]:
-        assert catalogue.machine_services(cat, machine) <= set(meta["services"])
+        assert metadata.machine_services(cat, machine) <= set(meta["services"])
     # Payloads: the sample events, which exist; the demo event is one of them.
     payloads = [ROOT / p["payloadURL"] for p in meta["gitHub"]["payloads"]]
     assert payloads and all(p.is_file() for p in payloads)
@@ -236,7 +240,7 @@ def test_metadata_matches_the_real_files(cat: catalogue.Catalogue, slug: str) ->
 def _demo_argv(cat: catalogue.Catalogue, slug: str, template: Path) -> list[str]:
     import shlex
 
-    return ["--template", str(template), *shlex.split(catalogue.demo_command(cat, slug))[1:], "--output", "json"]
+    return ["--template", str(template), *shlex.split(metadata.demo_command(cat, slug))[1:], "--output", "json"]
 
 
 @pytest.mark.parametrize("slug", pattern_slugs())
@@ -340,7 +344,7 @@ def test_partition_follows_references_names_and_generated_ids(tmp_path: Path) ->
     shared = {"Key", "KeyAlias", "Topic", "Subscription"}
     assert a.resources == a.own | shared and b.resources == b.own | shared
     assert cat.unplaced == {}
-    text = catalogue.standalone_text(cat, "a")
+    text = standalone_text(cat, "a")
     standalone = loads_template(text)
     assert set(standalone["Parameters"]) == {"Used", "Email"}
     assert set(standalone["Conditions"]) == {"HasEmail"}
@@ -356,30 +360,11 @@ def test_a_resource_of_two_patterns_is_reported(tmp_path: Path) -> None:
 """)
     cat = catalogue.load(tmp_path / "template.yaml")
     assert "Dashboard" in cat.unplaced
-    assert any("Dashboard is in no pattern" in line for line in catalogue.problems(cat))
+    assert any("Dashboard is in no pattern" in line for line in patterns.problems(cat, Tree()))
 
 
 def test_a_state_machine_without_catalogue_entry_is_reported(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(SMALL)
-    problems = catalogue.problems(catalogue.load(tmp_path / "template.yaml"))
+    problems = patterns.problems(catalogue.load(tmp_path / "template.yaml"), Tree())
     assert f"{catalogue.PATTERNS_DIR}/a/{catalogue.METADATA_FILE}: missing (the catalogue entry of a)" in problems
     assert "docs/b.md: missing (the page of b)" in problems
-
-
-# --- sandbox list -------------------------------------------------------------------------------
-
-
-def test_sandbox_list_shows_the_catalogue(cat: catalogue.Catalogue, monkeypatch: Any, capsys: Any) -> None:
-    from sandbox import cli
-
-    monkeypatch.chdir(ROOT)
-    assert cli.main(["list"]) == cli.EXIT_OK
-    out = capsys.readouterr().out
-    for slug, pattern in cat.patterns.items():
-        assert slug in out
-        for machine in pattern.state_machines:
-            assert machine in out
-        if pattern.metadata:
-            assert pattern.metadata["title"] in out
-        assert catalogue.demo_command(cat, slug) in out
-        assert f"{catalogue.PATTERNS_DIR}/{slug}/{catalogue.TEMPLATE_FILE}" in out

@@ -11,6 +11,7 @@ import pytest
 from sandbox import cost
 from sandbox.cli import main as sandbox
 from sandbox.cost import LambdaUsage, Usage
+from suite_docs import cost_pages, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -170,20 +171,20 @@ def test_cost_command_refuses_bad_input(capsys):
 
 
 def test_docs_pages_show_each_workflows_current_cost():
-    assert cost.check(TEMPLATE) == [], "run `make docs`"
+    assert generate.check(generate.Project(TEMPLATE), jobs=("cost",)) == [], "run `make docs`"
 
 
 def test_a_page_without_a_cost_block_gets_one_in_its_cost_notes_section(tmp_path):
     page = tmp_path / "p.md"
     text = "# W\n\n## Cost notes\n\nSome notes.\n\n## Run it offline\n\nText.\n"
-    updated = cost.updated_text(text, f"{cost.START_MARKER}\nX\n{cost.END_MARKER}", page)
+    updated = cost_pages.updated_text(text, f"{cost_pages.START_MARKER}\nX\n{cost_pages.END_MARKER}", page)
     assert updated == ("# W\n\n## Cost notes\n\nSome notes.\n\n<!-- cost:start -->\nX\n<!-- cost:end -->\n\n"
                        "## Run it offline\n\nText.\n")
-    assert cost.updated_text(updated, f"{cost.START_MARKER}\nY\n{cost.END_MARKER}", page) == updated.replace(
-        "\nX\n", "\nY\n")
-    assert cost.updated_text("# W\n", "B", page) == "# W\n\n## Cost\n\nB\n"
+    replaced = cost_pages.updated_text(updated, f"{cost_pages.START_MARKER}\nY\n{cost_pages.END_MARKER}", page)
+    assert replaced == updated.replace("\nX\n", "\nY\n")
+    assert cost_pages.updated_text("# W\n", "B", page) == "# W\n\n## Cost\n\nB\n"
     with pytest.raises(ValueError, match="needs exactly one"):
-        cost.updated_text(f"{cost.END_MARKER}\n{cost.START_MARKER}\n", "B", page)
+        cost_pages.updated_text(f"{cost_pages.END_MARKER}\n{cost_pages.START_MARKER}\n", "B", page)
 
 
 def test_distributed_map_children_are_counted(suite):
@@ -236,10 +237,10 @@ def test_cli_prints_the_docs_figure_of_the_same_event(capsys):
 
 
 def test_glacier_restore_complete_has_sample_events_and_a_cost_figure():
-    figures = dict(cost.docs_figures(TEMPLATE, "glacier-restore-complete", EVENTS))
+    figures = dict(cost_pages.docs_figures(TEMPLATE, "glacier-restore-complete", EVENTS))
     assert sorted(figures) == ["duplicate-event", "not-requested", "restored-last-object", "restored-more-pending"]
     assert {found.status for found in figures.values()} == {"SUCCEEDED"}
     last = figures["restored-last-object"]
     assert last.requests == {"dynamodb:getItem": 1, "dynamodb:updateItem": 2, "s3:copyObject": 1, "sns:publish": 1}
-    block = cost.docs_block("glacier-restore-complete", list(figures.items()), PRICES)
+    block = cost_pages.docs_block("glacier-restore-complete", list(figures.items()), PRICES)
     assert "runs as Standard" in block and "| `restored-last-object` | SUCCEEDED | 11 |" in block

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import diagram
 from sandbox.asl_graph import AslGraphError, parse
+from suite_docs import diagrams as diagram
+from suite_docs import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -91,7 +92,7 @@ EXPECTED = "\n".join([
 
 
 def test_every_workflow_page_is_in_sync_with_its_asl():
-    assert diagram.check(TEMPLATE) == [], "run `make docs`"
+    assert generate.check(generate.Project(TEMPLATE), jobs=("diagrams",)) == [], "run `make docs`"
 
 
 def test_every_state_machine_of_the_template_has_a_page():
@@ -115,48 +116,58 @@ def docs(tmp_path) -> Path:
     return target
 
 
-def test_check_lists_a_stale_page_and_write_regenerates_only_the_block(docs, capsys):
+def _main(mode: str, docs: Path) -> int:
+    return generate.main([mode, "--template", str(TEMPLATE), "--docs", str(docs), "--only", "diagrams"])
+
+
+def test_check_shows_a_diff_of_a_stale_page_and_write_regenerates_only_the_block(docs, capsys):
     page = docs / "document-processing.md"
     original = page.read_text()
     stale = original.replace("s_DetectLabels -.->", "s_DetectLabels -->")
     assert stale != original
     page.write_text(stale + "\nHand-written text after the block stays.\n")
-    assert diagram.main(["--check", "--template", str(TEMPLATE), "--docs", str(docs)]) == 1
-    assert capsys.readouterr().err == (
-        f"{page}: diagram out of date with statemachines/document-processing.asl.json (run `make docs`)\n")
-    assert diagram.main(["--write", "--template", str(TEMPLATE), "--docs", str(docs)]) == 0
+    assert _main("--check", docs) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{page}: out of date (+1 -1 lines)"
+    assert any(line.startswith("    -    s_DetectLabels -->") for line in err)
+    assert any(line.startswith("    +    s_DetectLabels -.->") for line in err)
+    assert err[-1] == "1 generated file(s) out of date: run `make docs` (python -m suite_docs --write)"
+    assert _main("--write", docs) == 0
     assert capsys.readouterr().out == f"updated {page}\n"
     assert page.read_text() == original + "\nHand-written text after the block stays.\n"
-    assert diagram.main(["--check", "--template", str(TEMPLATE), "--docs", str(docs)]) == 0
-    assert diagram.main(["--write", "--template", str(TEMPLATE), "--docs", str(docs)]) == 0
+    assert _main("--check", docs) == 0
+    assert _main("--write", docs) == 0
     assert capsys.readouterr().out == ""
 
 
 def test_missing_page_is_reported_then_created_with_its_block(docs, capsys):
     page = docs / "document-processing.md"
     page.unlink()
-    assert diagram.check(TEMPLATE, docs) == [f"{page}: missing (run `make docs` to create it)"]
-    assert diagram.write(TEMPLATE, docs) == [page]
+    project = generate.Project(TEMPLATE, docs)
+    (line,) = generate.check(project, jobs=("diagrams",))
+    assert line.startswith(f"{page}: missing (")
+    assert _main("--write", docs) == 0
     text = page.read_text()
     assert text.startswith("# document-processing\n\n<!-- diagram:start -->\n")
     assert text.endswith("```\n<!-- diagram:end -->\n")
-    assert diagram.check(TEMPLATE, docs) == []
+    assert generate.check(project, jobs=("diagrams",)) == []
 
 
 def test_page_without_markers_is_an_error_in_both_modes(docs, capsys):
     page = docs / "document-processing.md"
     page.write_text("# Document processing\n")
-    (problem,) = diagram.check(TEMPLATE, docs)
-    assert problem.startswith(f"{page}: needs exactly one <!-- diagram:start --> line")
-    assert diagram.main(["--write", "--template", str(TEMPLATE), "--docs", str(docs)]) == 1
-    assert capsys.readouterr().err.startswith(f"sandbox.diagram: {page}: needs exactly one")
+    for mode in ("--check", "--write"):
+        assert _main(mode, docs) == 1
+        assert capsys.readouterr().err.startswith(
+            f"python -m suite_docs: {page}: needs exactly one <!-- diagram:start --> line")
     assert page.read_text() == "# Document processing\n"
 
 
 def test_usage_errors_exit_2(capsys):
-    assert diagram.main([]) == 2
-    assert diagram.main(["--check", "--template", "nope.yaml"]) == 2
-    assert capsys.readouterr().err.endswith("sandbox.diagram: template not found: nope.yaml\n")
+    assert generate.main([]) == 2
+    assert generate.main(["--check", "--template", "nope.yaml"]) == 2
+    assert capsys.readouterr().err.endswith("python -m suite_docs: template not found: nope.yaml\n")
+    assert generate.main(["--check", "--only", "nothing"]) == 2
 
 
 # -- asl_graph ------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ One sandbox per module, the state compared before/after each example.
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -34,7 +33,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sandbox import catalogue
+from sandbox import workflows as template_workflows
 from sandbox.core import Sandbox, SandboxError
 from sandbox.serve import serve
 from tests.hardening import entries
@@ -186,13 +185,11 @@ def test_malformed_input_ends_named_and_writes_nothing(sb: Sandbox, workflow: An
 
 # -- through the API: every POST/PUT route that starts a workflow ----------------------------------------
 
-ROUTE = re.compile(r"`(POST|PUT) (/[^`]*)`")
-
-
 def _api_entries() -> list[tuple[Any, str, str]]:
-    loaded = catalogue.load(TEMPLATE)
-    return [(w, method, path) for w in WORKFLOWS if w.slug in loaded.machines
-            for method, path in ROUTE.findall(catalogue.machine_entry(loaded, w.slug))]
+    stack, declared = template_workflows.load(TEMPLATE)
+    routes = {w.slug: [(s.method, s.path) for s in template_workflows.starts(stack, w)
+                       if s.kind == "api" and s.method in ("POST", "PUT")] for w in declared}
+    return [(w, method, path) for w in WORKFLOWS for method, path in routes.get(w.slug, [])]
 
 
 API_ENTRIES = _api_entries()

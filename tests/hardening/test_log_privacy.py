@@ -36,13 +36,13 @@ def test_no_function_logs_personal_data_when_every_sample_runs(request):
 
     Skipped when the session also runs these workflows' own test files (`make test`): they run every
     sample and the session scan reads their function logs; this keeps the check for tests/hardening alone."""
-    from sandbox import catalogue
     from sandbox.core import SandboxError
+    from suite_docs import catalogue, metadata
     from tests.hardening.suite import TEMPLATE, callback_answer_of, seeded_sandbox, workflows
 
     services = catalogue.load(TEMPLATE)
-    chosen = [w for w in workflows() if "lambda" in catalogue.machine_services(services, w.slug)]
-    files = {catalogue.tests_file(services, w.slug) for w in chosen}
+    chosen = [w for w in workflows() if "lambda" in metadata.machine_services(services, w.slug)]
+    files = {metadata.tests_file(services, w.slug) for w in chosen}
     if None not in files and files <= {item.nodeid.split("::")[0] for item in request.session.items}:
         pytest.skip(f"{', '.join(sorted(files))} run every sample in this session; the session scan reads their logs")
 

@@ -460,6 +460,6 @@ def test_the_three_maps_run_the_same_item_processor(sb):
 
 
 def test_docs_pages_are_in_sync_with_both_definitions(template_path):
-    from sandbox import diagram
+    from suite_docs import generate
 
-    assert diagram.check(template_path, ROOT / "docs") == []
+    assert generate.check(generate.Project(template_path, ROOT / "docs"), jobs=("diagrams",)) == []

@@ -1,9 +1,6 @@
-"""Mermaid diagrams of the template's workflows, kept in sync with their docs pages.
+"""Mermaid diagrams of the template's workflows, kept in sync with their docs pages (`python -m suite_docs`).
 
-    python -m sandbox.diagram --write   # regenerate the diagram block of every docs/<slug>.md
-    python -m sandbox.diagram --check   # exit 1 and list the pages whose diagram is out of date
-
-Each AWS::Serverless::StateMachine of the template has a page `docs/<slug>.md` (slug: the
+Each state machine of the template has a page `docs/<slug>.md` (slug: the
 ASL file name without `.asl.json`). The diagram lives between these two lines of the page,
 and nothing else of the page is touched:
 
@@ -21,15 +18,15 @@ the definition only, so `--check` is a plain text comparison.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox import docs_block
+from sandbox import workflows
 from sandbox.asl_graph import Edge, Graph, Scope, State, parse
+from suite_docs.blocks import replace_block
+from suite_docs.tree import Tree
 
 START_MARKER = "<!-- diagram:start -->"
 END_MARKER = "<!-- diagram:end -->"
@@ -181,67 +178,19 @@ def block(page: Page) -> str:
 
 def pages(template: Path, docs_dir: Path | None = None) -> list[Page]:
     """One page per state machine of the template, sorted by slug."""
-    from sandbox.provision import slug_of
-    from sandbox.stack import Stack
-    from sandbox.template_yaml import load_template
-
     docs_dir = docs_dir or template.parent / "docs"
-    stack = Stack(load_template(template), template.parent)
-    found = []
-    for resource in stack.of_type("AWS::Serverless::StateMachine"):
-        slug = slug_of(resource)
-        uri = resource.properties.get("DefinitionUri")
-        if isinstance(uri, str):
-            definition = json.loads((template.parent / uri).read_text())
-            source = uri
-        elif isinstance(resource.properties.get("Definition"), dict):
-            definition, source = resource.properties["Definition"], f"{resource.logical_id}.Definition"
-        else:
-            raise ValueError(f"{resource.logical_id}: no DefinitionUri file or inline Definition to draw")
-        found.append(Page(slug=slug, path=docs_dir / f"{slug}.md", source=source, definition=definition))
-    return sorted(found, key=lambda p: p.slug)
+    _, found = workflows.load(template)
+    return [Page(w.slug, docs_dir / f"{w.slug}.md", w.source, w.definition()) for w in found]
 
 
 def updated_text(page: Page, current: str | None) -> str:
     """The page text with its diagram block regenerated (a stub page when it does not exist yet)."""
     if current is None:
         return f"# {page.slug}\n\n{block(page)}\n"
-    return docs_block.replace_block(current, block(page), START_MARKER, END_MARKER, page.path)
+    return replace_block(current, block(page), START_MARKER, END_MARKER, page.path)
 
 
-def check(template: Path, docs_dir: Path | None = None) -> list[str]:
-    """One line per page whose diagram is missing or out of date (empty when all are in sync)."""
-    problems = []
+def generate(tree: Tree, template: Path, docs_dir: Path | None = None) -> None:
+    """Regenerate the diagram block of every page (creating the pages that do not exist yet)."""
     for page in pages(template, docs_dir):
-        if not page.path.is_file():
-            problems.append(f"{page.path}: missing (run `make docs` to create it)")
-            continue
-        current = page.path.read_text()
-        try:
-            expected = updated_text(page, current)
-        except ValueError as error:
-            problems.append(str(error))
-            continue
-        if expected != current:
-            problems.append(f"{page.path}: diagram out of date with {page.source} (run `make docs`)")
-    return problems
-
-
-def write(template: Path, docs_dir: Path | None = None) -> list[Path]:
-    """Regenerate every diagram block; returns the pages that changed (created or updated)."""
-    changed = []
-    for page in pages(template, docs_dir):
-        current = page.path.read_text() if page.path.is_file() else None
-        expected = updated_text(page, current)
-        if expected != current:
-            page.path.parent.mkdir(parents=True, exist_ok=True)
-            page.path.write_text(expected)
-            changed.append(page.path)
-    return changed
-
-
-def main(argv: list[str] | None = None) -> int:
-    return docs_block.main("sandbox.diagram", "diagram", check, write, argv)
-
-if __name__ == "__main__":
-    sys.exit(main())
+        tree.put(page.path, updated_text(page, tree.read(page.path)))

@@ -6,6 +6,8 @@
 Map over the listing: HeadObject, TrackObject, RestoreObject, CountOutcome per object) and
 reports its wall time; `story()` runs the sample key-list request through the 48 virtual hours
 of the Bulk tier, both completions and the final message, and reports virtual / wall time.
+`finish_restores()` (shared with tests/workflows/test_glacier_restore.py) moves the virtual clock
+one S3 timer at a time until every restore has completed and been processed.
 """
 
 from __future__ import annotations
@@ -15,33 +17,36 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandbox.core import Sandbox
+from sandbox.core import Run, Sandbox
 from sandbox.session import shared_client
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events" / "glacier-restore"
+COMPLETE = "glacier-restore-complete"
 
 
-def _template(folder: Path) -> Path:
-    """The suite template; until the glacier-restore section is merged, the tests' merged copy."""
-    if "GlacierRestoreStateMachine" in (ROOT / "template.yaml").read_text():
-        return ROOT / "template.yaml"
-    from tests.workflows.test_glacier_restore import merged_template  # pre-merge only
-
-    return merged_template(folder)
-
-
-def _finish(sb: Sandbox, wall_timeout: float = 600) -> None:
-    from tests.workflows.test_glacier_restore import finish_restores
-
-    finish_restores(sb, wall_timeout)
+def finish_restores(sb: Sandbox, wall_timeout: float = 120) -> list[Run]:
+    """Advance virtual time one S3 timer at a time until every restore started so far has completed
+    and every post-processing execution has ended; returns every execution."""
+    deadline = time.monotonic() + wall_timeout
+    while time.monotonic() < deadline:
+        initiated = len(sb.published(None, "Object Restore Initiated"))
+        completed = len(sb.published(None, "Object Restore Completed"))
+        runs = sb.executions()
+        started = sum(1 for r in runs if r.workflow == COMPLETE)
+        if started < completed or any(r.status == "RUNNING" for r in runs):
+            time.sleep(0.005)
+            continue
+        if completed >= initiated:
+            return runs
+        sb.clock.advance_to_next(include_external=False)
+        time.sleep(0.01)  # the timer's thread emits the events
+    raise AssertionError("restores did not finish")
 
 
 def bench(n: int = 10000) -> dict[str, Any]:
     """Wall time of one restore request over `n` objects (a prefix), offline."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder, Sandbox.from_template(_template(Path(folder))) as sb:
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
         s3 = shared_client(sb.region, "s3")
         bucket = sb.bucket_name("ArchiveBucket")
         started = time.perf_counter()
@@ -61,13 +66,11 @@ def bench(n: int = 10000) -> dict[str, Any]:
 
 def story() -> dict[str, Any]:
     """The sample key list (Deep Archive, Bulk): request, 48 virtual hours, completions, results."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder, Sandbox.from_template(_template(Path(folder))) as sb:
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
         sb.seed(EVENTS / "objects.json")
         virtual_start, started = sb.clock.now(), time.perf_counter()
         sb.run("glacier-restore", json.loads((EVENTS / "keys.json").read_text()))
-        _finish(sb)
+        finish_restores(sb, wall_timeout=600)
         wall = time.perf_counter() - started
         virtual = (sb.clock.now() - virtual_start).total_seconds()
         messages = len(sb.notifications("RestoreNotificationTopic"))

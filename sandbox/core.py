@@ -146,6 +146,10 @@ class Sandbox:
             _record(self)
         if self._mock is not None and self.state_machines:
             self._abort_running()
+            # The Distributed Map children's records go with their parents: the next sandbox starts from none.
+            from sandbox.moto_fixes.distributed_map import forget_children
+
+            forget_children()
         session.activate(None)
         routing.activate(None)
         clock_module.set_active(None)

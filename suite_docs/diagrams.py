@@ -170,7 +170,7 @@ def block(page: Page) -> str:
     """The whole marker block for a page, markers included."""
     return (
         f"{START_MARKER}\n"
-        f"<!-- Generated from {page.source} by `make docs` (python -m sandbox.diagram --write): do not edit. -->\n"
+        f"<!-- Generated from {page.source} by `make docs` (python -m suite_docs --write): do not edit. -->\n"
         f"```mermaid\n{render(page.definition)}```\n"
         f"{END_MARKER}"
     )

@@ -114,7 +114,7 @@ def child_executions(execution_arn: str, map_state: str | None = None) -> list[C
 
 
 def forget_children() -> None:
-    """Drop every recorded child (a new sandbox starts from none)."""
+    """Drop every recorded child: `Sandbox` stops with them (one sandbox runs at a time in a process)."""
     with _lock:
         _children.clear()
 

@@ -195,6 +195,15 @@ def test_each_child_has_a_history_of_its_own(sandbox_for):
     assert [e["id"] for e in children[1].history] == list(range(1, len(children[1].history) + 1))
 
 
+def test_children_are_forgotten_when_their_sandbox_stops(sandbox_for):
+    """A stopped sandbox's children do not pile up in the process: the next sandbox starts from none."""
+    sb = sandbox_for(distributed_map(ToleratedFailureCount=1))
+    run = sb.run("Machine", items(3, 1))
+    assert len(child_executions(run.execution_arn)) == 3
+    sb.__exit__(None, None, None)
+    assert child_executions(run.execution_arn) == []
+
+
 # -- the virtual clock inside children -------------------------------------------------------------
 
 

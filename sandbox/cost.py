@@ -476,14 +476,15 @@ def format_estimate(found: Usage, prices: Mapping[str, Any], executions: int) ->
 
 
 def _lambda_explained(found: Usage, prices: Mapping[str, Any], executions: int, init_ms: int | None) -> list[str]:
-    """How Lambda was billed, and the run priced as the docs page prices it."""
+    """How Lambda was billed, and the run priced with the assumed Lambda duration (as generated docs price it)."""
     imported = f" ({init_ms:,} ms of imports in this run)" if init_ms else ""
     docs = estimate(with_assumed_lambda(found, DOCS_LAMBDA_MS), prices, executions)
     return [
         "Lambda billed per invocation with its warm duration measured in-process, rounded up to 1 ms: the module "
         f"import of each function's first call{imported} is a cold start's INIT, once per execution environment, "
         "so it is not billed per invocation. In-process timings are not AWS's.",
-        f"As the docs page (docs/{found.workflow}.md) prices it, Lambda assumed {DOCS_LAMBDA_MS} ms per invocation: "
+        f"The same run as a figure that does not change from run to run (for docs), Lambda assumed {DOCS_LAMBDA_MS} "
+        "ms per invocation: "
         f"Total as Standard {usd(docs.standard_total)}, Total as Express {usd(docs.express_total)} "
         f"per month ({executions:,} executions).",
     ]

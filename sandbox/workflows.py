@@ -207,11 +207,26 @@ def _mentions(stack: Stack, value: Any, workflow: Workflow) -> bool:
     """`value` refers to the workflow: Ref / GetAtt / Sub of its logical ID, or its ARN or name once resolved."""
     if _refers_to(value, workflow.logical_id):
         return True
-    try:
-        text = json.dumps(stack.resolve(value), default=str)
-    except (TemplateError, TypeError, ValueError, KeyError, IndexError):
-        return False
-    return re.search(rf":stateMachine:{re.escape(workflow.name)}(?![A-Za-z0-9_-])", text) is not None
+    named = re.compile(rf":stateMachine:{re.escape(workflow.name)}(?![A-Za-z0-9_-])")
+    return any(named.search(text) for text in _resolved_texts(stack, value))
+
+
+def _resolved_texts(stack: Stack, value: Any) -> Iterator[str]:
+    """Every string inside `value`, each intrinsic function resolved on its own (one that cannot be is skipped)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for child in value:
+            yield from _resolved_texts(stack, child)
+    elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join"):
+            try:
+                yield json.dumps(stack.resolve(value), default=str)
+            except (TemplateError, TypeError, ValueError, KeyError, IndexError, AttributeError):
+                return
+        else:
+            for child in value.values():
+                yield from _resolved_texts(stack, child)
 
 
 def _refers_to(value: Any, logical_id: str) -> bool:

@@ -230,3 +230,33 @@ def test_under_xdist_workers_send_coverage_and_log_hits_to_the_controller(projec
     assert f"logger child: {datum.casefold()!r}" in result.stdout, out
     report = json.loads((project / ".sandbox" / "coverage.json").read_text())
     assert (report["passed"], report["state_machines"]["route"]["executions"]) == (False, 2)
+
+
+def test_the_plugin_is_registered_once_by_its_entry_point_and_the_conftest(pytestconfig):
+    """Installed, the package registers the plugin (`pytest11`); tests/conftest.py names it too: one registration."""
+    names = [name for name, plugin in pytestconfig.pluginmanager.list_name_plugin() if plugin is pytest_plugin]
+    assert names == ["sandbox.pytest_plugin"]
+
+
+def test_a_definition_that_is_not_a_local_file_is_not_measured(project):
+    (project / "template.yaml").write_text(TEMPLATE + (
+        "  RemoteStateMachine:\n"
+        "    Type: AWS::Serverless::StateMachine\n"
+        "    Properties: {DefinitionUri: {Bucket: somewhere, Key: remote.asl.json}}\n"))
+    assert list(AslCoverage(project / "template.yaml").machines) == ["route"]
+
+
+def test_a_template_the_sandbox_cannot_read_turns_coverage_off_with_a_warning(project):
+    (project / "template.yaml").write_text(TEMPLATE.replace("Resources:", "Parameters:\n  Stage: {Type: String}\n"
+                                                                          "Resources:"))
+    warnings: list[Warning] = []
+    options = {"--no-asl-coverage": False, "--asl-coverage-template": None, "--sandbox-template": None,
+               "--asl-coverage-json": None, "--asl-coverage-gate": False}
+    config = SimpleNamespace(getoption=options.get, rootpath=project, stash={},
+                             issue_config_time_warning=lambda warning, stacklevel: warnings.append(warning))
+    pytest_plugin.pytest_configure(config)
+    assert config.stash == {}
+    (warning,) = warnings
+    assert isinstance(warning, pytest.PytestConfigWarning)
+    assert str(warning) == f"ASL coverage off: {project / 'template.yaml'}: parameter Stage has no Default: " \
+                           "pass it as an override"

@@ -61,6 +61,20 @@ Resources:
       Events:
         Ask: {Type: Api, Properties: {Path: /reports, Method: POST}}
         Read: {Type: Api, Properties: {Path: "/reports/{id}", Method: GET}}
+  UploadApiFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.upload
+      Runtime: python3.12
+      Tags: {api: !Ref ServerlessRestApi}
+      Environment:
+        Variables:
+          MACHINE: !Sub "arn:aws:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-ingest"
+      Policies:
+        - Statement: [{Effect: Allow, Action: states:StartExecution, Resource: "*"}]
+      Events:
+        Upload: {Type: Api, Properties: {Path: /uploads, Method: put}}
 """
 
 
@@ -79,6 +93,8 @@ def _rows(out: str) -> dict[str, list[str]]:
 
 
 def test_list_shows_each_state_machine_and_how_it_starts(tmp_path, capsys):
+    """Its own events, a rule that targets it, a function that starts it by Ref or by its name (the function
+    also refers to SAM's implicit API, which the template does not declare)."""
     template = _foreign_project(tmp_path)
     assert main(["--template", str(template), "list"]) == 0
     out = capsys.readouterr().out
@@ -87,7 +103,7 @@ def test_list_shows_each_state_machine_and_how_it_starts(tmp_path, capsys):
         "audit": ["audit", "STANDARD", "AuditMachine", "sfn-suite-AuditMachine",
                   "EventBridge rule shop.orders: OrderPlaced (via AuditRule)"],
         "ingest": ["ingest", "STANDARD", "IngestMachine", "sfn-suite-ingest",
-                   "S3 notification Object Created (EventBridge rule)"],
+                   "S3 notification Object Created (EventBridge rule); API PUT /uploads (via UploadApiFunction)"],
         "nightly": ["nightly", "STANDARD", "NightlyMachine", "sfn-suite-NightlyMachine", "schedule cron(0 2 * * ? *)"],
         "orders": ["orders", "EXPRESS", "OrdersMachine", "sfn-suite-OrdersMachine", "API POST /orders"],
         "ReportMachine": ["ReportMachine", "STANDARD", "ReportMachine", "sfn-suite-ReportMachine",

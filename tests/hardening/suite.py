@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.asl_graph import Graph, parse
 from sandbox.samples import ANSWER_FILE, SEED_FILE, sample_events
 from sandbox.template_yaml import load_template
+from sandbox.workflows import workflow_slug
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -67,7 +68,7 @@ def workflows() -> tuple[Workflow, ...]:
         uri = props.get("DefinitionUri")
         if isinstance(uri, str):
             path = ROOT / uri
-            found.append(Workflow(path.name.removesuffix(".json").removesuffix(".asl"), lid, path, props))
+            found.append(Workflow(workflow_slug(lid, props), lid, path, props))
     return tuple(found)
 
 

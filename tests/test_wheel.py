@@ -1,6 +1,6 @@
 """The sandbox as another project gets it: the wheel, installed in a fresh venv, on a SAM project of its own.
 
-The wheel is built from a copy of pyproject.toml and sandbox/ (the build writes nothing into the
+The wheel is built from a copy of the checkout as a clone has it (the build writes nothing into the
 checkout), installed with pip into a venv made for the test (no system site-packages). Its
 dependencies (boto3, moto, pytest...) are not downloaded again: the venv sees them through a .pth
 naming a folder of links to this venv's installed packages, the suite's own (its editable install,
@@ -103,13 +103,23 @@ def _project(root: Path) -> Path:
     return root
 
 
-def _wheel(work: Path) -> Path:
+def _clone(work: Path) -> Path:
+    """The checkout's files as a clone has them (tracked and new, not ignored: no .venv, no build/)."""
     source = work / "source"
-    shutil.copytree(ROOT / "sandbox", source / "sandbox", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", source)
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():  # a tracked file deleted in the working tree is not in a clone either
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    return source
+
+
+def _wheel(work: Path) -> Path:
+    """`pip wheel .` of the clone, in its own build environment (as `pip install .` or `pip install git+...`)."""
     out = work / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                    "-w", str(out), str(source)], check=True, cwd=work, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(_clone(work))],
+                   check=True, cwd=work, capture_output=True)
     (wheel,) = out.glob("*.whl")
     return wheel
 

@@ -11,7 +11,8 @@ import pytest
 from sandbox.core import Sandbox
 
 pytest_plugins = ["sandbox.pytest_plugin", "tests.hardening.log_privacy", "tests.xdist_groups"]
-"""ASL coverage of every workflow (`make test` passes --asl-coverage-gate); no personal data in any log
+"""ASL coverage of every workflow (`make test` passes --asl-coverage-gate; the package's pytest11 entry point
+registers the same plugin under the same name, so it is never registered twice); no personal data in any log
 (both work under pytest-xdist: each worker sends what it saw to the controller, which reports and
 gates); which tests share a worker under `--dist loadgroup`."""
 

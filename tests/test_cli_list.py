@@ -140,3 +140,9 @@ def test_list_of_the_suite_shows_its_five_workflows(capsys):
     assert rows["it-provisioning"][4] == "API POST /requests (via ItProvisioningRequestApiFunction)"
     assert rows["glacier-restore-complete"][4] == "S3 notification Object Restore Completed (EventBridge rule)"
     assert rows["glacier-restore"][4] == rows["custom-labels-training"][4] == "direct (StartExecution)"
+
+
+def test_list_of_a_template_the_sandbox_cannot_read_exits_2_with_a_one_line_reason(tmp_path, capsys):
+    (tmp_path / "template.yaml").write_text("Parameters:\n  Stage: {Type: String}\nResources: {}\n")
+    assert main(["--template", str(tmp_path / "template.yaml"), "list"]) == 2
+    assert capsys.readouterr().err == "sandbox: parameter Stage has no Default: pass it as an override\n"

@@ -34,7 +34,11 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry.retry_outcome import RetryOutcome
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
@@ -224,14 +228,18 @@ def _apply_mock(state: CommonStateField, request: TestStateRequest, plan: FaultP
     mock = request.mock
     if mock is None:
         return
-    if isinstance(state, StateTask):
+    if isinstance(state, StateTaskService | StateTaskLambda):
+        # The seam a MockConfigFile test case uses: the call is replaced after TaskScheduled, as on AWS.
         answer = {"Throw": {"Error": mock.error, "Cause": mock.cause or ""}} if mock.is_error else \
-            {"Return": mock.result}
+            {"Return": _lambda_response(mock.result) if isinstance(state, StateTaskLambda) else mock.result}
         plan.mock(request.state_name, {"0": answer}, execution_arn=execution_arn)
         return
+
     def mocked_execution(env: Environment) -> None:
         if request.state_type == "Map":
             _evaluate_map_fields(state, request.state, env, inspection)
+        elif isinstance(state, StateTask):  # an Activity: its input is computed, no worker is asked
+            state._eval_parameters(env=env)
         if mock.is_error:
             raise FailureEventException(_failure(env, mock.error or "", mock.cause))
         if request.state_type == "Map":
@@ -239,6 +247,13 @@ def _apply_mock(state: CommonStateField, request: TestStateRequest, plan: FaultP
         env.stack.append(copy.deepcopy(mock.result))
 
     state._eval_execution = mocked_execution  # type: ignore[attr-defined]
+
+
+def _lambda_response(result: Any) -> dict[str, Any]:
+    """A plain Lambda ARN's mock is Lambda's Invoke response too; the state's result is its Payload."""
+    response = dict(result) if isinstance(result, dict) else {}
+    response.setdefault("Payload", None)
+    return response
 
 
 def _evaluate_map_fields(state: Any, spec: dict[str, Any], env: Environment, inspection: Inspection) -> None:

@@ -295,3 +295,18 @@ def test_a_mock_applies_to_its_test_only(sb: Sandbox) -> None:
     call(sb, LAMBDA_TASK, mock={"result": "{}"})
     assert sb.faults is not None
     assert not [rule for rule in sb.faults._rules if rule.execution_arn]
+
+
+@pytest.mark.parametrize(("resource", "mocked", "output"), [
+    ("arn:aws:states:::sqs:sendMessage.waitForTaskToken", {"approved": True}, {"approved": True}),
+    ("arn:aws:states:::states:startExecution.sync:2", {"Output": "{}", "Status": "SUCCEEDED"},
+     {"Output": "{}", "Status": "SUCCEEDED"}),
+    ("arn:aws:states:us-east-1:123456789012:activity:review", {"reviewed": 1}, {"reviewed": 1}),
+    ("arn:aws:lambda:us-east-1:123456789012:function:legacy", {"Payload": {"n": 2}, "StatusCode": 200}, {"n": 2}),
+])
+def test_tasks_that_wait_for_the_outside_world_take_their_answer_from_the_mock(
+        sb: Sandbox, resource: str, mocked: dict[str, Any], output: Any) -> None:
+    """Callbacks, .sync jobs and Activities do not wait: the mock is their answer (a plain Lambda ARN's is Invoke's)."""
+    state = {"Type": "Task", "Resource": resource, "Parameters": {"in.$": "$"}, "End": True}
+    result = call(sb, state, {"k": 1}, mock={"result": json.dumps(mocked), "fieldValidationMode": "NONE"})
+    assert (result.status, result.output) == ("SUCCEEDED", output)

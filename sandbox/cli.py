@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from sandbox import samples
 from sandbox import serve as serve_command
 from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
+from sandbox.teststate import command as test_state_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RUNS_DIR = Path(".sandbox") / "runs"
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     view = commands.add_parser("view", help="write the pages of the runs of the last `run`, `demo` or `cost`")
     view.add_argument("--out", metavar="DIR", help=f"where to write them (default: {RUNS_DIR})")
     serve_command.add_parser(commands)
+    test_state_command.add_parser(commands)
     cost = commands.add_parser("cost", help="run one workflow with one event and estimate its cost in USD")
     cost.add_argument("workflow", help="workflow slug, e.g. document-processing")
     cost.add_argument("--event", required=True, help="event JSON file, or - for stdin")
@@ -366,7 +368,8 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _cost, "serve": serve_command.main}
+_COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _cost, "serve": serve_command.main,
+             "test-state": test_state_command.main}
 
 if __name__ == "__main__":
     sys.exit(main())

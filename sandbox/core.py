@@ -17,7 +17,7 @@ from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
-from sandbox import routing, session
+from sandbox import routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -25,6 +25,7 @@ from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
 from sandbox.template_yaml import load_template
+from sandbox.teststate.result import TestStateResult, request_for
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -132,11 +133,16 @@ class Sandbox:
         routing.activate(self.router)
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         self.faults = engine.new_fault_plan(self.clock)
+        teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
         provisioner.provision()
         self.state_machines = provisioner.state_machines
         self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
                                for slug, sm in self.state_machines.items()}
         self.sfn = session.shared_client(self.region, "stepfunctions")
+
+    def _fault_plan(self) -> FaultPlan:
+        assert self.faults is not None
+        return self.faults
 
     def _touch(self, **_: Any) -> None:
         self.clock.touch()
@@ -252,6 +258,20 @@ class Sandbox:
                 if not self._any_running():
                     return self.executions(histories=histories)
         raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
+
+    # -- single states -----------------------------------------------------------------
+    def test_state(self, workflow: str, state: str, input: Any = None, **options: Any) -> TestStateResult:
+        """TestState on one state of a workflow, as deployed (its definition and role).
+
+        `options`: `mock_result=`, `mock_error=(error, cause)`, `field_validation_mode=`,
+        `retrier_retry_count=`, `map_iteration_failure_count=`, `error_caused_by_state=`,
+        `inspection_level=` (default DEBUG), `variables=`, `context=`. Same call as
+        `sb.sfn.test_state(...)`, with its JSON texts read.
+        """
+        described = self.sfn.describe_state_machine(stateMachineArn=self.workflow(workflow).arn)
+        options.setdefault("role_arn", described["roleArn"])
+        request = request_for(described["definition"], state, input, **options)
+        return TestStateResult.of(self.sfn.test_state(**request))
 
     # -- callbacks -----------------------------------------------------------------------
     def pending_task_tokens(self, execution_arn: str) -> list[str]:

@@ -252,6 +252,12 @@ class FaultPlan:
             self._attempts.clear()
             self.injected.clear()
 
+    def forget(self, execution_arn: str) -> None:
+        """Drop the rules bound to one execution and its attempt counters (it has ended for good)."""
+        with self._lock:
+            self._rules = [rule for rule in self._rules if rule.execution_arn != execution_arn]
+            self._attempts = {key: count for key, count in self._attempts.items() if key[0] != execution_arn}
+
     def attempts(self, execution_arn: str, state: str) -> int:
         """How many times `state` has been evaluated in that execution so far."""
         with self._lock:

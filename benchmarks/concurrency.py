@@ -30,11 +30,16 @@ from sandbox.core import TERMINAL, Run, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-STARTED = ("account-application", "it-provisioning", "document-processing", "custom-labels-training",
-           "glacier-restore")
+STARTED = ("account-application", "it-provisioning", "document-processing", "custom-labels-training", "glacier-restore")
 """The workflows a round starts, in round-robin order (glacier-restore-complete follows glacier-restore)."""
-TERMINAL_EVENTS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
-                   "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
+TRIGGERED_BY = {"glacier-restore-complete": "glacier-restore"}
+"""Workflows started by another's events, and that other."""
+TERMINAL_EVENTS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
 
 _unique = itertools.count(1)
 Signature = tuple[str, tuple[tuple[str, int], ...]]
@@ -83,8 +88,11 @@ def _restore(sb: Sandbox, n: int) -> Any:
 
 
 INPUTS: dict[str, Callable[[Sandbox, int], Any]] = {
-    "account-application": _application, "it-provisioning": _provisioning, "document-processing": _upload,
-    "custom-labels-training": _training, "glacier-restore": _restore,
+    "account-application": _application,
+    "it-provisioning": _provisioning,
+    "document-processing": _upload,
+    "custom-labels-training": _training,
+    "glacier-restore": _restore,
 }
 
 
@@ -147,46 +155,58 @@ def references(sb: Sandbox) -> dict[str, collections.Counter[Signature]]:
             started = start(sb, slug, pool)
             sb.wait(started.result() if hasattr(started, "result") else started, wall_timeout=120)
     found = signatures(sb.settle(wall_timeout=120))
-    missing = {*STARTED, "glacier-restore-complete"} - set(found)
+    missing = {*STARTED, *TRIGGERED_BY} - set(found)
     if missing:
         raise SystemExit(f"no reference run of {sorted(missing)}")
     return found
 
 
-def mismatches(found: dict[str, collections.Counter[Signature]],
-               expected: dict[str, collections.Counter[Signature]]) -> list[str]:
-    """Workflows whose runs did not end in the reference's proportions (each the same way, for one reference)."""
+def mismatches(
+    found: dict[str, collections.Counter[Signature]],
+    expected: dict[str, collections.Counter[Signature]],
+    started: collections.Counter[str],
+) -> list[str]:
+    """Workflows whose runs did not end as the reference's, times the executions started of that kind."""
     problems = []
-    for slug, counts in found.items():
-        reference = expected.get(slug, collections.Counter())
-        runs, reference_runs = sum(counts.values()), sum(reference.values())
-        if set(counts) != set(reference) or any(counts[s] * reference_runs != reference[s] * runs for s in counts):
+    for slug in {*found, *started, *TRIGGERED_BY}:
+        counts, reference = found.get(slug, collections.Counter()), expected.get(slug, collections.Counter())
+        times = started[TRIGGERED_BY.get(slug, slug)]
+        if counts != collections.Counter({s: n * times for s, n in reference.items()}):
             odd = [(s, n) for s, n in counts.items() if s not in reference][:3]
-            problems.append(f"{slug}: {odd or dict(counts)} instead of {dict(reference)}")
+            problems.append(f"{slug}: {odd or dict(counts)} instead of {times} x {dict(reference)}")
     return problems
 
 
-def load_round(sb: Sandbox, executions: int, expected: dict[str, collections.Counter[Signature]],
-               wall_timeout: float = 1200) -> dict[str, Any]:
+def load_round(
+    sb: Sandbox, executions: int, expected: dict[str, collections.Counter[Signature]], wall_timeout: float = 1200
+) -> dict[str, Any]:
     """Start `executions` executions at once, settle, and check every one; returns the round's figures."""
     before = {run.execution_arn for run in sb.executions(histories=False)}
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, executions // len(STARTED) + 1)) as pool:
-        started = [start(sb, STARTED[i % len(STARTED)], pool) for i in range(executions)]
+        kinds = [STARTED[i % len(STARTED)] for i in range(executions)]
+        started = [start(sb, slug, pool) for slug in kinds]
         [s.result() for s in started if hasattr(s, "result")]
     sb.settle(wall_timeout=wall_timeout, histories=False)
     wall = time.perf_counter() - began
     runs = [run for run in sb.executions() if run.execution_arn not in before]
-    problems = [f"{run.workflow} {run.execution_arn.rsplit(':', 1)[1]}: {problem}"
-                for run in runs for problem in history_problems(run)]
-    problems += mismatches(signatures(runs), expected)
+    problems = [
+        f"{run.workflow} {run.execution_arn.rsplit(':', 1)[1]}: {problem}"
+        for run in runs
+        for problem in history_problems(run)
+    ]
+    problems += mismatches(signatures(runs), expected, collections.Counter(kinds))
     probe = sb.run("it-provisioning", _provisioning(sb, next(_unique)), wall_timeout=120)
     if signature(probe) not in expected["it-provisioning"]:
         problems.append(f"probe after the load: {signature(probe)}")
-    return {"executions": len(runs), "started": executions,
-            "by_workflow": dict(sorted(collections.Counter(run.workflow for run in runs).items())),
-            "not_terminal": sum(run.status not in TERMINAL for run in runs), "problems": problems,
-            "wall_s": round(wall, 1)}
+    return {
+        "executions": len(runs),
+        "started": executions,
+        "by_workflow": dict(sorted(collections.Counter(run.workflow for run in runs).items())),
+        "not_terminal": sum(run.status not in TERMINAL for run in runs),
+        "problems": problems,
+        "wall_s": round(wall, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,10 +243,13 @@ class Sandbox:
                 if execution.state_machine_arn in arns:
                     runs.append(self._run_of(_as_api_description(execution.to_describe_output()), history=False))
             return sorted(runs, key=lambda r: r.start_date)
+        pages = self.sfn.get_paginator("list_executions")
         for machine in machines:
-            for item in self.sfn.list_executions(stateMachineArn=machine.arn)["executions"]:
-                described = self.sfn.describe_execution(executionArn=item["executionArn"])
-                runs.append(self._run_of(described, history=histories))
+            # ListExecutions answers 100 executions a page: a sandbox under load ran more.
+            for page in pages.paginate(stateMachineArn=machine.arn):
+                for item in page["executions"]:
+                    described = self.sfn.describe_execution(executionArn=item["executionArn"])
+                    runs.append(self._run_of(described, history=histories))
         return sorted(runs, key=lambda r: r.start_date)
 
     def settle(self, *, wall_timeout: float = 30, histories: bool = True) -> list[Run]:

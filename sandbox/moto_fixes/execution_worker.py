@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any, Final
 
@@ -26,7 +27,8 @@ BEGIN_WALL_SECONDS: Final[float] = 5.0
 """How long a stop waits for a just-started worker to begin its program (wall time)."""
 _POLL_SECONDS: Final[float] = 0.001
 _TERMINAL_EVENTS: Final[frozenset[str]] = frozenset(
-    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
+)
 
 _installed = False
 _log = logging.getLogger("moto.stepfunctions.parser")
@@ -60,8 +62,11 @@ def record_crash(env: Any, error: BaseException) -> None:
         return
     details = ExecutionFailedEventDetails(error=STATES_RUNTIME, cause=crash_cause(error))
     env.set_error(details)
-    env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.ExecutionFailed,
-                                event_details=EventDetails(executionFailedEventDetails=details))
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.ExecutionFailed,
+        event_details=EventDetails(executionFailedEventDetails=details),
+    )
 
 
 def _event_type(event: dict[str, Any]) -> str:
@@ -69,12 +74,23 @@ def _event_type(event: dict[str, Any]) -> str:
     return getattr(kind, "value", kind)
 
 
-def _fail_execution(worker: Any, error: BaseException) -> None:
-    """The worker crashed: record it in the history and end the execution FAILED."""
+def _fail_execution(worker: Any, error: BaseException, logic: Callable[[Any], None]) -> None:
+    """The worker crashed: record it in the history and end the execution FAILED.
+
+    A crash before the environment existed runs the worker's own start again with the crash as
+    its program, so the history still opens with ExecutionStarted.
+    """
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.backend import execution as execution_module
 
     _log.error("execution worker crashed", exc_info=error)
+    if worker.env is None:
+        worker._get_evaluation_entrypoint = lambda: CrashedProgram(error)  # type: ignore[method-assign]
+        try:
+            logic(worker)
+            return
+        except Exception:  # building the environment is what crashed: write the failure directly
+            _log.exception("recording a crashed execution failed")
     if worker.env is not None:
         record_crash(worker.env, error)
         try:
@@ -121,7 +137,7 @@ def install() -> None:
         try:
             logic(self)
         except Exception as error:
-            _fail_execution(self, error)
+            _fail_execution(self, error, logic)
 
     def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
         deadline = time.monotonic() + BEGIN_WALL_SECONDS

@@ -549,15 +549,39 @@ def test_a_program_ended_by_another_thread_ignores_where_it_would_go_next(engine
 
 
 def test_a_failing_parallel_branch_stops_its_siblings_without_a_thread_exception(
-        engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sibling branch whose thread begins only after the failing branch stopped it raised
+    "Could not set NextState value when in state ProgramStopped" on its thread."""
     import threading
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
 
     crashes: list[str] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(repr(args.exc_value)))
-    branches = [{"StartAt": "Boom", "States": {"Boom": fail("Branch.Failed")}}]
-    branches += [{"StartAt": f"P{i}", "States": {f"P{i}": {"Type": "Pass", "End": True}}} for i in range(12)]
+    stopped: dict[int, threading.Event] = {}
+    routine, stop = BranchWorker._thread_routine, BranchWorker.stop
+
+    def begin_once_stopped(self: Any) -> None:
+        if self._program.start_at.start_at_name != "Boom":
+            stopped.setdefault(id(self), threading.Event()).wait(10)
+        routine(self)
+
+    def stop_and_tell(self: Any, *args: Any, **kwargs: Any) -> None:
+        stop(self, *args, **kwargs)
+        stopped.setdefault(id(self), threading.Event()).set()
+
+    monkeypatch.setattr(BranchWorker, "_thread_routine", begin_once_stopped)
+    monkeypatch.setattr(BranchWorker, "stop", stop_and_tell)
+    branches = [{"StartAt": "Boom", "States": {"Boom": fail("Branch.Failed")}},
+                {"StartAt": "Late", "States": {"Late": {"Type": "Pass", "End": True}}}]
     arn = create_machine({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": branches, "End": True}}})
-    for _ in range(10):
-        started = sfn_client().start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-        assert (wait_done(started)["status"], wait_done(started)["error"]) == ("FAILED", "Branch.Failed")
+    started = sfn_client().start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    description = wait_done(started)
+    assert (description["status"], description["error"]) == ("FAILED", "Branch.Failed")
+    for event in stopped.values():
+        event.wait(10)
+    late = [t for t in threading.enumerate() if t.name.startswith("BranchWorker_")]
+    for thread in late:
+        thread.join(10)
     assert crashes == []

@@ -105,16 +105,31 @@ def test_a_crashed_synchronous_execution_answers_at_once_with_states_runtime(mon
 
 def test_main_thread_output_never_lands_in_a_lambda_log_while_handlers_run(capsys: pytest.CaptureFixture) -> None:
     """Handlers' output was captured by swapping sys.stdout for the whole process: whatever the test (or the
-    CLI) printed meanwhile went into the running function's log."""
+    CLI) printed while a handler ran went into that function's log."""
+    running, release = threading.Event(), threading.Event()
     with Sandbox.from_template(FIXTURE) as sb:
-        arns = [sb.start("flow", {"name": f"n{i}"}) for i in range(20)]
+        function = sb.lambdas.functions["GreeterFunction"]
+        function.initialise()
+        handler = function._callable
+        assert handler is not None
+
+        def held_handler(event: Any, context: Any) -> Any:
+            result = handler(event, context)
+            running.set()
+            release.wait(10)
+            return result
+
+        function._callable = held_handler
+        arns = [sb.start("flow", {"name": f"n{i}"}) for i in range(5)]
+        assert running.wait(10)
         for i in range(300):
             print(f"main-thread line {i}")
+        release.set()
         runs = [sb.wait(arn) for arn in arns]
-        log = "".join(sb.lambdas.functions["GreeterFunction"].log)
+        log = "".join(function.log)
     assert all(run.succeeded for run in runs)
     assert "main-thread line" not in log
-    assert log.count("greeting request") >= 20
+    assert log.count("greeting request") == 5
     printed = capsys.readouterr().out
     assert printed.count("main-thread line") == 300
     assert "greeting request" not in printed
@@ -190,3 +205,32 @@ def test_settle_names_the_execution_and_the_callback_it_waits_for() -> None:
     message = str(raised.value)
     assert f"edge {arn.rsplit(':', 1)[1]} at WaitForApproval, waiting for 1 task token(s)" in message
     assert "SendTaskSuccess" in message
+
+
+def test_approval_that_is_not_json_is_refused_before_the_execution_starts(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--approve '{bad'` started the execution, then failed while stopping it: an 87-line traceback."""
+    from sandbox.cli import main
+
+    started: list[str] = []
+    start = Sandbox.start
+    monkeypatch.setattr(
+        Sandbox, "start", lambda self, slug, *a, **k: started.append(slug) or start(self, slug, *a, **k)
+    )
+    event = EVENTS / "it-provisioning" / "needs-approval.json"
+    code = main(
+        [
+            "--template",
+            str(ROOT / "template.yaml"),
+            "run",
+            "it-provisioning",
+            "--event",
+            str(event),
+            "--approve",
+            "{bad",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert (code, started) == (2, [])
+    assert err.startswith("sandbox: --approve takes JSON:") and err.count("\n") == 1

@@ -536,11 +536,13 @@ def test_stop_before_the_worker_begins_aborts_the_execution(engine: None, monkey
 
 def test_a_program_ended_by_another_thread_ignores_where_it_would_go_next(engine: None) -> None:
     """A branch stopped by its failing sibling may still be starting: it stops, it does not raise."""
+    import threading
+
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
 
     env = Environment.__new__(Environment)
-    env._state_mutex, env._program_state = __import__("threading").RLock(), ProgramRunning()
+    env._state_mutex, env._program_state = threading.RLock(), ProgramRunning()
     env.next_state_name = "A"
     env._program_state = ProgramStopped(stop_date=None, cause=None, error=None)
     env.next_state_name = "B"

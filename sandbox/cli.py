@@ -243,13 +243,14 @@ def _resolve_test_case(args: argparse.Namespace) -> None:
 
 def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
     """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
+    approve = _approval(args)  # bad JSON is refused before anything starts
     if args.mock_config:
         sb.faults.mock_config = args.mock_config
     try:
         arn = sb.start(args.workflow, json.dumps(event), test_case=args.test_case)
     except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
         raise UsageError(error.response["Error"]["Message"]) from None
-    return sb.answer_callbacks(arn, approve=_approval(args),
+    return sb.answer_callbacks(arn, approve=approve,
                                reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
 
 

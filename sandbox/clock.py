@@ -227,6 +227,11 @@ class VirtualClock:
         self._move_to(max(target, self._now))
         return True
 
+    def is_waited_on(self, event: threading.Event) -> bool:
+        """Whether a thread is blocked on the clock waiting for `event` right now."""
+        with self._cond:
+            return bool(self._waiters.get(id(event)))
+
     @property
     def is_busy(self) -> bool:
         """Real work (a task, a handler, a service timer) is running right now."""

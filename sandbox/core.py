@@ -29,6 +29,8 @@ from sandbox.teststate.result import TestStateResult, request_for
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+_SUMMARY_LIMIT = 10
+"""Executions named in a "did not settle" message; the rest are counted."""
 RECORDERS: list[Callable[[Sandbox, list[Run]], None]] = []
 """Called as each sandbox stops, with every execution it ran (the pytest ASL-coverage plugin listens here)."""
 
@@ -94,6 +96,7 @@ class Sandbox:
         self.router: routing.EventRouter | None = None
         self.fakes: Fakes | None = None
         self.faults: FaultPlan | None = None
+        self._holds_lock = False
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -103,6 +106,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         if not _exclusive.acquire(blocking=False):
             raise SandboxError("another Sandbox is running in this process; use one at a time")
+        self._holds_lock = True
         try:
             self._start()
         except BaseException:
@@ -148,33 +152,47 @@ class Sandbox:
         self.clock.touch()
 
     def _stop(self) -> None:
-        if RECORDERS and self._mock is not None and self.state_machines:
-            _record(self)
-        if self._mock is not None and self.state_machines:
-            self._abort_running()
-            # The Distributed Map children's records go with their parents: the next sandbox starts from none.
-            from sandbox.moto_fixes.distributed_map import forget_children
+        """Release everything, whatever fails on the way: a half-stopped sandbox would block every later one."""
+        try:
+            if RECORDERS and self._mock is not None and self.state_machines:
+                _record(self)
+            if self._mock is not None and self.state_machines:
+                self._abort_running()
+                # The Distributed Map children's records go with their parents: the next sandbox starts from none.
+                from sandbox.moto_fixes.distributed_map import forget_children
 
-            forget_children()
-        session.activate(None)
-        routing.activate(None)
-        clock_module.set_active(None)
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        if _exclusive.locked():
-            _exclusive.release()
+                forget_children()
+        finally:
+            try:
+                if self.lambdas is not None:
+                    self.lambdas.stop()
+            finally:
+                session.activate(None)
+                routing.activate(None)
+                clock_module.set_active(None)
+                mock, self._mock = self._mock, None
+                try:
+                    if mock is not None:
+                        mock.stop()
+                finally:
+                    if self._holds_lock:
+                        self._holds_lock = False
+                        _exclusive.release()
 
     def _abort_running(self, wall_timeout: float = 5) -> None:
         """Stop what is still running, as deleting the stack would: its threads must not run on into the next sandbox.
 
         An execution nobody waited for (started by an event, or left at a callback) would go on
         calling services and holding the clock after `mock_aws` stops and the next sandbox starts.
+        One execution that cannot be stopped must not keep the others running.
         """
         running = self._backend()._get_executions("RUNNING")
         for execution in running:
-            self.sfn.stop_execution(executionArn=execution.execution_arn, error="Sandbox.Stopped",
-                                    cause="the sandbox stopped while the execution was running")
+            try:
+                self.sfn.stop_execution(executionArn=execution.execution_arn, error="Sandbox.Stopped",
+                                        cause="the sandbox stopped while the execution was running")
+            except Exception:
+                logging.getLogger(__name__).exception("could not stop %s", execution.execution_arn)
             # A callback task's wait does not watch the stop: wake it (it then sees the execution stopped).
             env = getattr(getattr(execution, "exec_worker", None), "env", None)
             for endpoint in list(env.callback_pool_manager._pool.values()) if env is not None else []:
@@ -235,10 +253,13 @@ class Sandbox:
                 if execution.state_machine_arn in arns:
                     runs.append(self._run_of(_as_api_description(execution.to_describe_output()), history=False))
             return sorted(runs, key=lambda r: r.start_date)
+        pages = self.sfn.get_paginator("list_executions")
         for machine in machines:
-            for item in self.sfn.list_executions(stateMachineArn=machine.arn)["executions"]:
-                described = self.sfn.describe_execution(executionArn=item["executionArn"])
-                runs.append(self._run_of(described, history=histories))
+            # ListExecutions answers 100 executions a page: a sandbox under load ran more.
+            for page in pages.paginate(stateMachineArn=machine.arn):
+                for item in page["executions"]:
+                    described = self.sfn.describe_execution(executionArn=item["executionArn"])
+                    runs.append(self._run_of(described, history=histories))
         return sorted(runs, key=lambda r: r.start_date)
 
     def settle(self, *, wall_timeout: float = 30, histories: bool = True) -> list[Run]:
@@ -257,7 +278,7 @@ class Sandbox:
                 time.sleep(0.005)  # a timer may just have started an execution
                 if not self._any_running():
                     return self.executions(histories=histories)
-        raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
+        raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time; {self._pending_summary()}")
 
     # -- single states -----------------------------------------------------------------
     def test_state(self, workflow: str, state: str, input: Any = None, **options: Any) -> TestStateResult:
@@ -276,44 +297,75 @@ class Sandbox:
     # -- callbacks -----------------------------------------------------------------------
     def pending_task_tokens(self, execution_arn: str) -> list[str]:
         """Task tokens the execution is waiting on (callback tasks nobody answered yet)."""
-        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+        return list(self._unanswered_callbacks(execution_arn))
 
-        backend = stepfunctions_parser_backends[self.account_id][self.region]
-        execution = next((e for e in backend._get_executions("RUNNING") if e.execution_arn == execution_arn), None)
+    def _unanswered_callbacks(self, execution_arn: str) -> dict[str, Any]:
+        """The callback endpoints of the execution's tasks nobody answered yet, by task token."""
+        execution = next((e for e in self._backend()._get_executions("RUNNING") if e.execution_arn == execution_arn),
+                         None)
         env = getattr(getattr(execution, "exec_worker", None), "env", None)
         if env is None:  # not started yet
-            return []
-        pool = env.callback_pool_manager._pool
-        return [token for token, endpoint in pool.items()
-                if endpoint.get_outcome() is None and endpoint.consumer_error is None]
+            return {}
+        return {token: endpoint for token, endpoint in list(env.callback_pool_manager._pool.items())
+                if endpoint.get_outcome() is None and endpoint.consumer_error is None}
+
+    def _waiting_task_tokens(self, execution_arn: str) -> list[str]:
+        """Unanswered tokens whose task has finished handing its token out and now waits for the answer.
+
+        Until then the task's work (a `lambda:invoke.waitForTaskToken` handler sending the approval
+        notice) is still running: an answer or a timeout must not overtake it.
+        """
+        return [token for token, endpoint in self._unanswered_callbacks(execution_arn).items()
+                if self._is_waiting(endpoint)]
+
+    def _is_waiting(self, endpoint: Any) -> bool:
+        heartbeat = getattr(endpoint, "_heartbeat_endpoint", None)
+        events = [endpoint._notify_event] + ([heartbeat._next_heartbeat_event] if heartbeat is not None else [])
+        return any(self.clock.is_waited_on(event) for event in events)
 
     def answer_callbacks(self, execution_arn: str, *, approve: Any = None, reject: tuple[str, str] | None = None,
                          wall_timeout: float = 30) -> Run:
         """Drive an execution to its end, answering each callback task as told.
 
         `approve` is the output sent with SendTaskSuccess; `reject` the (error, cause) of
-        SendTaskFailure. With neither, unanswered callbacks run into their timeouts.
+        SendTaskFailure. With neither, unanswered callbacks run into their timeouts. A task is
+        answered (or timed out) only once it waits for its token, as a person answers a notice.
         """
         deadline = time.monotonic() + wall_timeout
         while time.monotonic() < deadline:
-            described = self.sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] in TERMINAL:
-                return self._run_of(described)
-            tokens = self.pending_task_tokens(execution_arn)
+            if self._status(execution_arn) in TERMINAL:
+                return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
+            tokens = self._waiting_task_tokens(execution_arn)
             for token in tokens:
                 if reject is not None:
                     self.sfn.send_task_failure(taskToken=token, error=reject[0], cause=reject[1])
                 elif approve is not None:
                     self.sfn.send_task_success(taskToken=token, output=json.dumps(approve))
-            if not tokens:
-                time.sleep(0.002)
-            elif approve is None and reject is None:
-                # Nobody will answer: let the timeout happen, once the task is really waiting for it.
-                if self.clock.next_deadline(include_external=True) is not None:
-                    self.clock.advance_to_next()
-                else:
-                    time.sleep(0.002)
-        raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time")
+            if tokens and approve is None and reject is None and not self.clock.is_busy:
+                # Nobody will answer, and nothing else is at work: let the timeout happen.
+                self.clock.advance_to_next()
+            time.sleep(0.002)
+        raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time; "
+                           f"{self._pending_summary([execution_arn])}")
+
+    def _pending_summary(self, execution_arns: list[str] | None = None) -> str:
+        """What is still running (or the given executions): each with its current state and the tokens it waits on."""
+        running = [e for e in self._backend()._get_executions("RUNNING")
+                   if execution_arns is None or e.execution_arn in execution_arns]
+        if not running:
+            return "no execution is running (a service timer or a handler is still at work)"
+        parts = []
+        for execution in running[:_SUMMARY_LIMIT]:
+            slug = next((s for s, m in self.state_machines.items() if m.arn == execution.state_machine_arn), "?")
+            entered = [e["stateEnteredEventDetails"]["name"] for e in self._history(execution.execution_arn)
+                       if "stateEnteredEventDetails" in e]
+            waiting = len(self._waiting_task_tokens(execution.execution_arn))
+            where = f" at {entered[-1]}" if entered else " (not started)"
+            tokens = f", waiting for {waiting} task token(s)" if waiting else ""
+            parts.append(f"{slug} {execution.name}{where}{tokens}")
+        more = f" and {len(running) - _SUMMARY_LIMIT} more" if len(running) > _SUMMARY_LIMIT else ""
+        return (f"still running: {'; '.join(parts)}{more} "
+                "(answer their task tokens with SendTaskSuccess/SendTaskFailure, or advance the clock)")
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,
@@ -392,7 +444,7 @@ class Sandbox:
 
     def _invoke_from_event(self, function_arn: str, event: Any) -> None:
         assert self.lambdas is not None
-        threading.Thread(target=self.lambdas.invoke, args=(function_arn, event), daemon=True).start()
+        self.lambdas.invoke_async(function_arn, event)
 
     def _run_of(self, described: dict[str, Any], *, history: bool = True) -> Run:
         """A DescribeExecution answer as a Run; its history (once the execution ended) unless told not to."""

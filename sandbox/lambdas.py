@@ -14,13 +14,15 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,31 +35,62 @@ from botocore.response import StreamingBody
 from sandbox.clock import VirtualClock
 
 # Handlers share one process environment: invocations take turns so that each
-# sees exactly its own function's variables (and its own log stream).
+# sees exactly its own function's variables.
 _ENV_LOCK = threading.RLock()
+_log = logging.getLogger(__name__)
 
 
-class _LogStream(io.TextIOBase):
-    """What a handler writes to stdout/stderr goes to its function's log, as in CloudWatch Logs.
+class _HandlerOutput(threading.local):
+    """The log a handler running on this thread writes to (None on every other thread)."""
 
-    One stream for the whole process: Powertools' Logger keeps the stream it saw at
-    import, so the stream itself redirects to whichever function is running now.
+    log: list[str] | None = None
+
+
+_HANDLER_OUTPUT = _HandlerOutput()
+
+
+class _ThreadAwareStream:
+    """Stands in for sys.stdout/sys.stderr: a handler's writes go to its function's log, as in CloudWatch Logs.
+
+    Only writes from a thread running a handler are taken; every other thread (the test, the CLI,
+    the interpreter) writes through to the stream this one replaced, even while handlers run.
+    Installed once and kept: Powertools' Logger keeps the stream it saw at import.
     """
 
-    def __init__(self) -> None:
-        self.target: list[str] | None = None
+    def __init__(self, through: Any) -> None:
+        self._through = through
+
+    def write(self, text: str) -> int:
+        log = _HANDLER_OUTPUT.log
+        if log is None:
+            return self._through.write(text)
+        log.append(text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if _HANDLER_OUTPUT.log is None:
+            self._through.flush()
 
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:
-        if self.target is None:
-            return sys.__stdout__.write(text) if sys.__stdout__ else len(text)
-        self.target.append(text)
-        return len(text)
+    def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno...: the replaced stream's
+        return getattr(self._through, name)
 
 
-_LOG_STREAM = _LogStream()
+def _install_thread_aware_streams() -> None:
+    """Put the thread-aware stream in front of stdout and stderr, unless it is there already.
+
+    Checked at every invocation: whoever replaced sys.stdout since (pytest's capture) is wrapped in turn.
+    """
+    for name in ("stdout", "stderr"):
+        current = getattr(sys, name)
+        if current is not None and not isinstance(current, _ThreadAwareStream):
+            setattr(sys, name, _ThreadAwareStream(current))
 
 
 @dataclass
@@ -142,13 +175,14 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def _logging_to(log: list[str]) -> Iterator[None]:
-    previous = _LOG_STREAM.target
-    _LOG_STREAM.target = log
+    """What this thread prints, and logs through sys.stdout/stderr, goes to `log` until the block ends."""
+    _install_thread_aware_streams()
+    previous = _HANDLER_OUTPUT.log
+    _HANDLER_OUTPUT.log = log
     try:
-        with redirect_stdout(_LOG_STREAM), redirect_stderr(_LOG_STREAM):
-            yield
+        yield
     finally:
-        _LOG_STREAM.target = previous
+        _HANDLER_OUTPUT.log = previous
 
 
 def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> ModuleType:
@@ -182,6 +216,9 @@ class LambdaRuntime:
         self.clock = clock
         self.region = region
         self.account_id = account_id
+        self._async_runs: set[threading.Thread] = set()
+        self._async_lock = threading.Lock()
+        self._stopped = False
 
     def register(self, events: Any) -> None:
         events.register("before-call.lambda.Invoke", self._on_invoke)
@@ -211,6 +248,47 @@ class LambdaRuntime:
             except Exception as error:
                 return 200, _error_payload(error), "Unhandled"
 
+    def invoke_async(self, function_name: str, event: Any) -> None:
+        """An asynchronous invocation (InvocationType Event, an event rule's target) on a thread this runtime owns.
+
+        Once the runtime stopped, nothing new starts: the sandbox that owned it is going away.
+        """
+        with self._async_lock:
+            if self._stopped:
+                _log.warning("sandbox stopped: asynchronous invocation of %s dropped", function_name)
+                return
+            # Held from now, not from when the thread first runs: the clock must not jump in between.
+            self.clock.reserve()
+            thread = threading.Thread(target=self._run_async, args=(function_name, event),
+                                      name=f"sandbox-lambda-{function_name}", daemon=True)
+            self._async_runs.add(thread)
+        thread.start()
+
+    def _run_async(self, function_name: str, event: Any) -> None:
+        try:
+            with self.clock.adopted():
+                self.invoke(function_name, event)
+        except ClientError as error:  # an unknown function: Lambda would drop the event after its retries
+            _log.warning("asynchronous invocation of %s failed: %s", function_name, error)
+        finally:
+            with self._async_lock:
+                self._async_runs.discard(threading.current_thread())
+
+    def stop(self, wall_timeout: float = 5.0) -> None:
+        """Start no more invocations and wait for the asynchronous ones still running (wall time).
+
+        Their handlers call the sandbox's services: once the sandbox is gone they would reach the next one.
+        """
+        with self._async_lock:
+            self._stopped = True
+            running = list(self._async_runs)
+        deadline = time.monotonic() + wall_timeout
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = sorted(thread.name for thread in running if thread.is_alive())
+        if stuck:
+            _log.warning("Lambda invocations still running after the sandbox stopped: %s", ", ".join(stuck))
+
     def _arn(self, name: str) -> str:
         if name.startswith("arn:"):
             return name
@@ -223,7 +301,7 @@ class LambdaRuntime:
         event = json.loads(raw or b"null")
         invocation_type = params.get("headers", {}).get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "Event":
-            threading.Thread(target=self.invoke, args=(function_name, event), daemon=True).start()
+            self.invoke_async(function_name, event)
             return _response(202, b"", None)
         status, payload, function_error = self.invoke(function_name, event)
         return _response(status, json.dumps(payload).encode(), function_error)

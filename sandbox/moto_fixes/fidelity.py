@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from sandbox.moto_fixes import (
     api,
+    concurrent_end,
     dynamodb_atomic,
     errors,
     execution_record,
+    execution_worker,
     jsonpath,
     payload_quota,
+    preprocessor_scope,
     sdk_errors,
     sdk_results,
     sync_execution,
@@ -26,3 +29,6 @@ def install_all() -> None:
     execution_record.install()
     dynamodb_atomic.install()
     sync_execution.install()
+    preprocessor_scope.install()
+    execution_worker.install()
+    concurrent_end.install()

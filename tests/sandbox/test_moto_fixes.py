@@ -456,3 +456,134 @@ def test_state_payload_quota_is_256_kib_of_compact_json_inclusive(engine: None, 
     assert description["status"] == status
     if status == "FAILED":
         assert description["error"] == "States.DataLimitExceeded"
+
+
+# -- soundness under concurrency and crashes -------------------------------------------------------
+
+JSONATA_PASS = {"QueryLanguage": "JSONata", "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Output": "{% $states.input %}", "End": True}}}
+JSONPATH_PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$.v"}, "End": True}}}
+
+
+@pytest.mark.skipif(FIXES_OFF, reason="checks the installed fixes")
+def test_each_parse_has_its_own_query_language_scopes(engine: None) -> None:
+    """moto kept one scope list on the class for every parse of the process (and every thread)."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    first, second = Preprocessor(), Preprocessor()
+    first._query_language_per_scope.append("scope")
+    assert second._query_language_per_scope == []
+
+
+def test_a_definition_that_fails_to_parse_fails_its_execution_and_leaves_the_next_unharmed(
+        engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while reading a JSONata definition (its scopes opened, never closed) ends that execution
+    FAILED with States.Runtime, as AWS reports an internal failure; a JSONPath execution after it runs."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    jsonata, jsonpath = create_machine(JSONATA_PASS), create_machine(JSONPATH_PASS)
+    visit = Preprocessor.visitState_decl_body
+
+    def crash_inside_the_state(self: Any, ctx: Any) -> Any:
+        self._open_query_language_scope(ctx)
+        raise ValueError("injected parse failure")
+
+    monkeypatch.setattr(Preprocessor, "visitState_decl_body", crash_inside_the_state)
+    crashed = sfn_client().start_execution(stateMachineArn=jsonata, input="{}")["executionArn"]
+    description = wait_done(crashed)
+    monkeypatch.setattr(Preprocessor, "visitState_decl_body", visit)
+
+    assert (description["status"], description["error"]) == ("FAILED", "States.Runtime")
+    assert "injected parse failure" in description["cause"]
+    events = history(crashed)
+    assert [e["type"] for e in events] == ["ExecutionStarted", "ExecutionFailed"]
+    assert events[-1]["executionFailedEventDetails"]["error"] == "States.Runtime"
+    assert output_of(run(JSONPATH_PASS, {"v": 1})) == {"v": 1}
+    later = sfn_client().start_execution(stateMachineArn=jsonpath, input='{"v": 2}')["executionArn"]
+    assert output_of(wait_done(later)) == {"v": 2}
+
+
+def test_stop_before_the_worker_begins_aborts_the_execution(engine: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """StopExecution works from the first moment: moto raised AttributeError (no environment yet) or lost the stop.
+
+    The worker is held before it builds its environment until the stop is on its way.
+    """
+    import threading
+
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    stop_sent = threading.Event()
+    environment, stop = ExecutionWorker._get_evaluation_environment, Execution.stop
+
+    def held_environment(self: Any) -> Any:
+        stop_sent.wait(10)
+        return environment(self)
+
+    def stop_then_release(self: Any, *args: Any, **kwargs: Any) -> None:
+        stop_sent.set()
+        stop(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_environment", held_environment)
+    monkeypatch.setattr(Execution, "stop", stop_then_release)
+    arn = create_machine({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    started = sfn_client().start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    sfn_client().stop_execution(executionArn=started, error="Stopped", cause="at once")
+    description = wait_done(started)
+    assert (description["status"], description["error"]) == ("ABORTED", "Stopped")
+    assert [e["type"] for e in history(started)][-1] == "ExecutionAborted"
+
+
+def test_a_program_ended_by_another_thread_ignores_where_it_would_go_next(engine: None) -> None:
+    """A branch stopped by its failing sibling may still be starting: it stops, it does not raise."""
+    import threading
+
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
+
+    env = Environment.__new__(Environment)
+    env._state_mutex, env._program_state = threading.RLock(), ProgramRunning()
+    env.next_state_name = "A"
+    env._program_state = ProgramStopped(stop_date=None, cause=None, error=None)
+    env.next_state_name = "B"
+    env.next_field_name = "Parameters"
+    assert isinstance(env._program_state, ProgramStopped) and env.next_state_name is None
+
+
+def test_a_failing_parallel_branch_stops_its_siblings_without_a_thread_exception(
+    engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sibling branch whose thread begins only after the failing branch stopped it raised
+    "Could not set NextState value when in state ProgramStopped" on its thread."""
+    import threading
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    crashes: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(repr(args.exc_value)))
+    stopped: dict[int, threading.Event] = {}
+    routine, stop = BranchWorker._thread_routine, BranchWorker.stop
+
+    def begin_once_stopped(self: Any) -> None:
+        if self._program.start_at.start_at_name != "Boom":
+            stopped.setdefault(id(self), threading.Event()).wait(10)
+        routine(self)
+
+    def stop_and_tell(self: Any, *args: Any, **kwargs: Any) -> None:
+        stop(self, *args, **kwargs)
+        stopped.setdefault(id(self), threading.Event()).set()
+
+    monkeypatch.setattr(BranchWorker, "_thread_routine", begin_once_stopped)
+    monkeypatch.setattr(BranchWorker, "stop", stop_and_tell)
+    branches = [{"StartAt": "Boom", "States": {"Boom": fail("Branch.Failed")}},
+                {"StartAt": "Late", "States": {"Late": {"Type": "Pass", "End": True}}}]
+    arn = create_machine({"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": branches, "End": True}}})
+    started = sfn_client().start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    description = wait_done(started)
+    assert (description["status"], description["error"]) == ("FAILED", "Branch.Failed")
+    for event in stopped.values():
+        event.wait(10)
+    late = [t for t in threading.enumerate() if t.name.startswith("BranchWorker_")]
+    for thread in late:
+        thread.join(10)
+    assert crashes == []

@@ -93,6 +93,7 @@ class Sandbox:
         self.router: routing.EventRouter | None = None
         self.fakes: Fakes | None = None
         self.faults: FaultPlan | None = None
+        self._stand_ins: dict[str, Callable[[Any, Any], Any]] = {}
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -133,6 +134,8 @@ class Sandbox:
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
+        for logical_id, handler in self._stand_ins.items():
+            self.register_function(logical_id, handler)
         self.state_machines = provisioner.state_machines
         self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
                                for slug, sm in self.state_machines.items()}
@@ -146,6 +149,8 @@ class Sandbox:
             _record(self)
         if self._mock is not None and self.state_machines:
             self._abort_running()
+        if self.lambdas is not None:
+            self.lambdas.close()
         session.activate(None)
         routing.activate(None)
         clock_module.set_active(None)
@@ -172,6 +177,23 @@ class Sandbox:
         deadline = time.monotonic() + wall_timeout
         while running and self._any_running() and time.monotonic() < deadline:
             time.sleep(0.005)
+
+    def register_function(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Answer a function's invocations with `handler(event, context)`, a Python stand-in.
+
+        For a function the sandbox cannot run (java, dotnet, go, provided, ruby, an image) or one
+        a test wants to replace. Call it before or inside the `with` block.
+        """
+        if self.lambdas is None:
+            known = [r.logical_id for r in self.stack.of_type("AWS::Serverless::Function", "AWS::Lambda::Function")]
+            if logical_id not in known:
+                raise SandboxError(f"unknown function {logical_id!r}; the template has: {', '.join(known) or 'none'}")
+            self._stand_ins[logical_id] = handler
+            return
+        if logical_id not in self.lambdas.functions:
+            known = ", ".join(sorted(self.lambdas.functions)) or "none"
+            raise SandboxError(f"unknown function {logical_id!r}; the template has: {known}")
+        self.lambdas.replace(logical_id, handler)
 
     # -- running -----------------------------------------------------------------
     def workflow(self, slug: str) -> StateMachine:

@@ -37,6 +37,19 @@ from sandbox.clock import VirtualClock
 _ENV_LOCK = threading.RLock()
 
 
+class FunctionError(Exception):
+    """An invocation that failed with the payload Lambda itself reports (its own errorType, e.g.
+    `Runtime.ImportModuleError`, `Sandbox.Timedout`, or a Node.js handler's error), not a Python exception's."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage", ""))
+        self.payload = payload
+
+    @classmethod
+    def of(cls, error_type: str, message: str) -> FunctionError:
+        return cls({"errorType": error_type, "errorMessage": message, "trace": []})
+
+
 class _LogStream(io.TextIOBase):
     """What a handler writes to stdout/stderr goes to its function's log, as in CloudWatch Logs.
 
@@ -168,20 +181,56 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
     try:
         sys.modules[unique] = module
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as error:
+        sys.modules.pop(unique, None)
+        raise FunctionError.of("Runtime.ImportModuleError", _missing_package_message(
+            logical_id, code_dir, module_path, error)) from error
     finally:
         sys.path.remove(str(code_dir))
     return module
 
 
-class LambdaRuntime:
-    """Answers Lambda Invoke calls from the in-process functions."""
+def _missing_package_message(logical_id: str, code_dir: Path, module_path: str, error: ModuleNotFoundError) -> str:
+    """Lambda's message, and how to install what is missing offline (the deployed package bundles it)."""
+    missing = (error.name or str(error)).split(".")[0]
+    requirements = code_dir / "requirements.txt"
+    install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {missing}"
+    return (f"Unable to import module '{module_path}': No module named '{missing}' "
+            f"({logical_id}: install the function's packages into the sandbox's Python: {install})")
 
-    def __init__(self, functions: dict[str, InProcessFunction], clock: VirtualClock,
-                 region: str, account_id: str) -> None:
+
+def stand_in(function: Any, handler: Callable[[Any, Any], Any]) -> InProcessFunction:
+    """`handler(event, context)` answering a function's invocations, with its name, ARN and environment."""
+    return InProcessFunction(logical_id=function.logical_id, name=function.name, arn=function.arn,
+                             code_dir=Path(getattr(function, "code_dir", ".")), handler="<stand-in>",
+                             environment=dict(getattr(function, "environment", {})),
+                             memory_mb=function.memory_mb, _callable=handler)
+
+
+class LambdaRuntime:
+    """Answers Lambda Invoke calls from the template's functions (in-process Python, Node.js children, stand-ins)."""
+
+    def __init__(self, functions: dict[str, Any], clock: VirtualClock, region: str, account_id: str) -> None:
         self.functions = functions
         self.clock = clock
         self.region = region
         self.account_id = account_id
+
+    def replace(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Answer `logical_id`'s invocations with a Python callable from now on."""
+        previous = self.functions[logical_id]
+        self.functions[logical_id] = stand_in(previous, handler)
+        if hasattr(previous, "close"):
+            previous.close()
+
+    def close(self) -> None:
+        """Stop what runs outside this process (Node.js children, the loopback endpoint they call)."""
+        from sandbox import node_runtime
+
+        for function in self.functions.values():
+            if hasattr(function, "close"):
+                function.close()
+        node_runtime.ENDPOINT.stop()
 
     def register(self, events: Any) -> None:
         events.register("before-call.lambda.Invoke", self._on_invoke)
@@ -237,6 +286,8 @@ def _function_name_from_path(url_path: str) -> str:
 
 
 def _error_payload(error: Exception) -> dict[str, Any]:
+    if isinstance(error, FunctionError):
+        return error.payload
     return {
         "errorMessage": str(error),
         "errorType": type(error).__name__,

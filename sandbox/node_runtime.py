@@ -1,0 +1,320 @@
+"""Node.js Lambda functions (nodejs18.x-22.x), each run in warm `node` child processes.
+
+A `NodeFunction` keeps a pool of execution environments: one `node` process running
+`data/node_bootstrap.mjs`, which imports the handler once (INIT) and then answers one invocation
+at a time, as a Lambda execution environment does; concurrent invocations get more environments.
+Requests go to the child's stdin and answers come back on a separate pipe, so the handler's own
+stdout/stderr (console lines in Lambda's `time<TAB>requestId<TAB>LEVEL<TAB>message` form) become the
+function's log.
+
+The AWS SDK for JavaScript v3 reaches the sandbox's moto backends: the child gets
+`AWS_ENDPOINT_URL` of a moto server started on loopback inside this process (the same backends as
+the in-process boto3 calls), fake credentials and the stack's region. The Lambda runtime ships
+`@aws-sdk/client-*`; offline they come from the project's own `node_modules`, and a handler that
+imports one that is missing fails with the `npm install` command that provides it.
+
+Children end with their sandbox (`close`); a timed-out or crashed environment is replaced on the next
+invocation, as Lambda does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from sandbox.lambdas import FunctionError
+
+BOOTSTRAP = "node_bootstrap.mjs"
+END_OF_LOG = "\x1e"
+LOG_FLUSH_SECONDS = 5.0
+"""How long an answered invocation waits for the rest of its log lines (they are written before the answer)."""
+SDK_PACKAGE = "@aws-sdk/"
+
+
+class _LoopbackEndpoint:
+    """moto's server on 127.0.0.1, started on the first Node.js invocation of the process's sandbox."""
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._lock = threading.Lock()
+
+    def url(self) -> str:
+        with self._lock:
+            if self._server is None:
+                from moto.server import ThreadedMotoServer
+
+                # werkzeug prints every request to stderr otherwise: the handler's calls are not the user's output.
+                logging.getLogger("werkzeug").setLevel(logging.ERROR)
+                server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+                server.start()
+                self._server = server
+            host, port = self._server.get_host_and_port()
+            return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+
+ENDPOINT = _LoopbackEndpoint()
+"""One per process, as moto's mock is: every Node.js function of the running sandbox calls it."""
+
+
+def node_executable() -> str | None:
+    return shutil.which("node")
+
+
+@dataclass
+class NodeFunction:
+    """One Node.js function of the template, with the interface of `InProcessFunction`."""
+
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    runtime: str
+    region: str
+    memory_mb: int = 128
+    timeout_seconds: float = 3
+    invocations: int = 0
+    log: list[str] = field(default_factory=list)
+    """Everything the handler printed, in order (its CloudWatch log stream)."""
+    _idle: list[_Environment] = field(default_factory=list, repr=False)
+    _all: list[_Environment] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def log_lines(self) -> list[str]:
+        return "".join(self.log).splitlines()
+
+    @property
+    def initialised(self) -> bool:
+        return bool(self._idle)
+
+    def initialise(self) -> None:
+        """Start one execution environment (INIT: node starts and imports the handler module)."""
+        with self._lock:
+            if self._idle:
+                return
+        environment = self._start()
+        with self._lock:
+            self._idle.append(environment)
+
+    def invoke(self, event: Any) -> Any:
+        """Run the handler in an idle environment (or a new one); its error raises `FunctionError`."""
+        with self._lock:
+            environment = self._idle.pop() if self._idle else None
+            self.invocations += 1
+        if environment is None:
+            environment = self._start()
+        try:
+            return environment.invoke(event, self._context(), self.timeout_seconds)
+        finally:
+            with self._lock:
+                if environment.alive:
+                    self._idle.append(environment)
+                else:
+                    self._all.remove(environment)
+
+    def close(self) -> None:
+        """Stop every environment (the sandbox stops): no `node` process outlives it."""
+        with self._lock:
+            environments, self._all, self._idle = list(self._all), [], []
+        for environment in environments:
+            environment.stop()
+
+    @property
+    def processes(self) -> list[int]:
+        """Process ids of the running environments."""
+        with self._lock:
+            return [e.process.pid for e in self._all if e.alive]
+
+    def _context(self) -> dict[str, Any]:
+        return {"awsRequestId": str(uuid.uuid4()), "functionName": self.name, "functionVersion": "$LATEST",
+                "invokedFunctionArn": self.arn, "memoryLimitInMB": str(self.memory_mb),
+                "logGroupName": f"/aws/lambda/{self.name}", "logStreamName": "sandbox"}
+
+    def _start(self) -> _Environment:
+        node = node_executable()
+        if node is None:
+            raise FunctionError.of("Sandbox.RuntimeUnavailable", (
+                f"{self.logical_id} ({self.runtime}): `node` is not on PATH; install Node.js "
+                "(Debian/Ubuntu: apt-get install nodejs), or answer its Task with a MockConfigFile test case"))
+        environment = _Environment(node, self.code_dir, self._variables(), self.log)
+        with self._lock:
+            self._all.append(environment)
+        try:
+            environment.wait_for_init(self.timeout_seconds + 10)
+        except FunctionError as error:
+            environment.stop()
+            with self._lock:
+                self._all.remove(environment)
+            raise FunctionError(_explained(error.payload, self.logical_id, self.code_dir)) from None
+        return environment
+
+    def _variables(self) -> dict[str, str]:
+        """The Lambda runtime's environment: the template's variables, then the reserved ones."""
+        inherited = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
+        return {
+            **inherited,
+            **self.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "sandbox",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_ENDPOINT_URL": ENDPOINT.url(),
+            "LAMBDA_TASK_ROOT": str(self.code_dir),
+            "_HANDLER": self.handler,
+            "TZ": ":UTC",
+        }
+
+
+def _explained(payload: dict[str, Any], logical_id: str, code_dir: Path) -> dict[str, Any]:
+    """An import error for an `@aws-sdk/*` package: the Lambda runtime has it, offline the project must."""
+    message = str(payload.get("errorMessage", ""))
+    if payload.get("errorType") == "Runtime.ImportModuleError" and f"'{SDK_PACKAGE}" in message:
+        package = message.split(f"'{SDK_PACKAGE}", 1)[1].split("'", 1)[0]
+        package = SDK_PACKAGE + "/".join(package.split("/")[:1])
+        message += (f" ({logical_id}: the Lambda runtime provides the AWS SDK; offline, install it beside the "
+                    f"function: cd {code_dir} && npm install {package})")
+        return {**payload, "errorMessage": message}
+    return payload
+
+
+class _Environment:
+    """One `node` process running the bootstrap; one invocation at a time."""
+
+    def __init__(self, node: str, code_dir: Path, variables: dict[str, str], log: list[str]) -> None:
+        read_end, write_end = os.pipe()
+        bootstrap = resources.files("sandbox") / "data" / BOOTSTRAP
+        try:
+            self.process = subprocess.Popen(
+                [node, str(bootstrap)], cwd=code_dir, env={**variables, "SANDBOX_PROTOCOL_FD": str(write_end)},
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(write_end,),
+                start_new_session=True)
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        self._answers = read_end
+        self._buffer = b""
+        self._log = log
+        self._ended: dict[str, int] = {}
+        self._ended_changed = threading.Condition()
+        self._readers = [threading.Thread(target=self._read_log, args=(stream,), daemon=True,
+                                          name=f"node-log-{self.process.pid}")
+                         for stream in (self.process.stdout, self.process.stderr)]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_for_init(self, wall_timeout: float) -> None:
+        answer = self._next_answer(time.monotonic() + wall_timeout)
+        self._wait_for_log("init")
+        if answer is None:
+            raise FunctionError.of("Runtime.ExitError", f"Runtime exited with error: {self._exit_status()}")
+        if answer.get("init") != "ok":
+            raise FunctionError(answer["error"])
+
+    def invoke(self, event: Any, context: dict[str, Any], timeout_seconds: float) -> Any:
+        request_id = context["awsRequestId"]
+        started = time.time()
+        request = {"id": request_id, "event": event, "context": context,
+                   "deadlineMs": int((started + timeout_seconds) * 1000)}
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            pass  # the process died: reported below as the runtime's exit
+        answer = self._next_answer(time.monotonic() + timeout_seconds)
+        if answer is None:
+            if self.alive:  # still running at its deadline: Lambda stops the environment
+                self.stop()
+                raise FunctionError.of("Sandbox.Timedout", f"{datetime.now(UTC).isoformat()[:23]}Z {request_id} "
+                                       f"Task timed out after {timeout_seconds:.2f} seconds")
+            self.stop()
+            raise FunctionError.of("Runtime.ExitError",
+                                   f"RequestId: {request_id} Error: Runtime exited with error: {self._exit_status()}")
+        self._wait_for_log(request_id)
+        if not answer.get("ok"):
+            raise FunctionError(answer["error"])
+        return answer.get("result")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for reader in self._readers:
+            reader.join(LOG_FLUSH_SECONDS)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        if self._answers >= 0:
+            os.close(self._answers)
+            self._answers = -1
+
+    def _exit_status(self) -> str:
+        code = self.process.wait()
+        return f"signal: {-code}" if code < 0 else f"exit status {code}"
+
+    def _next_answer(self, deadline: float) -> dict[str, Any] | None:
+        """The next protocol line, or None at the deadline or when the process ended."""
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._answers < 0:
+                return None
+            ready, _, _ = select.select([self._answers], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._answers, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def _read_log(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            if line.startswith(END_OF_LOG):
+                with self._ended_changed:
+                    marker = line[1:].strip()
+                    self._ended[marker] = self._ended.get(marker, 0) + 1
+                    self._ended_changed.notify_all()
+                continue
+            self._log.append(line if line.endswith("\n") else line + "\n")
+
+    def _wait_for_log(self, marker: str) -> None:
+        """Both streams have passed the invocation's end marker: its log lines are all in."""
+        with self._ended_changed:
+            self._ended_changed.wait_for(lambda: self._ended.get(marker, 0) >= 2 or not self.alive,
+                                         LOG_FLUSH_SECONDS)
+            self._ended.pop(marker, None)

@@ -43,6 +43,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+    parser.add_argument("--stand-in", action="append", default=[], metavar="FUNCTION=FILE.py:NAME",
+                        help="answer a function's invocations with a Python function (e.g. one whose runtime the "
+                             "sandbox cannot run); repeatable")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the workflows of the template")
     run = commands.add_parser("run", help="run one workflow with one event")
@@ -99,12 +102,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
-    from sandbox.core import Sandbox
+    from sandbox.core import Sandbox, SandboxError
 
     template = Path(args.template)
     if not template.is_file():
         raise UsageError(f"template not found: {template}")
-    return Sandbox.from_template(template)
+    sb = Sandbox.from_template(template)
+    for spec in getattr(args, "stand_in", []):
+        logical_id, handler = _stand_in(spec)
+        try:
+            sb.register_function(logical_id, handler)
+        except SandboxError as error:
+            raise UsageError(f"--stand-in {spec}: {error}") from None
+    return sb
+
+
+def _stand_in(spec: str) -> tuple[str, Any]:
+    """`LogicalId=path/to/file.py:function` -> (LogicalId, the function)."""
+    import importlib.util
+
+    logical_id, _, target = spec.partition("=")
+    file, _, name = target.rpartition(":")
+    if not logical_id or not file or not name:
+        raise UsageError(f"--stand-in {spec}: expected FUNCTION=FILE.py:NAME, e.g. MyJavaFn=stand_ins.py:handler")
+    module_spec = importlib.util.spec_from_file_location(f"_sandbox_stand_in_{logical_id}", file)
+    if not Path(file).is_file() or module_spec is None or module_spec.loader is None:
+        raise UsageError(f"--stand-in {spec}: no Python file {file}")
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        raise UsageError(f"--stand-in {spec}: {file} does not import: {type(error).__name__}: {error}") from None
+    handler = getattr(module, name, None)
+    if not callable(handler):
+        raise UsageError(f"--stand-in {spec}: {file} has no function {name}")
+    return logical_id, handler
 
 
 def _list(args: argparse.Namespace) -> int:

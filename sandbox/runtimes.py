@@ -39,6 +39,8 @@ class UnsupportedFunction:
     runtime: str
     reason: str
     memory_mb: int = 128
+    environment: dict[str, str] = field(default_factory=dict)
+    """The template's variables: a stand-in registered for the function runs with them."""
     invocations: int = 0
     log: list[str] = field(default_factory=list)
     initialised: bool = True
@@ -62,7 +64,6 @@ def lambda_function(logical_id: str, name: str, arn: str, props: dict[str, Any],
                     metadata: dict[str, Any] | None = None) -> LambdaFunction:
     """The runner for one function: `props` are its resolved properties (Globals merged), `root` the template folder."""
     runtime = str(props.get("Runtime") or "")
-    code_dir = (root / str(props.get("CodeUri", "."))).resolve()
     variables = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     memory_mb = int(props.get("MemorySize", 128))
     timeout = int(props.get("Timeout", 3))
@@ -70,19 +71,20 @@ def lambda_function(logical_id: str, name: str, arn: str, props: dict[str, Any],
     if props.get("PackageType") == "Image":
         return UnsupportedFunction(logical_id, name, arn, "container image", (
             f"{logical_id} (container image): the sandbox runs Python and Node.js functions from their code "
-            f"folder, not images; {answer_instead(logical_id)}"), memory_mb)
+            f"folder, not images; {answer_instead(logical_id)}"), memory_mb, variables)
+    code_dir = (root / str(props.get("CodeUri", "."))).resolve()
     if runtime.startswith("nodejs"):
         if (metadata or {}).get("BuildMethod") == "esbuild":
             built = root / BUILD_DIR / logical_id
             if not built.is_dir():
                 return UnsupportedFunction(logical_id, name, arn, runtime, (
                     f"{logical_id} ({runtime}, BuildMethod esbuild): its built code {built} does not exist; "
-                    f"run `sam build` in {root} first"), memory_mb)
+                    f"run `sam build` in {root} first"), memory_mb, variables)
             code_dir = built.resolve()
         return NodeFunction(logical_id, name, arn, code_dir, handler, variables, runtime, region, memory_mb, timeout)
     if runtime and not runtime.startswith("python"):
         return UnsupportedFunction(logical_id, name, arn, runtime, (
             f"{logical_id} ({runtime}): the sandbox runs Python and Node.js functions only; "
-            f"{answer_instead(logical_id)}"), memory_mb)
+            f"{answer_instead(logical_id)}"), memory_mb, variables)
     return InProcessFunction(logical_id=logical_id, name=name, arn=arn, code_dir=code_dir, handler=handler,
                              environment=variables, memory_mb=memory_mb, timeout_seconds=timeout)

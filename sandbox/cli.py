@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -221,7 +221,8 @@ def _run(args: argparse.Namespace) -> int:
         except SandboxError as error:
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
-        story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
+        story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started,
+                       [failure.describe() for failure in sb.failed_invocations])
         _print_story(story, args.output)
         if args.test_case and args.output == "table":
             mocked = [f"{i.state} (attempt {i.attempt + 1})" for i in sb.faults.injected
@@ -333,6 +334,8 @@ class _Story:
     notifications: dict[str, list[dict[str, Any]]]
     events: list[dict[str, Any]]
     wall_seconds: float
+    lost: list[str] = field(default_factory=list)
+    """Asynchronous Lambda invocations that failed after Lambda's retries."""
 
 
 def _business_events(sb: Any) -> list[dict[str, Any]]:
@@ -350,7 +353,7 @@ def _print_story(story: _Story, output: str) -> None:
             "path": run.path, "history": run.history,
             "triggered": [{"workflow": r.workflow, "status": r.status, "path": r.path, "output": r.output,
                            "error": r.error} for r in story.triggered],
-            "notifications": story.notifications, "events": story.events,
+            "notifications": story.notifications, "events": story.events, "lost": story.lost,
         }), indent=2))
         return
     print(format_table(run.history))
@@ -369,6 +372,8 @@ def _print_story(story: _Story, output: str) -> None:
     for topic, messages in story.notifications.items():
         for message in messages:
             print(f"Notify: {topic}: {message['subject'] or ''} {message['message'][:160]}".rstrip())
+    for failure in story.lost:
+        print(f"Lost:   {failure}")
     last = max([run, *story.triggered], key=lambda r: r.stop_date or r.start_date)
     virtual = virtual_duration(run.history) if last is run else _offset(run, last, end=True)
     print(f"Time:   {format_duration(virtual)} virtual, {story.wall_seconds:.2f} s wall")

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
-from sandbox import routing, session
+from sandbox import lambda_async, routing, session
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
+from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
@@ -134,6 +136,7 @@ class Sandbox:
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
+        self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
         for logical_id, handler in self._stand_ins.items():
             self.register_function(logical_id, handler)
         self.state_machines = provisioner.state_machines
@@ -377,6 +380,11 @@ class Sandbox:
         resource = self.stack.resources.get(bucket)
         return resource.name if resource else bucket
 
+    @property
+    def failed_invocations(self) -> list[FailedInvocation]:
+        """Asynchronous invocations Lambda gave up on (after its retries), oldest first, and where they went."""
+        return list(self.lambdas.asynchronous.failures) if self.lambdas else []
+
     def published(self, bus: str | None = None, detail_type: str | None = None) -> list[dict[str, Any]]:
         """Events put on a bus (logical ID or name), optionally of one detail-type."""
         assert self.router is not None
@@ -390,7 +398,12 @@ class Sandbox:
 
     def _invoke_from_event(self, function_arn: str, event: Any) -> None:
         assert self.lambdas is not None
-        threading.Thread(target=self.lambdas.invoke, args=(function_arn, event), daemon=True).start()
+        try:
+            self.lambdas.invoke_async(function_arn, event)
+        except ClientError as error:  # a rule targeting a function the template lacks: the event is lost
+            self.lambdas.asynchronous.failures.append(FailedInvocation(
+                function_arn, event, "ResourceNotFound", 0, "ResourceNotFoundException",
+                error.response["Error"]["Message"]))
 
     def _run_of(self, described: dict[str, Any], *, history: bool = True) -> Run:
         """A DescribeExecution answer as a Run; its history (once the execution ended) unless told not to."""

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from sandbox.clock import VirtualClock
+from sandbox.lambda_async import AsyncInvocations
 
 # Handlers share one process environment: invocations take turns so that each
 # sees exactly its own function's variables (and its own log stream).
@@ -211,10 +212,15 @@ class LambdaRuntime:
     """Answers Lambda Invoke calls from the template's functions (in-process Python, Node.js children, stand-ins)."""
 
     def __init__(self, functions: dict[str, Any], clock: VirtualClock, region: str, account_id: str) -> None:
+        from sandbox.session import shared_client
+
         self.functions = functions
         self.clock = clock
         self.region = region
         self.account_id = account_id
+        self.asynchronous = AsyncInvocations(self.invoke, clock, self._arn, self._name_of,
+                                             lambda service: shared_client(region, service))
+        """Event invocations: retried, then sent to the function's destination / dead-letter queue."""
 
     def replace(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
         """Answer `logical_id`'s invocations with a Python callable from now on."""
@@ -248,17 +254,30 @@ class LambdaRuntime:
         """Run a function; returns (status, payload, function_error) as Lambda reports them."""
         function = self.find(function_name)
         if function is None:
-            raise ClientError(
-                {"Error": {"Code": "ResourceNotFoundException",
-                           "Message": f"Function not found: {self._arn(function_name)}"},
-                 "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 404}},
-                "Invoke",
-            )
+            raise self._not_found(function_name)
         with self.clock.busy():
             try:
                 return 200, function.invoke(event), None
             except Exception as error:
                 return 200, _error_payload(error), "Unhandled"
+
+    def invoke_async(self, function_name: str, event: Any) -> None:
+        """Queue an event invocation (InvocationType=Event); an unknown function raises at once, as Lambda does."""
+        if self.find(function_name) is None:
+            raise self._not_found(function_name)
+        self.asynchronous.submit(function_name, event)
+
+    def _not_found(self, function_name: str) -> ClientError:
+        return ClientError(
+            {"Error": {"Code": "ResourceNotFoundException",
+                       "Message": f"Function not found: {self._arn(function_name)}"},
+             "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 404}},
+            "Invoke",
+        )
+
+    def _name_of(self, function_name: str) -> str | None:
+        function = self.find(function_name)
+        return function.name if function else None
 
     def _arn(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -272,7 +291,7 @@ class LambdaRuntime:
         event = json.loads(raw or b"null")
         invocation_type = params.get("headers", {}).get("X-Amz-Invocation-Type", "RequestResponse")
         if invocation_type == "Event":
-            threading.Thread(target=self.invoke, args=(function_name, event), daemon=True).start()
+            self.invoke_async(function_name, event)
             return _response(202, b"", None)
         status, payload, function_error = self.invoke(function_name, event)
         return _response(status, json.dumps(payload).encode(), function_error)

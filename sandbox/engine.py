@@ -20,6 +20,7 @@ from sandbox.moto_fixes import (
     fidelity,
     heartbeat,
     jsonata,
+    lambda_server,
     parse_cache,
     virtual_time,
 )
@@ -41,6 +42,7 @@ def install() -> None:
     fidelity.install_all()
     jsonata.install()
     distributed_map.install()
+    lambda_server.install()
     routing.install()
     _installed = True
 

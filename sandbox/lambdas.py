@@ -232,14 +232,20 @@ class LambdaRuntime:
     def close(self) -> None:
         """Stop what runs outside this process (Node.js children, the loopback endpoint they call)."""
         from sandbox import node_runtime
+        from sandbox.moto_fixes import lambda_server
 
+        lambda_server.activate(None)
         for function in self.functions.values():
             if hasattr(function, "close"):
                 function.close()
         node_runtime.ENDPOINT.stop()
 
     def register(self, events: Any) -> None:
+        """Answer Invoke from boto3 in this process and, through moto's server, from Node.js handlers."""
+        from sandbox.moto_fixes import lambda_server
+
         events.register("before-call.lambda.Invoke", self._on_invoke)
+        lambda_server.activate(self)
 
     def find(self, function_name: str) -> InProcessFunction | None:
         """Resolve a name, full or partial ARN, with or without a qualifier."""

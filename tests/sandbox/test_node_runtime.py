@@ -317,3 +317,40 @@ def test_result_is_json_as_lambda_returns_it(project):
         run = sb.run(MACHINE, {})
         assert run.status == "SUCCEEDED"
         assert json.loads(run.events_of("TaskSucceeded")[0]["taskSucceededEventDetails"]["output"])["Payload"] is None
+
+
+def test_a_node_handler_invoking_another_function_reaches_the_sandboxs_runtime(project):
+    """Through moto's server (as the SDK's LambdaClient would): answered by the template's function, not Docker."""
+    handler = """
+const invoke = (name, payload, type = "RequestResponse") => fetch(
+  `${process.env.AWS_ENDPOINT_URL}/2015-03-31/functions/${name}/invocations`, {
+    method: "POST",
+    headers: {
+      "X-Amz-Invocation-Type": type,
+      Authorization: "AWS4-HMAC-SHA256 Credential=" +
+        `${process.env.AWS_ACCESS_KEY_ID}/20250101/${process.env.AWS_REGION}/lambda/aws4_request, ` +
+        "SignedHeaders=host, Signature=0",
+    },
+    body: JSON.stringify(payload),
+  });
+export const handler = async () => {
+  const answered = await invoke("sfn-suite-Helper", { n: 2 });
+  const failed = await invoke("sfn-suite-Helper", { fail: true });
+  const missing = await invoke("sfn-suite-Nope", {});
+  return {
+    answer: await answered.json(),
+    failedHeader: failed.headers.get("x-amz-function-error"),
+    failedType: (await failed.json()).errorType,
+    missing: [missing.status, missing.headers.get("x-amzn-errortype")],
+  };
+};
+"""
+    helper = ("def handler(event, context):\n"
+              "    if event.get('fail'):\n        raise ValueError('no')\n"
+              "    return {'doubled': event['n'] * 2}\n")
+    extra = {"Helper": {"Type": "AWS::Serverless::Function",
+                        "Properties": {"CodeUri": "fn/", "Handler": "helper.handler", "Runtime": "python3.12"}}}
+    with project({"app.mjs": handler, "helper.py": helper}, extra_resources=extra) as sb:
+        run = sb.run(MACHINE, {})
+        assert run.output == {"answer": {"doubled": 4}, "failedHeader": "Unhandled", "failedType": "ValueError",
+                              "missing": [404, "ResourceNotFoundException"]}

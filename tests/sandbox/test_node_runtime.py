@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -354,3 +356,28 @@ export const handler = async () => {
         run = sb.run(MACHINE, {})
         assert run.output == {"answer": {"doubled": 4}, "failedHeader": "Unhandled", "failedType": "ValueError",
                               "missing": [404, "ResourceNotFoundException"]}
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def test_children_end_even_when_the_sandboxs_process_dies_without_cleaning_up(tmp_path):
+    """An environment reads its requests from the sandbox: when that pipe closes, it exits."""
+    template = write_project(tmp_path, {"app.js": ASYNC_CJS})
+    script = ("import os, sys\nfrom sandbox.core import Sandbox\n"
+              "sb = Sandbox.from_template(sys.argv[1]).__enter__()\n"
+              f"print(sb.run({MACHINE!r}, {{'name': 'x'}}).output['pid'], flush=True)\n"
+              "os._exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(template)], capture_output=True, text=True,
+                          check=True, timeout=60)
+    pid = int(done.stdout.strip().splitlines()[-1])
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _running(pid)

@@ -102,19 +102,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
-    from sandbox.core import Sandbox, SandboxError
+    from sandbox.core import Sandbox
 
     template = Path(args.template)
     if not template.is_file():
         raise UsageError(f"template not found: {template}")
     sb = Sandbox.from_template(template)
-    for spec in getattr(args, "stand_in", []):
+    register_stand_ins(sb, getattr(args, "stand_in", []))
+    return sb
+
+
+def register_stand_ins(sb: Any, specs: list[str]) -> None:
+    """`--stand-in FUNCTION=FILE.py:NAME` options: each Python function answers that function's invocations."""
+    from sandbox.core import SandboxError
+
+    for spec in specs:
         logical_id, handler = _stand_in(spec)
         try:
             sb.register_function(logical_id, handler)
         except SandboxError as error:
             raise UsageError(f"--stand-in {spec}: {error}") from None
-    return sb
 
 
 def _stand_in(spec: str) -> tuple[str, Any]:

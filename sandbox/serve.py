@@ -419,7 +419,11 @@ def main(args: argparse.Namespace) -> int:
         except (OSError, json.JSONDecodeError) as error:
             print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
             return 2
-    with Sandbox.from_template(template) as sb:
+    from sandbox.cli import register_stand_ins  # here: the CLI module imports this one
+
+    sb = Sandbox.from_template(template)
+    register_stand_ins(sb, getattr(args, "stand_in", []))
+    with sb:
         try:
             server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
         except OSError as error:

@@ -113,3 +113,12 @@ def test_python_function_without_requirements_names_the_package_to_install(tmp_p
     with Sandbox.from_template(write_project(tmp_path, files, runtime="python3.12")) as sb:
         _error, cause = task_failure(sb.run(MACHINE, {}))
         assert cause["errorMessage"].endswith("pip install not_installed_pkg)")
+
+
+def test_serve_takes_stand_ins_too(tmp_path, capsys):
+    template = write_project(tmp_path, {}, **JAVA)
+    (tmp_path / "stand_ins.py").write_text("def answer(event, context):\n    return {}\n")
+    spec = f"Nope={tmp_path / 'stand_ins.py'}:answer"
+    code = cli.main(["--template", str(template), "--stand-in", spec, "serve", "--port", "0"])
+    assert code == cli.EXIT_USAGE
+    assert "unknown function 'Nope'; the template has: Fn" in capsys.readouterr().err

@@ -41,6 +41,8 @@ END_OF_LOG = "\x1e"
 LOG_FLUSH_SECONDS = 5.0
 """How long an answered invocation waits for the rest of its log lines (they are written before the answer)."""
 SDK_PACKAGE = "@aws-sdk/"
+INIT_SECONDS = 10.0
+"""Lambda gives INIT (starting the runtime, importing the handler module) 10 s, then the invocation's own timeout."""
 
 
 class _LoopbackEndpoint:
@@ -160,7 +162,7 @@ class NodeFunction:
         with self._lock:
             self._all.append(environment)
         try:
-            environment.wait_for_init(self.timeout_seconds + 10)
+            environment.wait_for_init(self.timeout_seconds + INIT_SECONDS)
         except FunctionError as error:
             environment.stop()
             with self._lock:
@@ -222,6 +224,8 @@ class _Environment:
             os.close(write_end)
         self._answers = read_end
         self._buffer = b""
+        self._ended_early = False
+        """The answer pipe closed: the process ended (it may not be reaped yet)."""
         self._log = log
         self._ended: dict[str, int] = {}
         self._ended_changed = threading.Condition()
@@ -237,6 +241,9 @@ class _Environment:
 
     def wait_for_init(self, wall_timeout: float) -> None:
         answer = self._next_answer(time.monotonic() + wall_timeout)
+        if answer is None and not self._ended_early:  # the module's top level never finished
+            self.stop()
+            raise FunctionError.of("Sandbox.Timedout", f"INIT did not finish within {wall_timeout:.2f} seconds")
         self._wait_for_log("init")
         if answer is None:
             raise FunctionError.of("Runtime.ExitError", f"Runtime exited with error: {self._exit_status()}")
@@ -256,7 +263,7 @@ class _Environment:
             pass  # the process died: reported below as the runtime's exit
         answer = self._next_answer(time.monotonic() + timeout_seconds)
         if answer is None:
-            if self.alive:  # still running at its deadline: Lambda stops the environment
+            if not self._ended_early:  # still running at its deadline: Lambda stops the environment
                 self.stop()
                 raise FunctionError.of("Sandbox.Timedout", f"{datetime.now(UTC).isoformat()[:23]}Z {request_id} "
                                        f"Task timed out after {timeout_seconds:.2f} seconds")
@@ -296,6 +303,7 @@ class _Environment:
                 return None
             chunk = os.read(self._answers, 65536)
             if not chunk:
+                self._ended_early = True
                 return None
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")

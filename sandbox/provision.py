@@ -15,7 +15,7 @@ from typing import Any
 
 from sandbox.intrinsics import TemplateError
 from sandbox.moto_fixes.distributed_map import adapt_definition
-from sandbox.runtimes import LambdaFunction, lambda_function
+from sandbox.runtimes import LambdaFunction, lambda_function, sam_properties
 from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
 
@@ -62,6 +62,7 @@ class Provisioner:
             ("AWS::SQS::Queue", self._create_queue),
             ("AWS::Events::EventBus", self._create_bus),
             ("AWS::Serverless::Function", self._create_function),
+            ("AWS::Lambda::Function", self._create_plain_function),
             ("AWS::Serverless::StateMachine", self._create_state_machine),
             ("AWS::Events::Rule", self._create_rule),
             # Handlers read bucket policies (e.g. to check what a service is granted).
@@ -132,6 +133,12 @@ class Provisioner:
             self.stack.region, metadata)
         for event_id, event in (props.get("Events") or {}).items():
             self._create_event_source(resource, event_id, event, {"Arn": resource.attributes["Arn"]})
+
+    def _create_plain_function(self, resource: Resource, props: dict[str, Any]) -> None:
+        """`AWS::Lambda::Function`: as a SAM function, its code from `Code` (a local folder or inline source)."""
+        self.functions[resource.logical_id] = lambda_function(
+            resource.logical_id, resource.name, resource.attributes["Arn"], sam_properties(props), self.stack.root,
+            self.stack.region)
 
     def _create_state_machine(self, resource: Resource, props: dict[str, Any]) -> None:
         definition, path = self._definition(resource, props)

@@ -381,3 +381,15 @@ def test_children_end_even_when_the_sandboxs_process_dies_without_cleaning_up(tm
     while _running(pid) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not _running(pid)
+
+
+def test_a_module_whose_top_level_never_finishes_times_out_its_init(tmp_path, monkeypatch):
+    monkeypatch.setattr(node_runtime, "INIT_SECONDS", 0)
+    function = _function(tmp_path, "while (true) {}", timeout=0.3)
+    try:
+        with pytest.raises(FunctionError) as raised:
+            function.invoke({})
+        assert raised.value.payload["errorType"] == "Sandbox.Timedout"
+        assert function.processes == []
+    finally:
+        function.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,3 +125,46 @@ def test_serve_takes_stand_ins_too(tmp_path, capsys):
     code = cli.main(["--template", str(template), "--stand-in", spec, "serve", "--port", "0"])
     assert code == cli.EXIT_USAGE
     assert "unknown function 'Nope'; the template has: Fn" in capsys.readouterr().err
+
+
+def _plain_function_template(root: Path, code: Any, runtime: str, handler: str = "index.handler") -> Path:
+    template = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function",
+               "Properties": {"Runtime": runtime, "Handler": handler, "Code": code, "Role": "arn:aws:iam::1:role/r",
+                              "Environment": {"Variables": {"GREETING": "Hi"}}}},
+        "Flow": {"Type": "AWS::Serverless::StateMachine", "Properties": {"Definition": {
+            "StartAt": "Call", "States": {"Call": {
+                "Type": "Task", "Resource": {"Fn::GetAtt": ["Fn", "Arn"]}, "End": True}}}}},
+    }}
+    path = root / "template.yaml"
+    path.write_text(json.dumps(template))
+    return path
+
+
+def test_a_plain_lambda_function_with_inline_python_code_runs(tmp_path):
+    code = {"ZipFile": "import os\ndef handler(event, context):\n    return {'greeting': os.environ['GREETING']}\n"}
+    with Sandbox.from_template(_plain_function_template(tmp_path, code, "python3.12")) as sb:
+        assert sb.run(MACHINE, {}).output == {"greeting": "Hi"}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (apt-get install nodejs)")
+def test_a_plain_lambda_function_with_inline_node_code_runs(tmp_path):
+    code = {"ZipFile": "exports.handler = async () => ({ greeting: process.env.GREETING });"}
+    with Sandbox.from_template(_plain_function_template(tmp_path, code, "nodejs20.x")) as sb:
+        assert sb.run(MACHINE, {}).output == {"greeting": "Hi"}
+
+
+def test_a_plain_lambda_function_with_a_local_code_folder_runs(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return {'from': 'folder'}\n")
+    with Sandbox.from_template(_plain_function_template(tmp_path, "src/", "python3.12", "app.handler")) as sb:
+        assert sb.run(MACHINE, {}).output == {"from": "folder"}
+
+
+def test_a_plain_lambda_function_with_code_in_s3_says_so(tmp_path):
+    code = {"S3Bucket": "artifacts", "S3Key": "fn.zip"}
+    with Sandbox.from_template(_plain_function_template(tmp_path, code, "python3.12")) as sb:
+        run = sb.run(MACHINE, {})  # a function ARN as the Task's resource: LambdaFunctionFailed, the execution's cause
+        assert run.error == "Sandbox.UnsupportedRuntime"
+        assert json.loads(run.cause)["errorMessage"].startswith(
+            "Fn (python3.12): its code is in S3; point Code at a local folder")

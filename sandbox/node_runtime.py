@@ -41,6 +41,9 @@ END_OF_LOG = "\x1e"
 LOG_FLUSH_SECONDS = 5.0
 """How long an answered invocation waits for the rest of its log lines (they are written before the answer)."""
 SDK_PACKAGE = "@aws-sdk/"
+MAX_ENVIRONMENTS = 8
+"""Concurrent invocations of one function beyond this wait for a free environment (as a reserved concurrency
+of 8 would): a wide Map state must not start hundreds of node processes on a laptop."""
 INIT_SECONDS = 10.0
 """Lambda gives INIT (starting the runtime, importing the handler module) 10 s, then the invocation's own timeout."""
 
@@ -99,7 +102,9 @@ class NodeFunction:
     """Everything the handler printed, in order (its CloudWatch log stream)."""
     _idle: list[_Environment] = field(default_factory=list, repr=False)
     _all: list[_Environment] = field(default_factory=list, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _count: int = field(default=0, repr=False)
+    """Environments running or starting (at most MAX_ENVIRONMENTS)."""
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
     def log_lines(self) -> list[str]:
@@ -114,32 +119,53 @@ class NodeFunction:
         with self._lock:
             if self._idle:
                 return
-        environment = self._start()
-        with self._lock:
-            self._idle.append(environment)
+        self._release(self._acquire())
 
     def invoke(self, event: Any) -> Any:
         """Run the handler in an idle environment (or a new one); its error raises `FunctionError`."""
         with self._lock:
-            environment = self._idle.pop() if self._idle else None
             self.invocations += 1
-        if environment is None:
-            environment = self._start()
+        environment = self._acquire()
         try:
             return environment.invoke(event, self._context(), self.timeout_seconds)
         finally:
-            with self._lock:
-                if environment.alive:
-                    self._idle.append(environment)
-                else:
-                    self._all.remove(environment)
+            self._release(environment)
 
     def close(self) -> None:
         """Stop every environment (the sandbox stops): no `node` process outlives it."""
         with self._lock:
-            environments, self._all, self._idle = list(self._all), [], []
+            environments, self._all, self._idle, self._count = list(self._all), [], [], 0
+            self._lock.notify_all()
         for environment in environments:
             environment.stop()
+
+    def _acquire(self) -> _Environment:
+        """An idle environment, else a new one, else (MAX_ENVIRONMENTS busy) the next one freed."""
+        with self._lock:
+            for dead in [e for e in self._idle if not e.alive]:  # ended while idle: Lambda would start afresh
+                self._idle.remove(dead)
+                self._all.remove(dead)
+                self._count -= 1
+            self._lock.wait_for(lambda: self._idle or self._count < MAX_ENVIRONMENTS)
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+        try:
+            return self._start()
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+                self._lock.notify_all()
+            raise
+
+    def _release(self, environment: _Environment) -> None:
+        with self._lock:
+            if environment in self._all and environment.alive:
+                self._idle.append(environment)
+            elif environment in self._all:
+                self._all.remove(environment)
+                self._count -= 1
+            self._lock.notify_all()
 
     @property
     def processes(self) -> list[int]:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -391,5 +392,22 @@ def test_a_module_whose_top_level_never_finishes_times_out_its_init(tmp_path, mo
             function.invoke({})
         assert raised.value.payload["errorType"] == "Sandbox.Timedout"
         assert function.processes == []
+    finally:
+        function.close()
+
+
+def test_concurrency_beyond_the_cap_waits_for_a_free_environment(tmp_path, monkeypatch):
+    monkeypatch.setattr(node_runtime, "MAX_ENVIRONMENTS", 2)
+    function = _function(tmp_path, "exports.handler = async () => { await new Promise((r) => setTimeout(r, 20)); "
+                                   "return process.pid; };")
+    pids: list[int] = []
+    try:
+        threads = [threading.Thread(target=lambda: pids.append(function.invoke({}))) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(pids) == 6
+        assert len(set(pids)) <= 2
     finally:
         function.close()

@@ -103,6 +103,7 @@ function contextFor(request) {
 }
 
 // Async handlers return a promise; callback handlers (three parameters, no promise) answer through the callback.
+// A handler that does neither answers null, as on Lambda (a plain function's return value is not the result).
 function runHandler(handler, event, context) {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -125,7 +126,7 @@ function runHandler(handler, event, context) {
     if (returned && typeof returned.then === "function") {
       returned.then((result) => callback(null, result), (error) => callback(error ?? "rejected"));
     } else if (handler.length < 3) {
-      callback(null, returned);
+      setImmediate(() => callback(null, null));
     }
   });
 }

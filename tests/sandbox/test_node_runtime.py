@@ -411,3 +411,11 @@ def test_concurrency_beyond_the_cap_waits_for_a_free_environment(tmp_path, monke
         assert len(set(pids)) <= 2
     finally:
         function.close()
+
+
+def test_a_plain_function_without_callback_or_promise_answers_null_as_on_lambda(tmp_path):
+    function = _function(tmp_path, "exports.handler = (event) => ({ ignored: true });")
+    try:
+        assert function.invoke({}) is None
+    finally:
+        function.close()

@@ -103,6 +103,8 @@ class InProcessFunction:
     environment: dict[str, str]
     memory_mb: int = 128
     timeout_seconds: int = 3
+    layers: list[Path] = field(default_factory=list)
+    """Folders of its layers' Python code (Lambda's /opt/python): importable by the handler, as code_dir is."""
     _callable: Callable[[Any, Any], Any] | None = None
     invocations: int = 0
     log: list[str] = field(default_factory=list)
@@ -114,7 +116,7 @@ class InProcessFunction:
 
     def invoke(self, event: Any) -> Any:
         """Call the handler as Lambda would; exceptions propagate to the caller."""
-        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log), _importable(self._paths):
             fn = self._load()
             self.invocations += 1
             context = LambdaContext(self.name, self.arn, self.memory_mb,
@@ -132,8 +134,12 @@ class InProcessFunction:
 
         A module that fails to import raises here and again on the next `invoke`, as Lambda reports it.
         """
-        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log), _importable(self._paths):
             self._load()
+
+    @property
+    def _paths(self) -> list[Path]:
+        return [self.code_dir, *self.layers]
 
     def _load(self) -> Callable[[Any, Any], Any]:
         if self._callable is None:
@@ -169,7 +175,7 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
     """Import a handler module under a name unique to its function.
 
     Several functions may each have an `app.py`; a unique module name keeps them
-    apart, and the code dir is on sys.path while importing so siblings resolve.
+    apart. The caller puts the code dir on sys.path (`_importable`) so siblings resolve.
     """
     file = code_dir / (module_path.replace(".", "/") + ".py")
     if not file.is_file():
@@ -178,7 +184,6 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
     spec = importlib.util.spec_from_file_location(unique, file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(code_dir))
     try:
         sys.modules[unique] = module
         spec.loader.exec_module(module)
@@ -186,9 +191,19 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
         sys.modules.pop(unique, None)
         raise FunctionError.of("Runtime.ImportModuleError", _missing_package_message(
             logical_id, code_dir, module_path, error)) from error
-    finally:
-        sys.path.remove(str(code_dir))
     return module
+
+
+@contextmanager
+def _importable(paths: list[Path]) -> Iterator[None]:
+    """The function's code and layers on sys.path while it imports or runs (a handler may import lazily)."""
+    added = [str(path) for path in paths]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for path in added:
+            sys.path.remove(path)
 
 
 def _missing_package_message(logical_id: str, code_dir: Path, module_path: str, error: ModuleNotFoundError) -> str:

@@ -97,6 +97,8 @@ class NodeFunction:
     region: str
     memory_mb: int = 128
     timeout_seconds: float = 3
+    layers: list[Path] = field(default_factory=list)
+    """Its layers' node_modules folders (Lambda's /opt/nodejs/node_modules): on NODE_PATH, for `require`."""
     invocations: int = 0
     log: list[str] = field(default_factory=list)
     """Everything the handler printed, in order (its CloudWatch log stream)."""
@@ -215,6 +217,7 @@ class NodeFunction:
             "AWS_SESSION_TOKEN": "testing",
             "AWS_ENDPOINT_URL": ENDPOINT.url(),
             "LAMBDA_TASK_ROOT": str(self.code_dir),
+            "NODE_PATH": os.pathsep.join(str(layer) for layer in self.layers),
             "_HANDLER": self.handler,
             "TZ": ":UTC",
         }

@@ -15,7 +15,7 @@ from typing import Any
 
 from sandbox.intrinsics import TemplateError
 from sandbox.moto_fixes.distributed_map import adapt_definition
-from sandbox.runtimes import LambdaFunction, lambda_function, sam_properties
+from sandbox.runtimes import LambdaFunction, lambda_function, layer_folders, sam_properties
 from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
 
@@ -130,7 +130,7 @@ class Provisioner:
         metadata = self.stack.template["Resources"][resource.logical_id].get("Metadata")
         self.functions[resource.logical_id] = lambda_function(
             resource.logical_id, resource.name, resource.attributes["Arn"], merged, self.stack.root,
-            self.stack.region, metadata)
+            self.stack.region, metadata, layer_folders(self.stack, merged))
         for event_id, event in (props.get("Events") or {}).items():
             self._create_event_source(resource, event_id, event, {"Arn": resource.attributes["Arn"]})
 
@@ -138,7 +138,7 @@ class Provisioner:
         """`AWS::Lambda::Function`: as a SAM function, its code from `Code` (a local folder or inline source)."""
         self.functions[resource.logical_id] = lambda_function(
             resource.logical_id, resource.name, resource.attributes["Arn"], sam_properties(props), self.stack.root,
-            self.stack.region)
+            self.stack.region, layers=layer_folders(self.stack, props))
 
     def _create_state_machine(self, resource: Resource, props: dict[str, Any]) -> None:
         definition, path = self._definition(resource, props)

@@ -5,6 +5,7 @@
 - `nodejs*`: warm `node` children (`node_runtime.NodeFunction`). A function built by esbuild
   (`Metadata: BuildMethod: esbuild`, TypeScript usually) runs its `sam build` output.
 - A plain `AWS::Lambda::Function` runs the same way, its `Code` a local folder or inline `ZipFile`.
+- `Layers` of the template (`LayerVersion` with a local `ContentUri`) are importable, as under /opt.
 - Anything else (java, dotnet, go, provided, ruby, container images, code in S3): `UnsupportedFunction`, whose
   invocation fails the Task with one line naming the function, its runtime and how to answer it
   instead: a MockConfigFile test case, or a Python stand-in (`Sandbox.register_function`, or the
@@ -90,8 +91,8 @@ def unsupported_reason(logical_id: str, props: dict[str, Any], root: Path,
 
 
 def lambda_function(logical_id: str, name: str, arn: str, props: dict[str, Any], root: Path, region: str,
-                    metadata: dict[str, Any] | None = None) -> LambdaFunction:
-    """The runner for one function (arguments as for `unsupported_reason`)."""
+                    metadata: dict[str, Any] | None = None, layers: list[Path] | None = None) -> LambdaFunction:
+    """The runner for one function (arguments as for `unsupported_reason`; `layers`: from `layer_folders`)."""
     runtime = str(props.get("Runtime") or "")
     variables = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     memory_mb = int(props.get("MemorySize", 128))
@@ -105,9 +106,34 @@ def lambda_function(logical_id: str, name: str, arn: str, props: dict[str, Any],
     if runtime.startswith("nodejs"):
         if (metadata or {}).get("BuildMethod") == "esbuild":
             code_dir = (root / BUILD_DIR / logical_id).resolve()
-        return NodeFunction(logical_id, name, arn, code_dir, handler, variables, runtime, region, memory_mb, timeout)
+        return NodeFunction(logical_id, name, arn, code_dir, handler, variables, runtime, region, memory_mb, timeout,
+                            layers=_existing(layer / sub for layer in layers or []
+                                             for sub in ("nodejs/node_modules", "node_modules")))
     return InProcessFunction(logical_id=logical_id, name=name, arn=arn, code_dir=code_dir, handler=handler,
-                             environment=variables, memory_mb=memory_mb, timeout_seconds=timeout)
+                             environment=variables, memory_mb=memory_mb, timeout_seconds=timeout,
+                             layers=[layer / "python" if (layer / "python").is_dir() else layer
+                                     for layer in layers or []])
+
+
+def layer_folders(stack: Any, props: dict[str, Any]) -> list[Path]:
+    """The local folders of a function's `Layers` (the template's LayerVersions; a remote layer ARN has none).
+
+    Lambda extracts each layer into /opt: Python imports from its `python/` folder, Node.js `require`s
+    from `nodejs/node_modules`. A layer that `sam build` builds (BuildMethod) keeps its sources at the
+    top of `ContentUri`, and those are used as they are.
+    """
+    folders = []
+    layers = {layer.ref: layer for layer in stack.of_type("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")}
+    for ref in props.get("Layers") or []:
+        layer = layers.get(str(ref))
+        content = stack.resolve(layer.properties.get("ContentUri", layer.properties.get("Content"))) if layer else None
+        if isinstance(content, str):
+            folders.append((stack.root / content).resolve())
+    return folders
+
+
+def _existing(paths: Any) -> list[Path]:
+    return [path for path in paths if path.is_dir()]
 
 
 def sam_properties(props: dict[str, Any]) -> dict[str, Any]:

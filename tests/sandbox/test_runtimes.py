@@ -168,3 +168,29 @@ def test_a_plain_lambda_function_with_code_in_s3_says_so(tmp_path):
         assert run.error == "Sandbox.UnsupportedRuntime"
         assert json.loads(run.cause)["errorMessage"].startswith(
             "Fn (python3.12): its code is in S3; point Code at a local folder")
+
+
+LAYER = {"Shared": {"Type": "AWS::Serverless::LayerVersion", "Properties": {"ContentUri": "layer/"}}}
+
+
+def test_a_python_layers_code_is_importable_at_import_and_inside_the_handler(tmp_path):
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    (tmp_path / "layer" / "python" / "shared_pricing.py").write_text("PRICE = 42\n")
+    (tmp_path / "layer" / "python" / "shared_late.py").write_text("LATE = 'lazy'\n")
+    files = {"app.py": "import shared_pricing\n\ndef handler(event, context):\n    import shared_late\n"
+                       "    return {'price': shared_pricing.PRICE, 'late': shared_late.LATE}\n"}
+    path = write_project(tmp_path, files, runtime="python3.12", function={"Layers": [{"Ref": "Shared"}]},
+                         extra_resources=LAYER)
+    with Sandbox.from_template(path) as sb:
+        assert sb.run(MACHINE, {}).output == {"price": 42, "late": "lazy"}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (apt-get install nodejs)")
+def test_a_node_layers_modules_are_required_from_node_path(tmp_path):
+    module = tmp_path / "layer" / "nodejs" / "node_modules" / "shared-pricing"
+    module.mkdir(parents=True)
+    (module / "index.js").write_text("exports.price = 42;")
+    files = {"app.js": "const { price } = require('shared-pricing'); exports.handler = async () => ({ price });"}
+    path = write_project(tmp_path, files, function={"Layers": [{"Ref": "Shared"}]}, extra_resources=LAYER)
+    with Sandbox.from_template(path) as sb:
+        assert sb.run(MACHINE, {}).output == {"price": 42}

@@ -262,7 +262,7 @@ class LambdaRuntime:
         events.register("before-call.lambda.Invoke", self._on_invoke)
         lambda_server.activate(self)
 
-    def find(self, function_name: str) -> InProcessFunction | None:
+    def find(self, function_name: str) -> Any:
         """Resolve a name, full or partial ARN, with or without a qualifier."""
         name = function_name
         if name.startswith("arn:"):

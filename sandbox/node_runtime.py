@@ -106,6 +106,7 @@ class NodeFunction:
     _all: list[_Environment] = field(default_factory=list, repr=False)
     _count: int = field(default=0, repr=False)
     """Environments running or starting (at most MAX_ENVIRONMENTS)."""
+    _closed: bool = field(default=False, repr=False)
     _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
@@ -137,6 +138,7 @@ class NodeFunction:
         """Stop every environment (the sandbox stops): no `node` process outlives it."""
         with self._lock:
             environments, self._all, self._idle, self._count = list(self._all), [], [], 0
+            self._closed = True
             self._lock.notify_all()
         for environment in environments:
             environment.stop()
@@ -148,7 +150,9 @@ class NodeFunction:
                 self._idle.remove(dead)
                 self._all.remove(dead)
                 self._count -= 1
-            self._lock.wait_for(lambda: self._idle or self._count < MAX_ENVIRONMENTS)
+            self._lock.wait_for(lambda: self._idle or self._count < MAX_ENVIRONMENTS or self._closed)
+            if self._closed:  # an invocation still arriving (a retry, an event) as the sandbox stops
+                raise FunctionError.of("Sandbox.Stopped", f"{self.logical_id}: the sandbox has stopped")
             if self._idle:
                 return self._idle.pop()
             self._count += 1

@@ -419,3 +419,12 @@ def test_a_plain_function_without_callback_or_promise_answers_null_as_on_lambda(
         assert function.invoke({}) is None
     finally:
         function.close()
+
+
+def test_an_invocation_arriving_after_close_starts_no_process(tmp_path):
+    function = _function(tmp_path, ASYNC_CJS)
+    function.close()
+    with pytest.raises(FunctionError) as raised:
+        function.invoke({})
+    assert raised.value.payload["errorType"] == "Sandbox.Stopped"
+    assert function.processes == []

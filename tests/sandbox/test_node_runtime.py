@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -180,11 +181,17 @@ export const handler = async () => {
 def sdk_modules() -> Path:
     """@aws-sdk/client-dynamodb from tests/sandbox/node_sdk (npm ci on first use, then cached)."""
     modules = SDK_DIR / "node_modules"
-    if not (modules / "@aws-sdk" / "client-dynamodb").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed (apt-get install npm): the AWS SDK for JavaScript cannot be installed")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SDK_DIR, check=True)
+    installed = modules / "@aws-sdk" / "client-dynamodb"
+    if installed.is_dir():
+        return modules
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed (apt-get install npm): the AWS SDK for JavaScript cannot be installed")
+    # pytest-xdist workers may get here together: one installs, the others find it installed.
+    with open(SDK_DIR / "package.json") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.is_dir():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SDK_DIR, check=True)
     return modules
 
 

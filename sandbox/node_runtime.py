@@ -29,7 +29,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -298,8 +297,8 @@ class _Environment:
         if answer is None:
             if not self._ended_early:  # still running at its deadline: Lambda stops the environment
                 self.stop()
-                raise FunctionError.of("Sandbox.Timedout", f"{datetime.now(UTC).isoformat()[:23]}Z {request_id} "
-                                       f"Task timed out after {timeout_seconds:.2f} seconds")
+                raise FunctionError.of("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after "
+                                       f"{timeout_seconds:.2f} seconds")
             self.stop()
             raise FunctionError.of("Runtime.ExitError",
                                    f"RequestId: {request_id} Error: Runtime exited with error: {self._exit_status()}")

@@ -20,7 +20,6 @@ from sandbox.moto_fixes import (
     fidelity,
     heartbeat,
     jsonata,
-    lambda_server,
     parse_cache,
     virtual_time,
 )
@@ -42,7 +41,8 @@ def install() -> None:
     fidelity.install_all()
     jsonata.install()
     distributed_map.install()
-    lambda_server.install()
+    # moto_fixes.lambda_server (Invoke through moto's server) is installed by node_runtime when it starts that
+    # server: importing moto's Lambda responses costs ~0.7 s, which a sandbox without Node.js functions never pays.
     routing.install()
     _installed = True
 

@@ -410,6 +410,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}
+                lost_before = len(sb.failed_invocations)
                 run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer)
                 triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
                 runs.extend([run, *triggered])
@@ -418,6 +419,8 @@ def _demo(args: argparse.Namespace) -> int:
                 print(f"  {case.stem:26} {outcome}\n  {'':26} {' -> '.join(run.path)}")
                 for other in triggered:
                     print(f"  {'':26} then {other.workflow}: {other.status}")
+                for failure in sb.failed_invocations[lost_before:]:
+                    print(f"  {'':26} lost: {failure.describe()}")
         _keep_runs(args, sb, runs, set_off)
     return EXIT_OK
 

@@ -161,3 +161,13 @@ def test_cli_run_shows_the_lost_event(tmp_path, capsys):
     assert code == cli.EXIT_OK
     assert ("Lost:   sfn-suite-Fn failed 1 time(s) (RetriesExhausted): RuntimeError: attempt 1 failed -> "
             "no on-failure destination or dead-letter queue") in out
+
+
+def test_cli_demo_shows_the_lost_event_under_its_sample(tmp_path, capsys):
+    template = _template(tmp_path, {"EventInvokeConfig": {"MaximumRetryAttempts": 0}})
+    (tmp_path / "events" / "Flow").mkdir(parents=True)
+    (tmp_path / "events" / "Flow" / "order.json").write_text('{"order": 6}')
+    code = cli.main(["--template", str(template), "demo", "--events-dir", str(tmp_path / "events")])
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_OK
+    assert "lost: sfn-suite-Fn failed 1 time(s) (RetriesExhausted): RuntimeError: attempt 1 failed" in out

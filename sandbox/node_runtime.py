@@ -348,13 +348,13 @@ class _Environment:
     def _read_log(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace")
-            if line.startswith(END_OF_LOG):
+            text, found, marker = line.partition(END_OF_LOG)  # the handler's last write may lack its newline
+            if text.strip("\n"):
+                self._log.append(text if text.endswith("\n") else text + "\n")
+            if found:
                 with self._ended_changed:
-                    marker = line[1:].strip()
-                    self._ended[marker] = self._ended.get(marker, 0) + 1
+                    self._ended[marker.strip()] = self._ended.get(marker.strip(), 0) + 1
                     self._ended_changed.notify_all()
-                continue
-            self._log.append(line if line.endswith("\n") else line + "\n")
 
     def _wait_for_log(self, marker: str) -> None:
         """Both streams have passed the invocation's end marker: its log lines are all in."""

@@ -277,11 +277,12 @@ def test_a_handler_that_exits_the_process_is_a_runtime_exit_error(tmp_path):
 
 
 def test_stdout_written_directly_is_logged_and_the_protocol_is_untouched(tmp_path):
-    source = "exports.handler = async () => { process.stdout.write('{\"id\": \"fake\"}\\n'); return 'real'; };"
+    source = ("exports.handler = async () => { process.stdout.write('{\"id\": \"fake\"}\\n'); "
+              "process.stderr.write('no newline'); return 'real'; };")
     function = _function(tmp_path, source)
     try:
         assert function.invoke({}) == "real"
-        assert function.log_lines == ['{"id": "fake"}']
+        assert sorted(function.log_lines) == ['no newline', '{"id": "fake"}']
     finally:
         function.close()
 

@@ -125,7 +125,7 @@ class Provisioner:
     def _create_function(self, resource: Resource, props: dict[str, Any]) -> None:
         merged = self._with_globals("Function", props)
         code_uri = merged.get("CodeUri")
-        if not isinstance(code_uri, str) and merged.get("PackageType") != "Image":
+        if not isinstance(code_uri, str) and merged.get("PackageType") != "Image" and "InlineCode" not in merged:
             raise TemplateError(f"{resource.logical_id}: CodeUri must be a local folder offline")
         metadata = self.stack.template["Resources"][resource.logical_id].get("Metadata")
         self.functions[resource.logical_id] = lambda_function(

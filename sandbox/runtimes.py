@@ -4,7 +4,8 @@
   (`lambdas.InProcessFunction`).
 - `nodejs*`: warm `node` children (`node_runtime.NodeFunction`). A function built by esbuild
   (`Metadata: BuildMethod: esbuild`, TypeScript usually) runs its `sam build` output.
-- A plain `AWS::Lambda::Function` runs the same way, its `Code` a local folder or inline `ZipFile`.
+- A plain `AWS::Lambda::Function` runs the same way, its `Code` a local folder or inline `ZipFile`
+  (as SAM's `InlineCode`).
 - `Layers` of the template (`LayerVersion` with a local `ContentUri`) are importable, as under /opt.
 - Anything else (java, dotnet, go, provided, ruby, container images, code in S3): `UnsupportedFunction`, whose
   invocation fails the Task with one line naming the function, its runtime and how to answer it
@@ -102,7 +103,10 @@ def lambda_function(logical_id: str, name: str, arn: str, props: dict[str, Any],
     if reason is not None:
         label = "container image" if props.get("PackageType") == "Image" else runtime
         return UnsupportedFunction(logical_id, name, arn, label, reason, memory_mb, variables)
-    code_dir = (root / str(props.get("CodeUri", "."))).resolve()
+    if "InlineCode" in props:
+        code_dir = _inline_code(str(props["InlineCode"]), runtime)
+    else:
+        code_dir = (root / str(props.get("CodeUri", "."))).resolve()
     if runtime.startswith("nodejs"):
         if (metadata or {}).get("BuildMethod") == "esbuild":
             code_dir = (root / BUILD_DIR / logical_id).resolve()

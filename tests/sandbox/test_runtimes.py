@@ -194,3 +194,10 @@ def test_a_node_layers_modules_are_required_from_node_path(tmp_path):
     path = write_project(tmp_path, files, function={"Layers": [{"Ref": "Shared"}]}, extra_resources=LAYER)
     with Sandbox.from_template(path) as sb:
         assert sb.run(MACHINE, {}).output == {"price": 42}
+
+
+def test_sam_inline_code_runs(tmp_path):
+    inline = {"InlineCode": "def handler(event, context):\n    return {'inline': True}\n", "CodeUri": None}
+    with Sandbox.from_template(write_project(tmp_path, {}, runtime="python3.12", handler="index.handler",
+                                             function=inline)) as sb:
+        assert sb.run(MACHINE, {}).output == {"inline": True}

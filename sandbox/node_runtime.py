@@ -231,15 +231,23 @@ class NodeFunction:
 
 
 def _explained(payload: dict[str, Any], logical_id: str, code_dir: Path) -> dict[str, Any]:
-    """An import error for an `@aws-sdk/*` package: the Lambda runtime has it, offline the project must."""
+    """An import error for the AWS SDK, with what to do about it.
+
+    `@aws-sdk/*` (v3): the Lambda runtime has it, offline the project must. `aws-sdk` (v2): not in the
+    nodejs18.x and later runtimes, on Lambda either.
+    """
     message = str(payload.get("errorMessage", ""))
-    if payload.get("errorType") == "Runtime.ImportModuleError" and f"'{SDK_PACKAGE}" in message:
+    if payload.get("errorType") != "Runtime.ImportModuleError":
+        return payload
+    if f"'{SDK_PACKAGE}" in message:
         package = message.split(f"'{SDK_PACKAGE}", 1)[1].split("'", 1)[0]
         package = SDK_PACKAGE + "/".join(package.split("/")[:1])
         message += (f" ({logical_id}: the Lambda runtime provides the AWS SDK; offline, install it beside the "
                     f"function: cd {code_dir} && npm install {package})")
-        return {**payload, "errorMessage": message}
-    return payload
+    elif "'aws-sdk'" in message:
+        message += (f" ({logical_id}: the AWS SDK for JavaScript v2 is not in the nodejs18.x and later runtimes, "
+                    "on Lambda either: bundle it with the function, or use the v3 clients, @aws-sdk/client-*)")
+    return {**payload, "errorMessage": message}
 
 
 class _Environment:

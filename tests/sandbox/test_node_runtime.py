@@ -436,3 +436,10 @@ def test_an_invocation_arriving_after_close_starts_no_process(tmp_path):
         function.invoke({})
     assert raised.value.payload["errorType"] == "Sandbox.Stopped"
     assert function.processes == []
+
+
+def test_requiring_the_v2_sdk_says_the_runtime_lacks_it_on_lambda_too(project):
+    with project({"app.js": "const AWS = require('aws-sdk'); exports.handler = async () => 1;"}) as sb:
+        error, cause = task_failure(sb.run(MACHINE, {}))
+        assert error == "Runtime.ImportModuleError"
+        assert "the AWS SDK for JavaScript v2 is not in the nodejs18.x and later runtimes" in cause["errorMessage"]

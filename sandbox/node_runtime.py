@@ -163,7 +163,8 @@ class NodeFunction:
             return self._start()
         except BaseException:
             with self._lock:
-                self._count -= 1
+                if not self._closed:
+                    self._count -= 1
                 self._lock.notify_all()
             raise
 
@@ -174,7 +175,7 @@ class NodeFunction:
             elif environment in self._all:
                 self._all.remove(environment)
                 self._count -= 1
-            self._lock.notify_all()
+            self._lock.notify_all()  # (not in `_all`: `close` let it go and stopped it)
 
     @property
     def processes(self) -> list[int]:
@@ -201,7 +202,8 @@ class NodeFunction:
         except FunctionError as error:
             environment.stop()
             with self._lock:
-                self._all.remove(environment)
+                if environment in self._all:  # else `close` has let it go already
+                    self._all.remove(environment)
             raise FunctionError(_explained(error.payload, self.logical_id, self.code_dir)) from None
         return environment
 
@@ -267,6 +269,9 @@ class _Environment:
         finally:
             os.close(write_end)
         self._answers = read_end
+        self._answers_lock = threading.Lock()
+        self._in_call = False
+        """An invocation reads the answer pipe: `stop` from another thread leaves closing it to that invocation."""
         self._buffer = b""
         self._ended_early = False
         """The answer pipe closed: the process ended (it may not be reaped yet)."""
@@ -284,7 +289,7 @@ class _Environment:
         return self.process.poll() is None
 
     def wait_for_init(self, wall_timeout: float) -> None:
-        answer = self._next_answer(time.monotonic() + wall_timeout)
+        answer = self._answer_within(time.monotonic() + wall_timeout)
         if answer is None and not self._ended_early:  # the module's top level never finished
             self.stop()
             raise FunctionError.of("Sandbox.Timedout", f"INIT did not finish within {wall_timeout:.2f} seconds")
@@ -303,9 +308,9 @@ class _Environment:
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
-        except OSError:
-            pass  # the process died: reported below as the runtime's exit
-        answer = self._next_answer(time.monotonic() + timeout_seconds)
+        except (OSError, ValueError):
+            pass  # the process died (or was stopped): reported below as the runtime's exit
+        answer = self._answer_within(time.monotonic() + timeout_seconds)
         if answer is None:
             if not self._ended_early:  # still running at its deadline: Lambda stops the environment
                 self.stop()
@@ -328,6 +333,26 @@ class _Environment:
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+        with self._answers_lock:
+            if not self._in_call:
+                self._close_answers()
+
+    def _answer_within(self, deadline: float) -> dict[str, Any] | None:
+        """`_next_answer`, while a `stop` from another thread (the sandbox stopping) ends it as the process's exit."""
+        with self._answers_lock:
+            if self._answers < 0:
+                self._ended_early = True
+                return None
+            self._in_call = True
+        try:
+            return self._next_answer(deadline)
+        finally:
+            with self._answers_lock:
+                self._in_call = False
+                if not self.alive:
+                    self._close_answers()
+
+    def _close_answers(self) -> None:
         if self._answers >= 0:
             os.close(self._answers)
             self._answers = -1

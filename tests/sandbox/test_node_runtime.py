@@ -443,3 +443,25 @@ def test_requiring_the_v2_sdk_says_the_runtime_lacks_it_on_lambda_too(project):
         error, cause = task_failure(sb.run(MACHINE, {}))
         assert error == "Runtime.ImportModuleError"
         assert "the AWS SDK for JavaScript v2 is not in the nodejs18.x and later runtimes" in cause["errorMessage"]
+
+
+def test_closing_during_an_invocation_ends_it_as_the_runtimes_exit(tmp_path):
+    """The sandbox stopping while a handler runs: the invocation ends at once, no descriptor is read after close."""
+    function = _function(tmp_path, "exports.handler = async () => new Promise(() => {});", timeout=30)
+    errors: list[FunctionError] = []
+
+    def call() -> None:
+        try:
+            function.invoke({})
+        except FunctionError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while not function.processes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    function.close()
+    caller.join(10)
+    assert not caller.is_alive()
+    assert [e.payload["errorType"] for e in errors] == ["Runtime.ExitError"]

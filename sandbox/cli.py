@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,6 +44,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+    parser.add_argument("--stand-in", action="append", default=[], metavar="FUNCTION=FILE.py:NAME",
+                        help="answer a function's invocations with a Python function (e.g. one whose runtime the "
+                             "sandbox cannot run); repeatable")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the state machines of the template and how each starts")
     run = commands.add_parser("run", help="run one workflow with one event")
@@ -106,7 +109,43 @@ def _sandbox(args: argparse.Namespace) -> Any:
     template = Path(args.template)
     if not template.is_file():
         raise UsageError(f"template not found: {template}")
-    return Sandbox.from_template(template)
+    sb = Sandbox.from_template(template)
+    register_stand_ins(sb, getattr(args, "stand_in", []))
+    return sb
+
+
+def register_stand_ins(sb: Any, specs: list[str]) -> None:
+    """`--stand-in FUNCTION=FILE.py:NAME` options: each Python function answers that function's invocations."""
+    from sandbox.core import SandboxError
+
+    for spec in specs:
+        logical_id, handler = _stand_in(spec)
+        try:
+            sb.register_function(logical_id, handler)
+        except SandboxError as error:
+            raise UsageError(f"--stand-in {spec}: {error}") from None
+
+
+def _stand_in(spec: str) -> tuple[str, Any]:
+    """`LogicalId=path/to/file.py:function` -> (LogicalId, the function)."""
+    import importlib.util
+
+    logical_id, _, target = spec.partition("=")
+    file, _, name = target.rpartition(":")
+    if not logical_id or not file or not name:
+        raise UsageError(f"--stand-in {spec}: expected FUNCTION=FILE.py:NAME, e.g. MyJavaFn=stand_ins.py:handler")
+    module_spec = importlib.util.spec_from_file_location(f"_sandbox_stand_in_{logical_id}", file)
+    if not Path(file).is_file() or module_spec is None or module_spec.loader is None:
+        raise UsageError(f"--stand-in {spec}: no Python file {file}")
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        raise UsageError(f"--stand-in {spec}: {file} does not import: {type(error).__name__}: {error}") from None
+    handler = getattr(module, name, None)
+    if not callable(handler):
+        raise UsageError(f"--stand-in {spec}: {file} has no function {name}")
+    return logical_id, handler
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -179,7 +218,8 @@ def _run(args: argparse.Namespace) -> int:
         except SandboxError as error:
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
-        story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
+        story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started,
+                       [failure.describe() for failure in sb.failed_invocations])
         _print_story(story, args.output)
         if args.test_case and args.output == "table":
             mocked = [f"{i.state} (attempt {i.attempt + 1})" for i in sb.faults.injected
@@ -292,6 +332,8 @@ class _Story:
     notifications: dict[str, list[dict[str, Any]]]
     events: list[dict[str, Any]]
     wall_seconds: float
+    lost: list[str] = field(default_factory=list)
+    """Asynchronous Lambda invocations that failed after Lambda's retries."""
 
 
 def _business_events(sb: Any) -> list[dict[str, Any]]:
@@ -309,7 +351,7 @@ def _print_story(story: _Story, output: str) -> None:
             "path": run.path, "history": run.history,
             "triggered": [{"workflow": r.workflow, "status": r.status, "path": r.path, "output": r.output,
                            "error": r.error} for r in story.triggered],
-            "notifications": story.notifications, "events": story.events,
+            "notifications": story.notifications, "events": story.events, "lost": story.lost,
         }), indent=2))
         return
     print(format_table(run.history))
@@ -328,6 +370,8 @@ def _print_story(story: _Story, output: str) -> None:
     for topic, messages in story.notifications.items():
         for message in messages:
             print(f"Notify: {topic}: {message['subject'] or ''} {message['message'][:160]}".rstrip())
+    for failure in story.lost:
+        print(f"Lost:   {failure}")
     last = max([run, *story.triggered], key=lambda r: r.stop_date or r.start_date)
     virtual = virtual_duration(run.history) if last is run else _offset(run, last, end=True)
     print(f"Time:   {format_duration(virtual)} virtual, {story.wall_seconds:.2f} s wall")
@@ -357,6 +401,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}
+                lost_before = len(sb.failed_invocations)
                 run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer)
                 triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
                 runs.extend([run, *triggered])
@@ -365,6 +410,8 @@ def _demo(args: argparse.Namespace) -> int:
                 print(f"  {case.stem:26} {outcome}\n  {'':26} {' -> '.join(run.path)}")
                 for other in triggered:
                     print(f"  {'':26} then {other.workflow}: {other.status}")
+                for failure in sb.failed_invocations[lost_before:]:
+                    print(f"  {'':26} lost: {failure.describe()}")
         _keep_runs(args, sb, runs, set_off)
     return EXIT_OK
 

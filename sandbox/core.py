@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
-from sandbox import routing, session, teststate
+from sandbox import lambda_async, routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
+from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
@@ -97,6 +99,7 @@ class Sandbox:
         self.fakes: Fakes | None = None
         self.faults: FaultPlan | None = None
         self._holds_lock = False
+        self._stand_ins: dict[str, Callable[[Any, Any], Any]] = {}
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -139,6 +142,9 @@ class Sandbox:
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
         provisioner.provision()
+        self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
+        for logical_id, handler in self._stand_ins.items():
+            self.register_function(logical_id, handler)
         self.state_machines = provisioner.state_machines
         self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
                                for slug, sm in self.state_machines.items()}
@@ -200,6 +206,23 @@ class Sandbox:
         deadline = time.monotonic() + wall_timeout
         while running and self._any_running() and time.monotonic() < deadline:
             time.sleep(0.005)
+
+    def register_function(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Answer a function's invocations with `handler(event, context)`, a Python stand-in.
+
+        For a function the sandbox cannot run (java, dotnet, go, provided, ruby, an image) or one
+        a test wants to replace. Call it before or inside the `with` block.
+        """
+        if self.lambdas is None:
+            known = [r.logical_id for r in self.stack.of_type("AWS::Serverless::Function", "AWS::Lambda::Function")]
+            if logical_id not in known:
+                raise SandboxError(f"unknown function {logical_id!r}; the template has: {', '.join(known) or 'none'}")
+            self._stand_ins[logical_id] = handler
+            return
+        if logical_id not in self.lambdas.functions:
+            known = ", ".join(sorted(self.lambdas.functions)) or "none"
+            raise SandboxError(f"unknown function {logical_id!r}; the template has: {known}")
+        self.lambdas.replace(logical_id, handler)
 
     # -- running -----------------------------------------------------------------
     def workflow(self, slug: str) -> StateMachine:
@@ -431,6 +454,11 @@ class Sandbox:
         resource = self.stack.resources.get(bucket)
         return resource.name if resource else bucket
 
+    @property
+    def failed_invocations(self) -> list[FailedInvocation]:
+        """Asynchronous invocations Lambda gave up on (after its retries), oldest first, and where they went."""
+        return list(self.lambdas.asynchronous.failures) if self.lambdas else []
+
     def published(self, bus: str | None = None, detail_type: str | None = None) -> list[dict[str, Any]]:
         """Events put on a bus (logical ID or name), optionally of one detail-type."""
         assert self.router is not None
@@ -444,7 +472,12 @@ class Sandbox:
 
     def _invoke_from_event(self, function_arn: str, event: Any) -> None:
         assert self.lambdas is not None
-        self.lambdas.invoke_async(function_arn, event)
+        try:
+            self.lambdas.invoke_async(function_arn, event)
+        except ClientError as error:  # a rule targeting a function the template lacks: the event is lost
+            self.lambdas.asynchronous.failures.append(FailedInvocation(
+                function_arn, event, "ResourceNotFound", 0, "ResourceNotFoundException",
+                error.response["Error"]["Message"]))
 
     def _run_of(self, described: dict[str, Any], *, history: bool = True) -> Run:
         """A DescribeExecution answer as a Run; its history (once the execution ended) unless told not to."""

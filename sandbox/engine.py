@@ -41,6 +41,8 @@ def install() -> None:
     fidelity.install_all()
     jsonata.install()
     distributed_map.install()
+    # moto_fixes.lambda_server (Invoke through moto's server) is installed by node_runtime when it starts that
+    # server: importing moto's Lambda responses costs ~0.7 s, which a sandbox without Node.js functions never pays.
     routing.install()
     _installed = True
 

@@ -18,7 +18,6 @@ import logging
 import os
 import sys
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,11 +32,25 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from sandbox.clock import VirtualClock
+from sandbox.lambda_async import AsyncInvocations
 
 # Handlers share one process environment: invocations take turns so that each
 # sees exactly its own function's variables.
 _ENV_LOCK = threading.RLock()
 _log = logging.getLogger(__name__)
+
+
+class FunctionError(Exception):
+    """An invocation that failed with the payload Lambda itself reports (its own errorType, e.g.
+    `Runtime.ImportModuleError`, `Sandbox.Timedout`, or a Node.js handler's error), not a Python exception's."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage", ""))
+        self.payload = payload
+
+    @classmethod
+    def of(cls, error_type: str, message: str) -> FunctionError:
+        return cls({"errorType": error_type, "errorMessage": message, "trace": []})
 
 
 class _HandlerOutput(threading.local):
@@ -122,6 +135,8 @@ class InProcessFunction:
     environment: dict[str, str]
     memory_mb: int = 128
     timeout_seconds: int = 3
+    layers: list[Path] = field(default_factory=list)
+    """Folders of its layers' Python code (Lambda's /opt/python): importable by the handler, as code_dir is."""
     _callable: Callable[[Any, Any], Any] | None = None
     invocations: int = 0
     log: list[str] = field(default_factory=list)
@@ -133,7 +148,7 @@ class InProcessFunction:
 
     def invoke(self, event: Any) -> Any:
         """Call the handler as Lambda would; exceptions propagate to the caller."""
-        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log), _importable(self._paths):
             fn = self._load()
             self.invocations += 1
             context = LambdaContext(self.name, self.arn, self.memory_mb,
@@ -151,8 +166,12 @@ class InProcessFunction:
 
         A module that fails to import raises here and again on the next `invoke`, as Lambda reports it.
         """
-        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log):
+        with _ENV_LOCK, _environment(self.environment), _logging_to(self.log), _importable(self._paths):
             self._load()
+
+    @property
+    def _paths(self) -> list[Path]:
+        return [self.code_dir, *self.layers]
 
     def _load(self) -> Callable[[Any, Any], Any]:
         if self._callable is None:
@@ -189,7 +208,7 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
     """Import a handler module under a name unique to its function.
 
     Several functions may each have an `app.py`; a unique module name keeps them
-    apart, and the code dir is on sys.path while importing so siblings resolve.
+    apart. The caller puts the code dir on sys.path (`_importable`) so siblings resolve.
     """
     file = code_dir / (module_path.replace(".", "/") + ".py")
     if not file.is_file():
@@ -198,32 +217,95 @@ def _import_isolated(logical_id: str, code_dir: Path, module_path: str) -> Modul
     spec = importlib.util.spec_from_file_location(unique, file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(code_dir))
     try:
         sys.modules[unique] = module
         spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(code_dir))
+    except ModuleNotFoundError as error:
+        sys.modules.pop(unique, None)
+        raise FunctionError.of("Runtime.ImportModuleError", _missing_package_message(
+            logical_id, code_dir, module_path, error)) from error
     return module
 
 
-class LambdaRuntime:
-    """Answers Lambda Invoke calls from the in-process functions."""
+@contextmanager
+def _importable(paths: list[Path]) -> Iterator[None]:
+    """The function's code and layers on sys.path while it imports or runs (a handler may import lazily)."""
+    added = [str(path) for path in paths]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for path in added:
+            sys.path.remove(path)
 
-    def __init__(self, functions: dict[str, InProcessFunction], clock: VirtualClock,
-                 region: str, account_id: str) -> None:
+
+def _missing_package_message(logical_id: str, code_dir: Path, module_path: str, error: ModuleNotFoundError) -> str:
+    """Lambda's message, and how to install what is missing offline (the deployed package bundles it)."""
+    missing = (error.name or str(error)).split(".")[0]
+    requirements = code_dir / "requirements.txt"
+    install = f"pip install -r {requirements}" if requirements.is_file() else f"pip install {missing}"
+    return (f"Unable to import module '{module_path}': No module named '{missing}' "
+            f"({logical_id}: install the function's packages into the sandbox's Python: {install})")
+
+
+def stand_in(function: Any, handler: Callable[[Any, Any], Any]) -> InProcessFunction:
+    """`handler(event, context)` answering a function's invocations, with its name, ARN and environment."""
+    return InProcessFunction(logical_id=function.logical_id, name=function.name, arn=function.arn,
+                             code_dir=Path(getattr(function, "code_dir", ".")), handler="<stand-in>",
+                             environment=dict(getattr(function, "environment", {})),
+                             memory_mb=function.memory_mb, _callable=handler)
+
+
+class LambdaRuntime:
+    """Answers Lambda Invoke calls from the template's functions (in-process Python, Node.js children, stand-ins)."""
+
+    def __init__(self, functions: dict[str, Any], clock: VirtualClock, region: str, account_id: str) -> None:
+        from sandbox.session import shared_client
+
         self.functions = functions
         self.clock = clock
         self.region = region
         self.account_id = account_id
-        self._async_runs: set[threading.Thread] = set()
-        self._async_lock = threading.Lock()
-        self._stopped = False
+        self.asynchronous = AsyncInvocations(self.invoke, clock, self._arn, self._name_of,
+                                             lambda service: shared_client(region, service))
+        """Event invocations: retried, then sent to the function's destination / dead-letter queue."""
+
+    def replace(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Answer `logical_id`'s invocations with a Python callable from now on."""
+        previous = self.functions[logical_id]
+        self.functions[logical_id] = stand_in(previous, handler)
+        if hasattr(previous, "close"):
+            previous.close()
+
+    def stop(self, wall_timeout: float = 5.0) -> None:
+        """Start no more invocations, wait for the asynchronous ones still running (wall time), then close.
+
+        Their handlers call the sandbox's services: once the sandbox is gone they would reach the next one.
+        """
+        try:
+            self.asynchronous.stop(wall_timeout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop what runs outside this process (Node.js children, the loopback endpoint they call)."""
+        from sandbox import node_runtime
+        from sandbox.moto_fixes import lambda_server
+
+        lambda_server.activate(None)
+        for function in self.functions.values():
+            if hasattr(function, "close"):
+                function.close()
+        node_runtime.ENDPOINT.stop()
 
     def register(self, events: Any) -> None:
-        events.register("before-call.lambda.Invoke", self._on_invoke)
+        """Answer Invoke from boto3 in this process and, through moto's server, from Node.js handlers."""
+        from sandbox.moto_fixes import lambda_server
 
-    def find(self, function_name: str) -> InProcessFunction | None:
+        events.register("before-call.lambda.Invoke", self._on_invoke)
+        lambda_server.activate(self)
+
+    def find(self, function_name: str) -> Any:
         """Resolve a name, full or partial ARN, with or without a qualifier."""
         name = function_name
         if name.startswith("arn:"):
@@ -236,12 +318,7 @@ class LambdaRuntime:
         """Run a function; returns (status, payload, function_error) as Lambda reports them."""
         function = self.find(function_name)
         if function is None:
-            raise ClientError(
-                {"Error": {"Code": "ResourceNotFoundException",
-                           "Message": f"Function not found: {self._arn(function_name)}"},
-                 "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 404}},
-                "Invoke",
-            )
+            raise self._not_found(function_name)
         with self.clock.busy():
             try:
                 return 200, function.invoke(event), None
@@ -249,45 +326,22 @@ class LambdaRuntime:
                 return 200, _error_payload(error), "Unhandled"
 
     def invoke_async(self, function_name: str, event: Any) -> None:
-        """An asynchronous invocation (InvocationType Event, an event rule's target) on a thread this runtime owns.
+        """Queue an event invocation (InvocationType=Event); an unknown function raises at once, as Lambda does."""
+        if self.find(function_name) is None:
+            raise self._not_found(function_name)
+        self.asynchronous.submit(function_name, event)
 
-        Once the runtime stopped, nothing new starts: the sandbox that owned it is going away.
-        """
-        with self._async_lock:
-            if self._stopped:
-                _log.warning("sandbox stopped: asynchronous invocation of %s dropped", function_name)
-                return
-            # Held from now, not from when the thread first runs: the clock must not jump in between.
-            self.clock.reserve()
-            thread = threading.Thread(target=self._run_async, args=(function_name, event),
-                                      name=f"sandbox-lambda-{function_name}", daemon=True)
-            self._async_runs.add(thread)
-        thread.start()
+    def _not_found(self, function_name: str) -> ClientError:
+        return ClientError(
+            {"Error": {"Code": "ResourceNotFoundException",
+                       "Message": f"Function not found: {self._arn(function_name)}"},
+             "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 404}},
+            "Invoke",
+        )
 
-    def _run_async(self, function_name: str, event: Any) -> None:
-        try:
-            with self.clock.adopted():
-                self.invoke(function_name, event)
-        except ClientError as error:  # an unknown function: Lambda would drop the event after its retries
-            _log.warning("asynchronous invocation of %s failed: %s", function_name, error)
-        finally:
-            with self._async_lock:
-                self._async_runs.discard(threading.current_thread())
-
-    def stop(self, wall_timeout: float = 5.0) -> None:
-        """Start no more invocations and wait for the asynchronous ones still running (wall time).
-
-        Their handlers call the sandbox's services: once the sandbox is gone they would reach the next one.
-        """
-        with self._async_lock:
-            self._stopped = True
-            running = list(self._async_runs)
-        deadline = time.monotonic() + wall_timeout
-        for thread in running:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = sorted(thread.name for thread in running if thread.is_alive())
-        if stuck:
-            _log.warning("Lambda invocations still running after the sandbox stopped: %s", ", ".join(stuck))
+    def _name_of(self, function_name: str) -> str | None:
+        function = self.find(function_name)
+        return function.name if function else None
 
     def _arn(self, name: str) -> str:
         if name.startswith("arn:"):
@@ -315,6 +369,8 @@ def _function_name_from_path(url_path: str) -> str:
 
 
 def _error_payload(error: Exception) -> dict[str, Any]:
+    if isinstance(error, FunctionError):
+        return error.payload
     return {
         "errorMessage": str(error),
         "errorType": type(error).__name__,

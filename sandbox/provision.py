@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.intrinsics import TemplateError
-from sandbox.lambdas import InProcessFunction
 from sandbox.moto_fixes.distributed_map import adapt_definition
+from sandbox.runtimes import LambdaFunction, lambda_function, layer_folders, sam_properties
 from sandbox.session import shared_client
 from sandbox.stack import Resource, Stack
 from sandbox.workflows import workflow_slug
@@ -45,7 +45,7 @@ class Provisioner:
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.functions: dict[str, InProcessFunction] = {}
+        self.functions: dict[str, LambdaFunction] = {}
         self.state_machines: dict[str, StateMachine] = {}
 
     def client(self, service: str) -> Any:
@@ -60,6 +60,7 @@ class Provisioner:
             ("AWS::SQS::Queue", self._create_queue),
             ("AWS::Events::EventBus", self._create_bus),
             ("AWS::Serverless::Function", self._create_function),
+            ("AWS::Lambda::Function", self._create_plain_function),
             ("AWS::Serverless::StateMachine", self._create_state_machine),
             ("AWS::Events::Rule", self._create_rule),
             # Handlers read bucket policies (e.g. to check what a service is granted).
@@ -122,21 +123,20 @@ class Provisioner:
     def _create_function(self, resource: Resource, props: dict[str, Any]) -> None:
         merged = self._with_globals("Function", props)
         code_uri = merged.get("CodeUri")
-        if not isinstance(code_uri, str):
+        if not isinstance(code_uri, str) and merged.get("PackageType") != "Image" and "InlineCode" not in merged:
             raise TemplateError(f"{resource.logical_id}: CodeUri must be a local folder offline")
-        variables = merged.get("Environment", {}).get("Variables", {})
-        self.functions[resource.logical_id] = InProcessFunction(
-            logical_id=resource.logical_id,
-            name=resource.name,
-            arn=resource.attributes["Arn"],
-            code_dir=(self.stack.root / code_uri).resolve(),
-            handler=merged["Handler"],
-            environment={k: str(v) for k, v in variables.items()},
-            memory_mb=int(merged.get("MemorySize", 128)),
-            timeout_seconds=int(merged.get("Timeout", 3)),
-        )
+        metadata = self.stack.template["Resources"][resource.logical_id].get("Metadata")
+        self.functions[resource.logical_id] = lambda_function(
+            resource.logical_id, resource.name, resource.attributes["Arn"], merged, self.stack.root,
+            self.stack.region, metadata, layer_folders(self.stack, merged))
         for event_id, event in (props.get("Events") or {}).items():
             self._create_event_source(resource, event_id, event, {"Arn": resource.attributes["Arn"]})
+
+    def _create_plain_function(self, resource: Resource, props: dict[str, Any]) -> None:
+        """`AWS::Lambda::Function`: as a SAM function, its code from `Code` (a local folder or inline source)."""
+        self.functions[resource.logical_id] = lambda_function(
+            resource.logical_id, resource.name, resource.attributes["Arn"], sam_properties(props), self.stack.root,
+            self.stack.region, layers=layer_folders(self.stack, props))
 
     def _create_state_machine(self, resource: Resource, props: dict[str, Any]) -> None:
         definition, path = self._definition(resource, props)

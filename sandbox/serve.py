@@ -25,6 +25,10 @@ Events of Type `HttpApi` (payload format 2.0) are not served; the banner lists t
 API Gateway features around the proxy (usage plans, throttling, binary media types, CORS
 preflights) are not emulated.
 
+REST APIs written as plain CloudFormation (`AWS::ApiGateway::RestApi`, `Resource`, `Method`) are
+served too: AWS_PROXY methods to a function as above, AWS integrations as below
+(`sandbox.apigateway.resources`).
+
 REST APIs defined by an OpenAPI `DefinitionBody` are served too for their AWS service integrations
 (`x-amazon-apigateway-integration` of `type: aws`, e.g. `states:action/StartSyncExecution`, no
 Lambda in front): request validator (JSON schema model), gateway responses, and VTL request and
@@ -49,6 +53,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.apigateway import integration
 from sandbox.apigateway.openapi import IntegrationRoute, integration_routes, match_route
+from sandbox.apigateway.resources import method_routes
 from sandbox.session import shared_client
 
 DEFAULT_CALLER = "arn:aws:iam::123456789012:user/sandbox-user"
@@ -133,6 +138,10 @@ def api_routes(stack: Any) -> tuple[list[Route], list[Skipped]]:
             method = str(props.get("Method", "ANY")).upper()
             routes.append(Route(function.logical_id, event_id, "ANY" if method == "ANY" else method, props["Path"],
                                 api_id or IMPLICIT_API, stage, str(auth), pattern, params))
+    for proxy in method_routes(stack)[0]:  # plain CloudFormation: AWS::ApiGateway::Method, AWS_PROXY
+        pattern, params = _compile(proxy.resource)
+        routes.append(Route(proxy.function, proxy.method_id, proxy.method, proxy.resource, proxy.api, proxy.stage,
+                            proxy.auth, pattern, params))
     return sorted(routes, key=lambda r: r.specificity), skipped
 
 
@@ -250,6 +259,9 @@ class ApiServer(ThreadingHTTPServer):
         self.caller = caller
         self.quiet = quiet
         self.integrations, self.integrations_skipped = integration_routes(sandbox.stack)
+        _proxies, method_integrations, methods_skipped = method_routes(sandbox.stack)
+        self.integrations = sorted(self.integrations + method_integrations, key=lambda r: r.specificity)
+        self.integrations_skipped += methods_skipped
         self.stages = {r.stage for r in self.routes} | {r.stage for r in self.integrations}
         super().__init__((host, port), _Handler)
 
@@ -407,7 +419,11 @@ def main(args: argparse.Namespace) -> int:
         except (OSError, json.JSONDecodeError) as error:
             print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
             return 2
-    with Sandbox.from_template(template) as sb:
+    from sandbox.cli import register_stand_ins  # here: the CLI module imports this one
+
+    sb = Sandbox.from_template(template)
+    register_stand_ins(sb, getattr(args, "stand_in", []))
+    with sb:
         try:
             server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
         except OSError as error:

@@ -161,5 +161,6 @@ _IDENTITIES = {
     "AWS::SQS::Queue": Stack._identify_queue,
     "AWS::Events::EventBus": Stack._identify_bus,
     "AWS::Serverless::Function": Stack._identify_function,
+    "AWS::Lambda::Function": Stack._identify_function,
     "AWS::Serverless::StateMachine": Stack._identify_state_machine,
 }

@@ -25,7 +25,7 @@ def test_run_licence_as_json_succeeds(capsys):
     out = capsys.readouterr()
     result = json.loads(out.out)
     assert set(result) == {"status", "output", "error", "cause", "history", "path",
-                           "triggered", "notifications", "events"}
+                           "triggered", "notifications", "events", "lost"}
     assert (result["status"], result["error"], result["cause"], result["path"]) == (
         "SUCCEEDED", None, None, LICENCE_PATH)
     assert set(result["output"]) == {"customerId", "documentType", "eventId"}

@@ -5,6 +5,8 @@ One concern per module:
 - `openapi`: the routes of an `AWS::Serverless::Api` OpenAPI `DefinitionBody` whose integration is
   `type: aws` (an AWS service action, e.g. `states:action/StartSyncExecution`), with their request
   validator, body model, templates, integration responses and the API's gateway responses.
+- `resources`: the same routes from plain CloudFormation (`AWS::ApiGateway::Resource` / `Method`),
+  and its AWS_PROXY methods to the template's functions.
 - `validation`: the request validator: required parameters, and the body against the model (JSON
   schema draft 4) with API Gateway's messages (`$context.error.validationErrorString`).
 - `vtl`: mapping templates rendered with a real Velocity engine (airspeed), with the `$input`,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sandbox.moto_fixes import (
     api,
+    assign_scope,
     dynamodb_atomic,
     errors,
     execution_record,
+    json_strings,
     jsonpath,
+    map_items,
     payload_quota,
     sdk_errors,
     sdk_results,
@@ -18,6 +21,9 @@ from sandbox.moto_fixes import (
 def install_all() -> None:
     """Install the fidelity fixes; safe to call more than once."""
     errors.install()
+    json_strings.install()
+    assign_scope.install()
+    map_items.install()
     sdk_errors.install()
     sdk_results.install()
     jsonpath.install()

@@ -101,14 +101,19 @@ def sfn_partition(array: Any, chunk_size: Any) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def sfn_range(start: Any, end: Any, step: Any) -> list[int]:
-    """``$range(start, end, step)``: like States.ArrayRange, ``end`` is included when a step lands on it."""
+def sfn_range(start: Any, end: Any, step: Any) -> list[int] | int:
+    """``$range(start, end, step)``: like States.ArrayRange, ``end`` is included when a step lands on it.
+
+    A range of one number is that number: AWS returns it as a JSONata sequence, and a sequence
+    of one item is the item (``$range(1, 9, 9)`` is ``1``).
+    """
     first = _as_int(start, "$range", "start")
     last = _as_int(end, "$range", "end")
     stride = _as_int(step, "$range", "step")
     if stride == 0:
         _fail("$range: step must not be 0")
-    return list(range(first, last + (1 if stride > 0 else -1), stride))
+    numbers = list(range(first, last + (1 if stride > 0 else -1), stride))
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def sfn_hash(data: Any, algorithm: Any) -> str:
@@ -163,7 +168,7 @@ def sfn_parse(text: Any) -> Any:
 # arity the same way it does for its own functions.
 SFN_FUNCTIONS: Final[dict[str, tuple[Callable[..., Any], str]]] = {
     "partition": (sfn_partition, "<an:a>"),
-    "range": (sfn_range, "<nnn:a<n>>"),
+    "range": (sfn_range, "<nnn:x>"),
     "hash": (sfn_hash, "<ss:s>"),
     "random": (sfn_random, "<n?:n>"),
     "uuid": (sfn_uuid, "<:s>"),

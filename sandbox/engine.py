@@ -19,6 +19,7 @@ from sandbox.moto_fixes import (
     distributed_map,
     fidelity,
     heartbeat,
+    item_batcher,
     jsonata,
     parse_cache,
     virtual_time,
@@ -41,6 +42,7 @@ def install() -> None:
     fidelity.install_all()
     jsonata.install()
     distributed_map.install()
+    item_batcher.install()
     routing.install()
     _installed = True
 

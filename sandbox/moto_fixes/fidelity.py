@@ -8,6 +8,7 @@ from sandbox.moto_fixes import (
     dynamodb_atomic,
     errors,
     execution_record,
+    http_task,
     json_strings,
     jsonpath,
     map_items,
@@ -32,3 +33,4 @@ def install_all() -> None:
     execution_record.install()
     dynamodb_atomic.install()
     sync_execution.install()
+    http_task.install()

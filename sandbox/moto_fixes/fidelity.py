@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.moto_fixes import (
     api,
     assign_scope,
+    choice,
     dynamodb_atomic,
     errors,
     execution_record,
@@ -25,6 +26,7 @@ def install_all() -> None:
     json_strings.install()
     assign_scope.install()
     map_items.install()
+    choice.install()
     sdk_errors.install()
     sdk_results.install()
     jsonpath.install()

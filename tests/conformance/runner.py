@@ -123,7 +123,8 @@ def mismatch(case: Case, outcome: dict[str, Any]) -> str | None:
     """Why the outcome differs from the expected one, or None when it conforms."""
     expected = case.expected
     if outcome.get("status") != expected["status"]:
-        return f"status {outcome.get('status')} ({outcome.get('error')}: {outcome.get('cause')}), not {expected['status']}"
+        got = f"{outcome.get('status')} ({outcome.get('error')}: {outcome.get('cause')})"
+        return f"status {got}, not {expected['status']}"
     if "output" in expected and outcome.get("output") != expected["output"]:
         return f"output {json.dumps(outcome.get('output'))}, not {json.dumps(expected['output'])}"
     if expected["status"] == "FAILED" and outcome.get("error") != expected.get("error"):

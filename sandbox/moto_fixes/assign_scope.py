@@ -6,6 +6,9 @@ once, before it evaluates the state's `OutputPath` (JSONPath) or `Output` (JSONa
 `"Assign": {"answer": 7}, "OutputPath": "$answer"` gave the new 7 where AWS gives the
 value assigned earlier. Here the values are kept aside and written as the state
 chooses its next state (before its StateExited event, which lists them).
+
+A JSONPath Choice rule may carry its own `Assign` (applied when the rule matches); moto's
+parser drops it, so the variables were never set.
 """
 
 from __future__ import annotations
@@ -49,8 +52,24 @@ def _assigning_on_exit(original: Callable[[Any, Any], None]) -> Callable[[Any, A
     return set_next
 
 
+def _keeping_rule_assign(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+
+    def visit_choice_rule(self: Any, ctx: Any) -> Any:
+        rule = original(self, ctx)
+        if rule.assign is None:
+            for child in ctx.children or ():
+                # The grammar wraps each field of a rule in a Comparison_variable_stmt.
+                for inner in getattr(child, "children", None) or ():
+                    if isinstance(inner, ASLParser.Assign_declContext):
+                        rule.assign = self.visit(inner)
+        return rule
+
+    return visit_choice_rule
+
+
 def install() -> None:
-    """Defer Assign to the end of its state (idempotent)."""
+    """Defer Assign to the end of its state; keep a JSONPath Choice rule's Assign (idempotent)."""
     global _installed
     if _installed:
         return
@@ -61,4 +80,8 @@ def install() -> None:
     AssignDecl._eval_body = _eval_assign
     CommonStateField._set_next = _assigning_on_exit(CommonStateField._set_next)
     StateChoice._set_next = _assigning_on_exit(StateChoice._set_next)
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    Preprocessor.visitChoice_rule_comparison_variable = _keeping_rule_assign(
+        Preprocessor.visitChoice_rule_comparison_variable)
     _installed = True

@@ -13,6 +13,10 @@ accepts whatever their prefix (public patterns retry on `States.Http.Socket`, a
 name moto does not know). moto refuses such a definition; here a known `States.*`
 name keeps its meaning and any other one matches exactly that name.
 
+`States.ALL` matches every error except the terminal ones: States.Runtime and
+States.DataLimitExceeded end the execution whatever the Retry or Catch (moto caught
+them like any other).
+
 A Fail state without `Error` inside a Map iteration fails the iteration with no
 error name; moto then crashed on `None.error_name` (States.Runtime). AWS fails the
 Map state, and the execution, with no error name.
@@ -71,6 +75,24 @@ def _failure_event(env: Any, error_name: ErrorName | None, *args: Any, **kwargs:
     return FailureEvent(env, error_name if error_name is not None else PreservedErrorName(None), *args, **kwargs)
 
 
+_TERMINAL: frozenset[str] = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+
+
+def _all_but_terminal(original: Any) -> Any:
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+
+    def eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1]
+        terminal = getattr(error_name, "error_name", None) in _TERMINAL
+        if terminal and ErrorEqualsDecl._STATE_ALL_ERROR in self.error_names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    return eval_body
+
+
 def install() -> None:
     """Replace `CustomErrorName` in the propagating modules only (idempotent)."""
     global _installed
@@ -80,4 +102,7 @@ def install() -> None:
         # These modules look the name up in their globals at call time.
         module.CustomErrorName = _factory  # type: ignore[attr-defined]
     iteration_worker.FailureEvent = _failure_event  # type: ignore[attr-defined]
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+
+    ErrorEqualsDecl._eval_body = _all_but_terminal(ErrorEqualsDecl._eval_body)
     _installed = True

@@ -261,3 +261,24 @@ def test_http_task_is_answered_by_a_mock_config_test_case(sb: Sandbox) -> None:
     (https://docs.aws.amazon.com/step-functions/latest/dg/sfn-local-mock-cfg-file.html)."""
     sb.faults.mock("S", {"0": {"Return": {"StatusCode": 200, "ResponseBody": "mocked"}}})
     assert output_of(execute(sb, single(HTTP)))["ResponseBody"] == "mocked"
+
+
+def test_states_all_does_not_catch_states_runtime(sb: Sandbox) -> None:
+    """States.ALL matches every error but the terminal States.Runtime (and DataLimitExceeded): a
+    Catch on States.ALL lets it end the execution (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)."""
+    definition = {"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {
+            "X": {"Type": "Pass", "Parameters": {"r.$": "$.missing"}, "End": True}}}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H"}], "End": True},
+        "H": {"Type": "Pass", "End": True}}}
+    assert execute(sb, definition)["error"] == "States.Runtime"
+
+
+def test_a_jsonpath_choice_rule_assigns_when_it_matches(sb: Sandbox) -> None:
+    """A Choice rule's own Assign sets its variables when the rule matches
+    (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html)."""
+    definition = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Default": "E", "Choices": [
+            {"Variable": "$.a", "NumericEquals": 1, "Assign": {"picked": "one"}, "Next": "E"}]},
+        "E": {"Type": "Pass", "Parameters": {"p.$": "$picked"}, "End": True}}}
+    assert output_of(execute(sb, definition, {"a": 1})) == {"p": "one"}

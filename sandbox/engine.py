@@ -20,6 +20,7 @@ from sandbox.moto_fixes import (
     fidelity,
     heartbeat,
     item_batcher,
+    item_reader,
     jsonata,
     parse_cache,
     virtual_time,
@@ -43,6 +44,7 @@ def install() -> None:
     jsonata.install()
     distributed_map.install()
     item_batcher.install()
+    item_reader.install()
     routing.install()
     _installed = True
 

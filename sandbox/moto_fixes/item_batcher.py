@@ -132,21 +132,11 @@ def _attach(program: Any, batchers: dict[str, ItemBatcher]) -> None:
     """Give each named Map state's iteration component its ItemBatcher."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 
-    seen: set[int] = set()
-    pending: list[Any] = [program]
-    while pending:
-        node = pending.pop()
-        if id(node) in seen or isinstance(node, str | int | float | bool) or node is None:
-            continue
-        seen.add(id(node))
+    from sandbox.moto_fixes.program_tree import components
+
+    for node, _ in components(program):
         if isinstance(node, StateMap) and node.name in batchers:
             setattr(node.iteration_component, ATTRIBUTE, batchers[node.name])
-        if isinstance(node, dict):
-            pending.extend(node.values())
-        elif isinstance(node, list | tuple):
-            pending.extend(node)
-        elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions.parser"):
-            pending.extend(vars(node).values())
 
 
 def install() -> None:

@@ -316,27 +316,13 @@ def field_locations(definition: Mapping[str, Any]) -> dict[tuple[str, str], str]
 
 def _mark_fields(program: Any, locations: dict[tuple[str, str], str]) -> None:
     """Give each StringJSONata of the program the field it was written in."""
-    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+    from sandbox.moto_fixes.program_tree import components
 
-    seen: set[int] = set()
-    pending: list[tuple[Any, str | None]] = [(program, None)]
-    while pending:
-        node, state = pending.pop()
-        if node is None or isinstance(node, str | int | float | bool) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, CommonStateField):
-            state = node.name
+    for node, state in components(program):
         if isinstance(node, string_expression.StringJSONata) and state is not None:
             field = locations.get((state, node.expression))
             if field is not None:
                 setattr(node, FIELD_ATTRIBUTE, field)
-        if isinstance(node, Mapping):
-            pending.extend((item, state) for item in node.values())
-        elif isinstance(node, list | tuple):
-            pending.extend((item, state) for item in node)
-        elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions.parser"):
-            pending.extend((item, state) for item in vars(node).values())
 
 
 def _parse_marking_fields(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:

@@ -282,3 +282,24 @@ def test_a_jsonpath_choice_rule_assigns_when_it_matches(sb: Sandbox) -> None:
             {"Variable": "$.a", "NumericEquals": 1, "Assign": {"picked": "one"}, "Next": "E"}]},
         "E": {"Type": "Pass", "Parameters": {"p.$": "$picked"}, "End": True}}}
     assert output_of(execute(sb, definition, {"a": 1})) == {"p": "one"}
+
+
+@pytest.mark.parametrize(("config", "body", "items"), [
+    ({"InputType": "JSONL"}, '{"k": 1}\n\n{"k": 2}\n', [{"k": 1}, {"k": 2}]),
+    ({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "SEMICOLON"}, "a;b\n1;x y\n",
+     [{"a": "1", "b": "x y"}]),
+    ({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "TAB", "MaxItems": 1}, "a\tb\n1\t2\n3\t4\n",
+     [{"a": "1", "b": "2"}]),
+], ids=["jsonl", "semicolon", "tab-max-items"])
+def test_item_reader_reads_json_lines_and_delimited_csv(sb: Sandbox, config: dict[str, Any], body: str,
+                                                        items: list[Any]) -> None:
+    """ItemReader reads JSON Lines (`"InputType": "JSONL"`) and CSV with a `CSVDelimiter`
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html)."""
+    from sandbox.session import shared_client
+
+    s3 = shared_client(sb.region, "s3")
+    s3.create_bucket(Bucket="reader-forms")
+    s3.put_object(Bucket="reader-forms", Key="items", Body=body.encode())
+    definition = _distributed({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config,
+                                              "Parameters": {"Bucket": "reader-forms", "Key": "items"}}})
+    assert output_of(execute(sb, definition)) == items

@@ -1,0 +1,35 @@
+"""Walk a program moto built from a definition, for fixes that mark some of its components.
+
+Some fields AWS accepts never reach moto's parser (the sandbox removes them from the text it
+parses) or lose what the fix needs (where a JSONata expression was written): the fix then finds
+the components the field belongs to after parsing and gives them what they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+_PARSER_PACKAGE = "moto.stepfunctions.parser"
+
+
+def components(program: Any) -> Iterator[tuple[Any, str | None]]:
+    """Every component of `program` once, with the name of the state it belongs to (None above them)."""
+    from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+
+    seen: set[int] = set()
+    pending: list[tuple[Any, str | None]] = [(program, None)]
+    while pending:
+        node, state = pending.pop()
+        if node is None or isinstance(node, str | int | float | bool) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CommonStateField):
+            state = node.name
+        yield node, state
+        if isinstance(node, Mapping):
+            pending.extend((item, state) for item in node.values())
+        elif isinstance(node, list | tuple):
+            pending.extend((item, state) for item in node)
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith(_PARSER_PACKAGE):
+            pending.extend((item, state) for item in vars(node).values())

@@ -10,6 +10,7 @@ from sandbox.moto_fixes import (
     errors,
     execution_record,
     http_task,
+    intrinsic_escapes,
     json_strings,
     jsonpath,
     map_items,
@@ -24,6 +25,7 @@ def install_all() -> None:
     """Install the fidelity fixes; safe to call more than once."""
     errors.install()
     json_strings.install()
+    intrinsic_escapes.install()
     assign_scope.install()
     map_items.install()
     choice.install()

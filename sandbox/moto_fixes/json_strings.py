@@ -3,8 +3,10 @@
 moto's parser takes a string token's text between its quotes as is for most fields
 (`Assign` values, error names, paths...), so the escapes stay in: `"Assign": {"q": "\\""}`
 stores the two characters `\\"` where AWS stores one quote, and an assigned `"{\\"a\\":1}"`
-is no JSON for `States.StringToJson`. The other fields go through Python's `ast.literal_eval`,
-which reads `\\/` as two characters where JSON reads `/`. Here every string token is decoded
+is no JSON for `States.StringToJson`; an intrinsic function's text keeps them too
+(`States.Format('it\\'s')` reaches the intrinsic parser with a doubled backslash). The other
+fields go through Python's `ast.literal_eval`, which reads `\\/` as two characters where JSON
+reads `/`. Here every string token is decoded
 with `json.loads`, as AWS reads the definition.
 """
 
@@ -42,6 +44,16 @@ def _from_string_literal(parser_rule_context: Any) -> str | None:
     return json_string_value(parser_rule_context.getText())
 
 
+def _visit_intrinsic_function(self: Any, ctx: Any) -> Any:
+    """Replacement for `Preprocessor.visitString_intrinsic_function`: the function's text decoded too."""
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringIntrinsicFunction
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+
+    derivation = json_string_value(ctx.STRINGINTRINSICFUNC().getText())
+    function, _ = IntrinsicParser.parse(derivation)
+    return StringIntrinsicFunction(intrinsic_function_derivation=derivation, function=function)
+
+
 def install() -> None:
     """Decode string tokens as JSON in moto's parser (idempotent)."""
     global _installed
@@ -53,6 +65,7 @@ def install() -> None:
     from sandbox.moto_fixes.rebind import rebind
 
     Preprocessor._inner_string_of = staticmethod(_inner_string_of)
+    Preprocessor.visitString_intrinsic_function = _visit_intrinsic_function
     rebind("from_string_literal", antlr4utils.from_string_literal, _from_string_literal,
            ("moto.stepfunctions.parser.asl.parse.preprocessor",))
     antlr4utils.from_string_literal = _from_string_literal

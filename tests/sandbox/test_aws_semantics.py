@@ -303,3 +303,11 @@ def test_item_reader_reads_json_lines_and_delimited_csv(sb: Sandbox, config: dic
     definition = _distributed({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config,
                                               "Parameters": {"Bucket": "reader-forms", "Key": "items"}}})
     assert output_of(execute(sb, definition)) == items
+
+
+def test_intrinsic_string_escapes(sb: Sandbox) -> None:
+    """In an intrinsic's string literal `\\'`, `\\{`, `\\}` and `\\\\` are escapes; States.Format
+    prints escaped braces and fills only `{}` (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html)."""
+    definition = single({"Type": "Pass", "Parameters": {
+        "quote.$": "States.Format('it\\'s {}', $.a)", "braces.$": "States.Format('\\{\\} {}', $.a)"}})
+    assert output_of(execute(sb, definition, {"a": "x"})) == {"quote": "it's x", "braces": "{} x"}

@@ -246,7 +246,8 @@ def _batched(env: Any, eval_input: Any, items: list[Any], batcher: item_batcher.
                 env.close_frame(frame)
         items = selected
     context = env.states.context_object.context_object_data
-    batches = item_batcher.batch_items(items, batcher.limits(state_input), batcher.batch_input(state_input, context))
+    limits = batcher.limits(state_input, context)
+    batches = item_batcher.batch_items(items, limits, batcher.batch_input(state_input, context))
     plain = copy.copy(eval_input)
     plain.item_selector = plain.parameters = None
     return batches, plain

@@ -9,7 +9,8 @@ starts one child workflow execution per batch, whose input is
 * `MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`: most bytes of a child's input (AWS
   caps it at 256 KiB); an item larger than that alone still makes a batch of one.
 * `BatchInput`: a JSON object for every batch; keys ending in `.$` take a path into the Map
-  state's input (`$.x`) or the context object (`$$.Execution.Name`).
+  state's input (`$.x`) or the context object (`$$.Execution.Name`). In a JSONata state any of
+  these values may be a `{% ... %}` expression over `$states.input` and `$states.context`.
 
 The sandbox removes `ItemBatcher` from the text moto parses and hands it to the Map state's
 iteration component; the Map Run (`distributed_map._map_run`) batches with `batch_items`.
@@ -36,15 +37,15 @@ class ItemBatcher:
 
     declaration: dict[str, Any] = field(default_factory=dict)
 
-    def limits(self, state_input: Any) -> tuple[int | None, int]:
+    def limits(self, state_input: Any, context: dict[str, Any] | None = None) -> tuple[int | None, int]:
         """(most items, most bytes) of a batch for this state input."""
-        items = self._number("MaxItemsPerBatch", state_input)
-        size = self._number("MaxInputBytesPerBatch", state_input)
+        items = self._number("MaxItemsPerBatch", state_input, context or {})
+        size = self._number("MaxInputBytesPerBatch", state_input, context or {})
         return items, min(size, MAX_PAYLOAD_BYTES) if size is not None else MAX_PAYLOAD_BYTES
 
-    def _number(self, name: str, state_input: Any) -> int | None:
+    def _number(self, name: str, state_input: Any, context: dict[str, Any]) -> int | None:
         if name in self.declaration:
-            return int(self.declaration[name])
+            return int(_resolve(self.declaration[name], state_input, context))
         path = self.declaration.get(f"{name}Path")
         if path is None:
             return None
@@ -66,6 +67,10 @@ def _read_path(path: str, state_input: Any, context: dict[str, Any]) -> Any:
 
 
 def _resolve(template: Any, state_input: Any, context: dict[str, Any]) -> Any:
+    if isinstance(template, str) and template.strip().startswith("{%") and template.strip().endswith("%}"):
+        from sandbox.moto_fixes.jsonata import evaluate
+
+        return evaluate(template.strip()[2:-2].strip(), {"states": {"input": state_input, "context": context}})
     if isinstance(template, dict):
         resolved = {}
         for key, value in template.items():

@@ -311,3 +311,13 @@ def test_intrinsic_string_escapes(sb: Sandbox) -> None:
     definition = single({"Type": "Pass", "Parameters": {
         "quote.$": "States.Format('it\\'s {}', $.a)", "braces.$": "States.Format('\\{\\} {}', $.a)"}})
     assert output_of(execute(sb, definition, {"a": "x"})) == {"quote": "it's x", "braces": "{} x"}
+
+
+def test_item_batcher_in_a_jsonata_state(sb: Sandbox) -> None:
+    """In JSONata, MaxItemsPerBatch and BatchInput may be expressions over `$states.input`
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html)."""
+    definition = {**_distributed({"Items": "{% $states.input.l %}", "ItemBatcher": {
+        "MaxItemsPerBatch": "{% $states.input.size %}", "BatchInput": {"tag": "{% $states.input.tag %}"}}}),
+        "QueryLanguage": "JSONata"}
+    output = output_of(execute(sb, definition, {"l": [1, 2, 3], "size": 3, "tag": "t"}))
+    assert output == [{"Items": [1, 2, 3], "BatchInput": {"tag": "t"}}]

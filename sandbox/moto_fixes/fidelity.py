@@ -17,6 +17,7 @@ from sandbox.moto_fixes import (
     payload_quota,
     sdk_errors,
     sdk_results,
+    sfl_history,
     sync_execution,
 )
 
@@ -38,3 +39,4 @@ def install_all() -> None:
     dynamodb_atomic.install()
     sync_execution.install()
     http_task.install()
+    sfl_history.install()

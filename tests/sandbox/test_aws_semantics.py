@@ -321,3 +321,21 @@ def test_item_batcher_in_a_jsonata_state(sb: Sandbox) -> None:
         "QueryLanguage": "JSONata"}
     output = output_of(execute(sb, definition, {"l": [1, 2, 3], "size": 3, "tag": "t"}))
     assert output == [{"Items": [1, 2, 3], "BatchInput": {"tag": "t"}}]
+
+
+@pytest.mark.parametrize(("shape", "fields"), [
+    ("", ("aws-sdk:s3", "listBuckets")),
+    ("sfl", ("aws-sdk", "s3:listBuckets")),
+], ids=["aws", "sfl"])
+def test_aws_sdk_task_history_fields(sb: Sandbox, monkeypatch: pytest.MonkeyPatch, shape: str,
+                                     fields: tuple[str, str]) -> None:
+    """AWS records an aws-sdk Task as `resourceType: "aws-sdk:s3"`, `resource: "listBuckets"`
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskScheduledEventDetails.html);
+    SANDBOX_HISTORY_SHAPE=sfl records Step Functions Local's `"aws-sdk"`, `"s3:listBuckets"`."""
+    monkeypatch.setenv("SANDBOX_HISTORY_SHAPE", shape)
+    definition = single({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "Parameters": {},
+                         "ResultPath": None})
+    execution = execute(sb, definition)["executionArn"]
+    events = sb.sfn.get_execution_history(executionArn=execution)["events"]
+    scheduled = next(e["taskScheduledEventDetails"] for e in events if e["type"] == "TaskScheduled")
+    assert (scheduled["resourceType"], scheduled["resource"]) == fields

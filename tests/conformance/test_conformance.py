@@ -31,3 +31,11 @@ def test_every_chapter_has_cases_and_the_suite_has_150() -> None:
 def test_case_conforms(engine: Engine, case: Case) -> None:
     assert case.doc.startswith("https://docs.aws.amazon.com/step-functions/")
     assert mismatch(case, run_case(engine, case)) is None
+
+
+def test_readme_table_counts_every_case() -> None:
+    """The README's table (`python -m tests.conformance --write`) is refreshed when cases change."""
+    from tests.conformance.__main__ import BEGIN, END, README
+
+    block = README.read_text().split(BEGIN)[1].split(END)[0]
+    assert f"| **all** | **{len(CASES)}** | **{len(CASES)}** |" in block

@@ -149,16 +149,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from sandbox.moto_fixes.program_tree import on_parse
 
-    original = asl_parser.AmazonStateLanguageParser.parse
-
-    def parse(definition: str) -> tuple[Any, Any]:
-        text, batchers = split_item_batchers(definition)
-        program, tree = original(text)
-        if batchers:
-            _attach(program, batchers)
-        return program, tree
-
-    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse)
+    on_parse(split_item_batchers, _attach)
     _installed = True

@@ -111,7 +111,8 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config import (
         reader_config_decl,
     )
-    from moto.stepfunctions.parser.asl.parse import asl_parser
+
+    from sandbox.moto_fixes.program_tree import on_parse
 
     config = reader_config_decl.ReaderConfig
     config._eval_body = _with_form(config._eval_body)
@@ -120,14 +121,5 @@ def install() -> None:
     csv_reader = transformer_csv.ResourceOutputTransformerCSV
     csv_reader._eval_body = _reading_delimited(csv_reader._eval_body)
 
-    original = asl_parser.AmazonStateLanguageParser.parse
-
-    def parse(definition: str) -> tuple[Any, Any]:
-        text, forms = split_reader_forms(definition)
-        program, tree = original(text)
-        if forms:
-            _attach(program, forms)
-        return program, tree
-
-    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse)
+    on_parse(split_reader_forms, _attach)
     _installed = True

@@ -325,18 +325,14 @@ def _mark_fields(program: Any, locations: dict[tuple[str, str], str]) -> None:
                 setattr(node, FIELD_ATTRIBUTE, field)
 
 
-def _parse_marking_fields(original: Callable[[str], tuple[Any, Any]]) -> Callable[[str], tuple[Any, Any]]:
-    def parse(definition: str) -> tuple[Any, Any]:
-        program, tree = original(definition)
-        if "{%" in definition:
-            try:
-                locations = field_locations(json.loads(definition))
-            except (ValueError, AttributeError, TypeError):
-                locations = {}
-            _mark_fields(program, locations)
-        return program, tree
-
-    return parse
+def _expression_locations(definition: str) -> tuple[str, dict[tuple[str, str], str]]:
+    """The definition as it is, and where each of its JSONata expressions is written."""
+    if "{%" not in definition:
+        return definition, {}
+    try:
+        return definition, field_locations(json.loads(definition))
+    except (ValueError, AttributeError, TypeError):
+        return definition, {}
 
 
 def _states_binding(env: Environment) -> dict[str, Any]:
@@ -477,8 +473,7 @@ def install() -> None:
         moto_jsonata._eval_jsonata = _eval_composed_expression
         VariableStore.get_assigned_variables = _assigned_variables_as_json
         _patch_error_mapping()
-        from moto.stepfunctions.parser.asl.parse import asl_parser
+        from sandbox.moto_fixes.program_tree import on_parse
 
-        parse = asl_parser.AmazonStateLanguageParser.parse
-        asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse_marking_fields(parse))
+        on_parse(_expression_locations, _mark_fields)
         _installed = True

@@ -7,10 +7,11 @@ the components the field belongs to after parsing and gives them what they need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 _PARSER_PACKAGE = "moto.stepfunctions.parser"
+T = TypeVar("T")
 
 
 def components(program: Any) -> Iterator[tuple[Any, str | None]]:
@@ -33,3 +34,20 @@ def components(program: Any) -> Iterator[tuple[Any, str | None]]:
             pending.extend((item, state) for item in node)
         elif hasattr(node, "__dict__") and type(node).__module__.startswith(_PARSER_PACKAGE):
             pending.extend((item, state) for item in vars(node).values())
+
+
+def on_parse(adapt: Callable[[str], tuple[str, T]], mark: Callable[[Any, T], None]) -> None:
+    """Wrap moto's parser: `adapt` the definition text (to text it parses, and what the fix keeps
+    aside), then `mark` the program built from it with what was kept. Install once per fix."""
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+
+    original = asl_parser.AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        text, kept = adapt(definition)
+        program, tree = original(text)
+        if kept:
+            mark(program, kept)
+        return program, tree
+
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse)

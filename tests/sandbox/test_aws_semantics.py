@@ -339,3 +339,12 @@ def test_aws_sdk_task_history_fields(sb: Sandbox, monkeypatch: pytest.MonkeyPatc
     events = sb.sfn.get_execution_history(executionArn=execution)["events"]
     scheduled = next(e["taskScheduledEventDetails"] for e in events if e["type"] == "TaskScheduled")
     assert (scheduled["resourceType"], scheduled["resource"]) == fields
+
+
+def test_a_string_result_of_a_synchronous_express_execution_is_json_text(sb: Sandbox) -> None:
+    """StartSyncExecution's `output` is JSON text too: `"HelloWorld"` with its quotes
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html)."""
+    arn = sb.sfn.create_state_machine(
+        name=f"t-{uuid.uuid4().hex[:12]}", roleArn=ROLE_ARN, type="EXPRESS",
+        definition=json.dumps(single({"Type": "Pass", "Result": "HelloWorld"})))["stateMachineArn"]
+    assert sb.sfn.start_sync_execution(stateMachineArn=arn, input="{}")["output"] == '"HelloWorld"'

@@ -129,6 +129,10 @@ def split_item_batchers(definition: str) -> tuple[str, dict[str, ItemBatcher]]:
     batchers = {}
     for name, state in all_states(parsed):
         if state.get("Type") == "Map" and isinstance(state.get("ItemBatcher"), dict):
+            mode = ((state.get("ItemProcessor") or {}).get("ProcessorConfig") or {}).get("Mode")
+            if mode != "DISTRIBUTED":
+                raise ValueError(f"Map state '{name}': ItemBatcher is valid only in a Distributed Map "
+                                 '(ItemProcessor.ProcessorConfig.Mode "DISTRIBUTED").')
             batchers[name] = ItemBatcher(state.pop("ItemBatcher"))
     return json.dumps(parsed), batchers
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from sandbox.core import Sandbox
 from sandbox.moto_fixes.item_batcher import ItemBatcher, batch_items, split_item_batchers
@@ -348,3 +349,13 @@ def test_a_string_result_of_a_synchronous_express_execution_is_json_text(sb: San
         name=f"t-{uuid.uuid4().hex[:12]}", roleArn=ROLE_ARN, type="EXPRESS",
         definition=json.dumps(single({"Type": "Pass", "Result": "HelloWorld"})))["stateMachineArn"]
     assert sb.sfn.start_sync_execution(stateMachineArn=arn, input="{}")["output"] == '"HelloWorld"'
+
+
+def test_item_batcher_on_an_inline_map_is_refused(sb: Sandbox) -> None:
+    """ItemBatcher belongs to Distributed Map only: an inline Map declaring it is no valid definition
+    (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html)."""
+    definition = single({"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2},
+                         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}})
+    with pytest.raises(ClientError, match="ItemBatcher is valid only in a Distributed Map"):
+        sb.sfn.create_state_machine(name=f"t-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition),
+                                    roleArn=ROLE_ARN)

@@ -19,6 +19,8 @@ from sandbox.moto_fixes import (
     distributed_map,
     fidelity,
     heartbeat,
+    item_batcher,
+    item_reader,
     jsonata,
     parse_cache,
     virtual_time,
@@ -43,6 +45,8 @@ def install() -> None:
     distributed_map.install()
     # moto_fixes.lambda_server (Invoke through moto's server) is installed by node_runtime when it starts that
     # server: importing moto's Lambda responses costs ~0.7 s, which a sandbox without Node.js functions never pays.
+    item_batcher.install()
+    item_reader.install()
     routing.install()
     _installed = True
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sandbox.fakes import FakeContext
 from sandbox.fakes.custom_labels import CustomLabelsFake
+from sandbox.fakes.http import HttpFake
 from sandbox.fakes.rekognition import DetectLabelsFake
 from sandbox.fakes.s3_restore import S3RestoreFake
 from sandbox.fakes.textract import TextractFake
@@ -22,9 +23,10 @@ class Fakes:
     detect_labels: DetectLabelsFake = field(default_factory=DetectLabelsFake)
     custom_labels: CustomLabelsFake = field(default_factory=CustomLabelsFake)
     s3_restore: S3RestoreFake = field(default_factory=S3RestoreFake)
+    http: HttpFake = field(default_factory=HttpFake)
 
     def all(self) -> tuple[Any, ...]:
-        return (self.textract, self.detect_labels, self.custom_labels, self.s3_restore)
+        return (self.textract, self.detect_labels, self.custom_labels, self.s3_restore, self.http)
 
 
 def install_fakes(events: Any, ctx: FakeContext) -> Fakes:

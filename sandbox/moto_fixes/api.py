@@ -11,11 +11,14 @@
   ERROR level: quiet by default, since history and DescribeExecution carry them.
 - `boto_client_for` builds a fresh boto3 client for every Task call; a cache
   per (region, service) made a 1,000-item Distributed Map 4x faster.
+- DescribeExecution gives `output` as JSON text. moto passes an output that is a
+  string through as it is (`HelloWorld`), where AWS answers `"HelloWorld"`.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -122,6 +125,24 @@ def _stop_execution(original: Callable[[StepFunctionResponse], ActionResult]) ->
     return stop_execution
 
 
+# -- describe_execution ----------------------------------------------------------------------------
+
+
+def _json_text_output(original: Callable[[StepFunctionResponse], ActionResult]) -> Callable[..., ActionResult]:
+    @functools.wraps(original)
+    def describe_execution(self: StepFunctionResponse) -> ActionResult:
+        result = original(self)
+        backend = self.stepfunction_backend
+        if isinstance(backend, StepFunctionsParserBackend) and isinstance(result.result, dict):
+            output = backend.describe_execution(self._get_param("executionArn")).output
+            # The interpreter keeps the output as a value: a string is a JSON string, never JSON text.
+            if isinstance(output, str) and "output" in result.result:
+                result.result["output"] = json.dumps(output, separators=(",", ":"))
+        return result
+
+    return describe_execution
+
+
 # -- logging ---------------------------------------------------------------------------------------
 
 
@@ -211,6 +232,7 @@ def install() -> None:
     StepFunctionResponse.start_execution = _size_checked_start(StepFunctionResponse.start_execution)
     StepFunctionResponse.send_task_failure = _send_task_failure
     StepFunctionResponse.stop_execution = _stop_execution(StepFunctionResponse.stop_execution)
+    StepFunctionResponse.describe_execution = _json_text_output(StepFunctionResponse.describe_execution)
     quiet_parser_logs()
     _rebind_client_factory()
     _installed = True

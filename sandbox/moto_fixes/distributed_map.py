@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox.moto_fixes import item_batcher
 from sandbox.moto_fixes.virtual_time import HoldingThread
 
 WORKER_THREADS = 16
@@ -58,7 +59,7 @@ _children: dict[str, list[ChildExecution]] = {}
 def adapt_definition(definition: dict[str, Any]) -> dict[str, Any]:
     """A copy of `definition` that moto's grammar loads, with the same meaning offline."""
     adapted = copy.deepcopy(definition)
-    for state in _all_states(adapted):
+    for _, state in all_states(adapted):
         if state.get("Type") != "Map":
             continue
         config = (state.get("ItemProcessor") or {}).get("ProcessorConfig") or {}
@@ -70,15 +71,19 @@ def adapt_definition(definition: dict[str, Any]) -> dict[str, Any]:
     return adapted
 
 
-def _all_states(scope: dict[str, Any]) -> list[dict[str, Any]]:
+def all_states(scope: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every (name, state) of a definition, those of Parallel branches and Map processors included."""
     found = []
-    for state in (scope.get("States") or {}).values():
-        found.append(state)
+    for name, state in (scope.get("States") or {}).items():
+        if not isinstance(state, dict):
+            continue
+        found.append((name, state))
         for branch in state.get("Branches") or []:
-            found.extend(_all_states(branch))
+            if isinstance(branch, dict):
+                found.extend(all_states(branch))
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                found.extend(_all_states(state[key]))
+                found.extend(all_states(state[key]))
     return found
 
 
@@ -195,6 +200,9 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
 
     items: list[Any] = env.stack.pop()
     record = eval_input.map_run_record
+    batcher = getattr(self, item_batcher.ATTRIBUTE, None)
+    if batcher is not None:
+        items, eval_input = _batched(env, eval_input, items, batcher)
     pool = JobPool(job_program=self._get_iteration_program(), job_inputs=items)
     wanted = len(items) if record.max_concurrency == DEFAULT_MAX_CONCURRENCY_VALUE else record.max_concurrency
     for _ in range(min(wanted, len(items), WORKER_THREADS)):
@@ -215,6 +223,34 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
             event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
                 error=name.error_name, cause=EXCEEDED_CAUSE))))
     env.stack.append([job.job_output for job in pool.get_closed_jobs()])
+
+
+def _batched(env: Any, eval_input: Any, items: list[Any], batcher: item_batcher.ItemBatcher) -> tuple[list[Any], Any]:
+    """The batches the children get, and an eval input whose workers leave them as they are.
+
+    AWS applies ItemSelector to each item (with its `$$.Map.Item`) before it batches them.
+    """
+    state_input = env.stack[-1]
+    selector = eval_input.item_selector or eval_input.parameters
+    if selector is not None:
+        selected = []
+        for index, item in enumerate(items):
+            frame = env.open_frame()
+            try:
+                frame.states.context_object.context_object_data["Map"] = {"Item": {"Index": index, "Value": item}}
+                frame.states.reset(input_value=state_input)
+                frame.stack.append(state_input)
+                selector.eval(frame)
+                selected.append(frame.stack.pop())
+            finally:
+                env.close_frame(frame)
+        items = selected
+    context = env.states.context_object.context_object_data
+    limits = batcher.limits(state_input, context)
+    batches = item_batcher.batch_items(items, limits, batcher.batch_input(state_input, context))
+    plain = copy.copy(eval_input)
+    plain.item_selector = plain.parameters = None
+    return batches, plain
 
 
 def _recording(original: Any) -> Any:

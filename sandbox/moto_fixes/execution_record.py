@@ -9,6 +9,8 @@
   executions at that moment crashes (`None.value`); AWS lists it as RUNNING.
 - `$$.Execution.StartTime` is an ISO-8601 string on AWS; moto puts a datetime in
   the context object, which breaks any JSON payload built from it.
+- `$$.Execution.RedriveCount` is 0 for an execution that was never redriven (the
+  sandbox has no RedriveExecution); moto leaves it out, so reading it fails.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def _reflect_execution_status(self: Any) -> None:
 
 
 def install() -> None:
-    """Status written last (RUNNING while starting); StopExecution's details kept; StartTime as text (idempotent)."""
+    """Status written last (RUNNING while starting); StopExecution's details kept; StartTime as text, RedriveCount 0."""
     global _installed
     if _installed:
         return
@@ -73,6 +75,7 @@ def install() -> None:
         env = environment(self)
         execution = env.states.context_object.context_object_data["Execution"]
         execution["StartTime"] = _iso(execution.get("StartTime"))
+        execution.setdefault("RedriveCount", 0)
         return env
 
     execution_worker.ExecutionWorker._get_evaluation_environment = with_iso_start_time

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from sandbox.moto_fixes import (
     api,
+    assign_scope,
+    choice,
     concurrent_end,
     dynamodb_atomic,
     errors,
     execution_record,
     execution_worker,
+    http_task,
+    intrinsic_escapes,
+    json_strings,
     jsonpath,
+    map_items,
     payload_quota,
     preprocessor_scope,
     sdk_errors,
     sdk_results,
+    sfl_history,
     sync_execution,
 )
 
@@ -21,6 +28,11 @@ from sandbox.moto_fixes import (
 def install_all() -> None:
     """Install the fidelity fixes; safe to call more than once."""
     errors.install()
+    json_strings.install()
+    intrinsic_escapes.install()
+    assign_scope.install()
+    map_items.install()
+    choice.install()
     sdk_errors.install()
     sdk_results.install()
     jsonpath.install()
@@ -32,3 +44,5 @@ def install_all() -> None:
     preprocessor_scope.install()
     execution_worker.install()
     concurrent_end.install()
+    http_task.install()
+    sfl_history.install()

@@ -101,14 +101,19 @@ def sfn_partition(array: Any, chunk_size: Any) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def sfn_range(start: Any, end: Any, step: Any) -> list[int]:
-    """``$range(start, end, step)``: like States.ArrayRange, ``end`` is included when a step lands on it."""
+def sfn_range(start: Any, end: Any, step: Any) -> list[int] | int:
+    """``$range(start, end, step)``: like States.ArrayRange, ``end`` is included when a step lands on it.
+
+    A range of one number is that number: AWS returns it as a JSONata sequence, and a sequence
+    of one item is the item (``$range(1, 9, 9)`` is ``1``).
+    """
     first = _as_int(start, "$range", "start")
     last = _as_int(end, "$range", "end")
     stride = _as_int(step, "$range", "step")
     if stride == 0:
         _fail("$range: step must not be 0")
-    return list(range(first, last + (1 if stride > 0 else -1), stride))
+    numbers = list(range(first, last + (1 if stride > 0 else -1), stride))
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def sfn_hash(data: Any, algorithm: Any) -> str:
@@ -163,7 +168,7 @@ def sfn_parse(text: Any) -> Any:
 # arity the same way it does for its own functions.
 SFN_FUNCTIONS: Final[dict[str, tuple[Callable[..., Any], str]]] = {
     "partition": (sfn_partition, "<an:a>"),
-    "range": (sfn_range, "<nnn:a<n>>"),
+    "range": (sfn_range, "<nnn:x>"),
     "hash": (sfn_hash, "<ss:s>"),
     "random": (sfn_random, "<n?:n>"),
     "uuid": (sfn_uuid, "<:s>"),
@@ -230,16 +235,22 @@ def from_jsonata(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _undefined_cause(expression: str) -> str:
-    return f"The JSONata expression '{expression}' returned nothing (undefined)."
+def _expression_in(expression: str, field: str | None) -> str:
+    """How AWS names the failed expression: with the field it was written in when known."""
+    named = f"The JSONata expression '{expression}'"
+    return f"{named} specified for the field '{field}'" if field else named
 
 
-def evaluate(expression: str, bindings: Mapping[str, Any], *, allow_undefined: bool = False) -> Any:
+def evaluate(
+    expression: str, bindings: Mapping[str, Any], *, allow_undefined: bool = False, field: str | None = None
+) -> Any:
     """Evaluate one JSONata expression with ``bindings`` (names without ``$``) as its variables.
 
     Returns plain JSON values. Raises JSONataEvaluationError for a syntax or runtime error, an
-    unsupported (function) result, or an undefined result unless ``allow_undefined``.
+    unsupported (function) result, or an undefined result unless ``allow_undefined``. ``field``
+    (``Output/result``) names where the expression was written, as AWS's causes do.
     """
+    named = _expression_in(expression, field)
     try:
         compiled = Jsonata(expression)
         _bind_sfn_functions(compiled)
@@ -247,28 +258,81 @@ def evaluate(expression: str, bindings: Mapping[str, Any], *, allow_undefined: b
         raw = compiled.evaluate(None, {name: to_jsonata(value) for name, value in bindings.items()})
     except JException as error:
         raise JSONataEvaluationError(
-            f"The JSONata expression '{expression}' threw an error: {error.get_error()}: {error}"
+            f"{named} threw an error during evaluation. {error.get_error()}: {error}"
         ) from error
     except RecursionError as error:
-        raise JSONataEvaluationError(
-            f"The JSONata expression '{expression}' exceeded the maximum recursion depth."
-        ) from error
+        raise JSONataEvaluationError(f"{named} exceeded the maximum recursion depth.") from error
     except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as error:
         # jsonata-python lets a few built-ins fail with Python errors (``$number('x')`` raises
         # ValueError) where jsonata-js throws a coded error; on AWS both fail the state.
         raise JSONataEvaluationError(
-            f"The JSONata expression '{expression}' threw an error: {type(error).__name__}: {error}"
+            f"{named} threw an error during evaluation. {type(error).__name__}: {error}"
         ) from error
     if raw is None:
         if allow_undefined:
             return None
-        raise JSONataEvaluationError(_undefined_cause(expression))
+        raise JSONataEvaluationError(f"{named} returned nothing (undefined).")
     try:
         return from_jsonata(raw)
     except _Unsupported as error:
-        raise JSONataEvaluationError(
-            f"The JSONata expression '{expression}' returned an unsupported result type."
-        ) from error
+        raise JSONataEvaluationError(f"{named} returned an unsupported result type.") from error
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where each expression was written (for the causes)
+# ---------------------------------------------------------------------------------------------------
+
+FIELD_ATTRIBUTE: Final[str] = "sandbox_field"
+"""Attribute of a StringJSONata: the field it was written in (``Output/a/b[0]``), when known."""
+_NESTED_SCOPES: Final[frozenset[str]] = frozenset({"States", "Branches", "ItemProcessor", "Iterator", "Type"})
+
+
+def _expressions_in(value: Any, location: str, found: dict[str, str]) -> None:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{%") and text.endswith("%}"):
+            found.setdefault(text[2:-2].strip(), location)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _expressions_in(item, f"{location}/{key}" if location else str(key), found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _expressions_in(item, f"{location}[{index}]", found)
+
+
+def field_locations(definition: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(state name, expression) -> the field the expression is written in, for every state."""
+    from sandbox.moto_fixes.distributed_map import all_states
+
+    locations: dict[tuple[str, str], str] = {}
+    for name, state in all_states(dict(definition)):
+        found: dict[str, str] = {}
+        for key, value in state.items():
+            if key not in _NESTED_SCOPES:
+                _expressions_in(value, key, found)
+        locations.update({(name, expression): field for expression, field in found.items()})
+    return locations
+
+
+def _mark_fields(program: Any, locations: dict[tuple[str, str], str]) -> None:
+    """Give each StringJSONata of the program the field it was written in."""
+    from sandbox.moto_fixes.program_tree import components
+
+    for node, state in components(program):
+        if isinstance(node, string_expression.StringJSONata) and state is not None:
+            field = locations.get((state, node.expression))
+            if field is not None:
+                setattr(node, FIELD_ATTRIBUTE, field)
+
+
+def _expression_locations(definition: str) -> tuple[str, dict[tuple[str, str], str]]:
+    """The definition as it is, and where each of its JSONata expressions is written."""
+    if "{%" not in definition:
+        return definition, {}
+    try:
+        return definition, field_locations(json.loads(definition))
+    except (ValueError, AttributeError, TypeError):
+        return definition, {}
 
 
 def _states_binding(env: Environment) -> dict[str, Any]:
@@ -312,7 +376,7 @@ def _eval_string_jsonata(self: Any, env: Environment) -> None:
     bindings = _variables_binding(env)
     bindings["states"] = _states_binding(env)
     try:
-        result = evaluate(self.expression, bindings)
+        result = evaluate(self.expression, bindings, field=getattr(self, FIELD_ATTRIBUTE, None))
     except JSONataEvaluationError as error:
         _raise_query_evaluation_error(env, error.cause)
     env.stack.append(result)
@@ -409,4 +473,7 @@ def install() -> None:
         moto_jsonata._eval_jsonata = _eval_composed_expression
         VariableStore.get_assigned_variables = _assigned_variables_as_json
         _patch_error_mapping()
+        from sandbox.moto_fixes.program_tree import on_parse
+
+        on_parse(_expression_locations, _mark_fields)
         _installed = True

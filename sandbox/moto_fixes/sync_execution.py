@@ -107,7 +107,8 @@ def start_sync_execution(self: StepFunctionResponse) -> ActionResult:
     }
     if status == "SUCCEEDED":
         output = ended.output
-        response["output"] = output if isinstance(output, str) or output is None else _dumps(output)
+        # The interpreter keeps the output as a value: a string result is a JSON string ("\"text\"").
+        response["output"] = None if output is None else _dumps(output)
         response["outputDetails"] = {"included": True}
     else:
         response["error"] = ended.error or ("States.Timeout" if status == "TIMED_OUT" else None)

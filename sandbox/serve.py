@@ -21,6 +21,8 @@ Offline, authorisers are NOT enforced:
     with (`caller=`, default the sandbox user ARN below), or the `X-Sandbox-Caller` header's ARN.
   * Cognito and Lambda authorisers: not called; `requestContext.authorizer` is empty.
   * `NONE`: no identity, as API Gateway does for unauthenticated routes.
+Served on another address than loopback (`--host 0.0.0.0`), anyone who reaches the port acts as
+that caller: `serve` warns on stderr, since the user asked for it explicitly.
 Events of Type `HttpApi` (payload format 2.0) are not served; the banner lists them as skipped.
 API Gateway features around the proxy (usage plans, throttling, binary media types, CORS
 preflights) are not emulated.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import json
 import re
 import sys
@@ -532,13 +535,41 @@ def banner(server: ApiServer) -> str:
     return "\n".join(lines)
 
 
+def exposure_warning(server: ApiServer) -> str | None:
+    """The warning for a server reachable from other machines (authorisers are not enforced), else None."""
+    try:
+        loopback = ipaddress.ip_address(server.server_address[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    guarded = sorted({f"{r.method} /{r.stage}{r.resource}" for r in server.routes if r.auth != "NONE"})
+    what = f"{len(guarded)} route(s) with an authoriser ({', '.join(guarded[:3])}{', ...' if len(guarded) > 3 else ''})"
+    return (f"sandbox serve: WARNING: listening on {server.server_address[0]}, reachable from other machines; "
+            f"{what} answer without authorisation, every caller acting as {server.caller}. "
+            "Use --host 127.0.0.1 unless that is what you want.")
+
+
 # -- command line ------------------------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0-65535 (0 picks a free one)")
+    return port
+
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("serve", help="serve the template's API events on 127.0.0.1 (handlers in-process)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; another address warns: authorisers are not "
+                             "enforced)")
+    parser.add_argument("--port", type=_port, default=3000, help="port (default 3000; 0 picks a free one)")
     parser.add_argument("--caller", default=DEFAULT_CALLER,
                         help=f"IAM ARN put into requestContext.identity of IAM routes (default {DEFAULT_CALLER})")
     parser.add_argument("--start", action="append", default=[], metavar="WORKFLOW=EVENT",
@@ -559,16 +590,20 @@ def main(args: argparse.Namespace) -> int:
         slug, _, event_file = spec.partition("=")
         try:
             starts.append((slug, json.loads(Path(event_file).read_text())))
-        except (OSError, json.JSONDecodeError) as error:
-            print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            print(f"sandbox: --start {spec}: {reason}", file=sys.stderr)
             return 2
     with Sandbox.from_template(template) as sb:
         try:
             server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
         except OSError as error:
-            print(f"sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+            print(f"sandbox: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
             return 2
         print(banner(server), flush=True)
+        warning = exposure_warning(server)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         for slug, event in starts:
             if slug not in sb.state_machines:
                 print(f"sandbox: unknown workflow {slug!r}", file=sys.stderr)
@@ -579,8 +614,8 @@ def main(args: argparse.Namespace) -> int:
             while True:  # print what the workflows publish, with links pointing at this server
                 for topic, messages in sb.all_notifications().items():
                     for message in messages[seen.get(topic, 0):]:
-                        print(f"\n-- {topic}: {message['subject'] or ''}\n{server.localize(message['message'])}",
-                              flush=True)
+                        text = f"\n-- {topic}: {message['subject'] or ''}\n{server.localize(message['message'])}"
+                        print(terminal_safe(text), flush=True)  # a request's fields are in the message
                     seen[topic] = len(messages)
                 time.sleep(0.2)
         except KeyboardInterrupt:

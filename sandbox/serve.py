@@ -401,6 +401,8 @@ class _BadRequest(Exception):
 class _Handler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"
+    # A request line too broken to name its version is answered with a status line (HTTP/0.9 has none).
+    default_request_version = "HTTP/1.1"
 
     def setup(self) -> None:
         self.timeout = self.server.read_timeout  # socket timeout of every read and write on this connection

@@ -135,9 +135,9 @@ def create_request() -> Response:
 @app.get("/requests/<rid>")
 @tracer.capture_method(capture_response=False, capture_error=False)
 def get_request(rid: str) -> Response:
-    not_found = _json(404, {"message": f"No request {rid} of yours"})
     if not REQUEST_ID.match(rid):
-        return not_found
+        return _no_such_request()  # not even a request ID: not repeated back
+    not_found = _json(404, {"message": f"No request {rid} of yours"})
     try:
         execution = boto3.client("stepfunctions").describe_execution(executionArn=_execution_arn(rid))
     except ClientError as error:
@@ -157,10 +157,14 @@ def get_request(rid: str) -> Response:
     return _json(200, body)
 
 
+def _no_such_request() -> Response:
+    return _json(404, {"message": "No such request"})
+
+
 @app.not_found
 def not_found(error: Exception) -> Response:
     # A path the routes' patterns refuse (/requests/%00): not found, rather than the catch-all's 503 below.
-    return _json(404, {"message": "No such request"})
+    return _no_such_request()
 
 
 @app.exception_handler(Exception)

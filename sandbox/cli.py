@@ -1,14 +1,17 @@
 """`sandbox`: run the template's workflows offline from the command line.
 
 Exit codes: 0 the execution succeeded, 1 it failed (FAILED, TIMED_OUT, ABORTED),
-2 bad usage or unreadable input. Errors are one line on stderr, never a traceback.
+2 bad usage or unreadable input, 141 the reader of the output went away (`sandbox list | head`,
+as a tool killed by SIGPIPE). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -25,6 +28,8 @@ from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample
 from sandbox.teststate import command as test_state_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13
+"""What a shell reports for a command killed by SIGPIPE."""
 RUNS_DIR = Path(".sandbox") / "runs"
 """The runs of the last `run`, `demo` or `cost`, relative to the template's folder (`sandbox view` reads them)."""
 
@@ -89,6 +94,17 @@ def _answer_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`sandbox list | head`): stop quietly. Later writes, and the interpreter's
+        # flush at exit, go to /dev/null instead of raising again.
+        with contextlib.suppress(OSError, ValueError):  # ValueError: stdout is not a file (captured in tests)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     from sandbox.intrinsics import TemplateError
 
     try:
@@ -169,14 +185,33 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _read_event(source: str) -> Any:
+    return _read_json(source, "event")
+
+
+def _read_json(source: str, what: str) -> Any:
+    """The JSON document of a file (or stdin for -); UsageError naming `what` if it is not one."""
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text()
     except OSError as error:
-        raise UsageError(f"cannot read event {source}: {error.strerror}") from None
+        raise UsageError(f"cannot read {what} {source}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {source} is not UTF-8 text") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise UsageError(f"event {source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+        raise UsageError(f"{what} {source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except RecursionError:
+        raise UsageError(f"{what} {source} is not valid JSON: nested too deeply") from None
+
+
+def _seed(sb: Any, path: Path) -> None:
+    """`sb.seed(path)`, with a file that is not a seed file (objects.json format) as a usage error."""
+    if not isinstance(_read_json(str(path), "seed file"), dict):
+        raise UsageError(f"seed file {path} must hold a JSON object (bucket or table -> objects)")
+    try:
+        sb.seed(path)
+    except (KeyError, AttributeError, TypeError, ClientError) as error:
+        raise UsageError(f"seed file {path} does not fit the template: {type(error).__name__}: {error}") from None
 
 
 def _seed_file(args: argparse.Namespace) -> Path | None:
@@ -200,7 +235,7 @@ def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
         if args.workflow not in sb.state_machines:
             raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
         if seed:
-            sb.seed(seed)
+            _seed(sb, seed)
         yield sb, event
 
 
@@ -208,6 +243,9 @@ def _run(args: argparse.Namespace) -> int:
     from sandbox.core import SandboxError
 
     _resolve_test_case(args)
+    if args.html and Path(args.html).is_dir():
+        raise UsageError(f"--html {args.html} is a folder: give the page's file name, "
+                         f"e.g. {Path(args.html) / 'run.html'}")
 
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
@@ -229,7 +267,10 @@ def _run(args: argparse.Namespace) -> int:
         if args.html:
             from sandbox import view
 
-            page = view.write(run, sb.workflow(run.workflow).definition, args.html, triggered=triggered)
+            try:
+                page = view.write(run, sb.workflow(run.workflow).definition, args.html, triggered=triggered)
+            except OSError as error:
+                raise UsageError(f"cannot write --html {args.html}: {error.strerror}") from None
             print(f"Page:   {page}", file=sys.stderr if args.output == "json" else sys.stdout)
     return EXIT_OK if run.succeeded else EXIT_FAILED
 
@@ -386,6 +427,8 @@ def _offset(first: Any, other: Any, end: bool = False) -> float:
 
 def _demo(args: argparse.Namespace) -> int:
     events_dir = Path(args.events_dir)
+    if not events_dir.is_dir():
+        raise UsageError(f"events folder not found: {events_dir} (it holds one folder of sample events per workflow)")
     runs: list[Any] = []
     set_off: dict[str, list[Any]] = {}
     with _sandbox(args) as sb:
@@ -396,7 +439,7 @@ def _demo(args: argparse.Namespace) -> int:
                 print(f"\n== {slug}: no sample events (started by another workflow's events) ==")
                 continue
             if (folder / SEED_FILE).is_file():
-                sb.seed(folder / SEED_FILE)
+                _seed(sb, folder / SEED_FILE)
             answer = callback_answer(folder)
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:

@@ -168,7 +168,11 @@ class Provisioner:
                 raise TemplateError(f"{resource.logical_id}: ${{{name}}} has no DefinitionSubstitutions entry")
             return str(substitutions[name])
 
-        return json.loads(_SUBSTITUTION.sub(substitute, text)), path
+        try:
+            return json.loads(_SUBSTITUTION.sub(substitute, text)), path
+        except json.JSONDecodeError as error:
+            raise TemplateError(f"{resource.logical_id}: {path or 'Definition'} is not valid JSON: {error.msg} "
+                                f"at line {error.lineno}") from None
 
     def _with_globals(self, section: str, props: dict[str, Any]) -> dict[str, Any]:
         defaults = self.stack.resolve(self.stack.template.get("Globals", {}).get(section, {}))

@@ -21,6 +21,8 @@ Offline, authorisers are NOT enforced:
     with (`caller=`, default the sandbox user ARN below), or the `X-Sandbox-Caller` header's ARN.
   * Cognito and Lambda authorisers: not called; `requestContext.authorizer` is empty.
   * `NONE`: no identity, as API Gateway does for unauthenticated routes.
+Served on another address than loopback (`--host 0.0.0.0`), anyone who reaches the port acts as
+that caller: `serve` warns on stderr, since the user asked for it explicitly.
 Events of Type `HttpApi` (payload format 2.0) are not served; the banner lists them as skipped.
 API Gateway features around the proxy (usage plans, throttling, binary media types, CORS
 preflights) are not emulated.
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import json
 import re
 import sys
@@ -231,7 +234,7 @@ def http_response(payload: Any) -> _HttpAnswer:
         except (ValueError, TypeError):
             return _bad_gateway()
     else:
-        raw = str(body).encode()
+        raw = integration.wire_bytes(str(body))
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return payload["statusCode"], headers, raw
@@ -247,22 +250,44 @@ def _json(status: int, message: str) -> _HttpAnswer:
 
 # -- the server -------------------------------------------------------------------------------------
 
+LISTEN_BACKLOG = 128
+"""Connections the kernel queues before `accept` (the default of 5 resets clients under a burst)."""
+MAX_CONNECTIONS = 128
+"""Connections served at once, one thread each; more get API Gateway's throttling answer, 429."""
+READ_TIMEOUT_SECONDS = 10.0
+"""A client silent this long mid-request gets 408 and is disconnected, so a stalled one frees its thread."""
+MAX_PAYLOAD_BYTES = integration.MAX_PAYLOAD_BYTES
+"""API Gateway's payload limit (10 MB): a longer body is refused with 413 before it is read."""
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_CONTROL_CHARACTERS = str.maketrans({c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]
+                                     if chr(c) not in "\n\t"})
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters escaped (\\x1b...): what a client sent must not drive the terminal."""
+    return text.translate(_CONTROL_CHARACTERS)
+
 
 class ApiServer(ThreadingHTTPServer):
     """Serves the sandbox's API routes; `url` is its base URL (http://127.0.0.1:<port>)."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, sandbox: Any, host: str, port: int, caller: str | None, quiet: bool = True) -> None:
+    def __init__(self, sandbox: Any, host: str, port: int, caller: str | None, quiet: bool = True, *,
+                 read_timeout: float = READ_TIMEOUT_SECONDS, max_connections: int = MAX_CONNECTIONS) -> None:
         self.sandbox = sandbox
         self.routes, self.skipped = api_routes(sandbox.stack)
         self.caller = caller
         self.quiet = quiet
+        self.read_timeout = read_timeout
         self.integrations, self.integrations_skipped = integration_routes(sandbox.stack)
         _proxies, method_integrations, methods_skipped = method_routes(sandbox.stack)
         self.integrations = sorted(self.integrations + method_integrations, key=lambda r: r.specificity)
         self.integrations_skipped += methods_skipped
         self.stages = {r.stage for r in self.routes} | {r.stage for r in self.integrations}
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__((host, port), _Handler)
 
     @property
@@ -282,23 +307,63 @@ class ApiServer(ThreadingHTTPServer):
             text = text.replace(self.api_url(api), self.url)
         return text
 
-    def handle_request_for(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
-                           source_ip: str) -> _HttpAnswer:
-        parts = urlsplit(target)
-        path = unquote(parts.path) or "/"
+    # Connections: at most MAX_CONNECTIONS threads; a thread's slot is freed when its connection ends.
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn's, with the slot freed before the connection closes: a client that saw it close can
+        # connect again at once.
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is no error of the server's; anything else is one line, no traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        print(terminal_safe(f"sandbox serve: {type(error).__name__}: {error}"), file=sys.stderr)
+
+    # Requests.
+
+    def _route_for(self, method: str, path: str) -> tuple[Route | IntegrationRoute, dict[str, str], str] | None:
+        """The route taking this request, its path parameters and the path without the stage prefix."""
         first = path.split("/")[1] if path.count("/") >= 2 else None
         candidates = [path] + ([path[len(first) + 1:]] if first in self.stages else [])
         for candidate in candidates:
-            for integration_route in self.integrations:
-                params = integration_route.match(method, candidate)
-                if params is not None and (candidate == path or integration_route.stage == first):
-                    return self._integrate(integration_route, params, method, candidate, parts.query, headers,
-                                           body, source_ip)
-            for route in self.routes:
+            for route in [*self.integrations, *self.routes]:
                 params = route.match(method, candidate)
                 if params is not None and (candidate == path or route.stage == first):
-                    return self._invoke(route, params, method, candidate, parts.query, headers, body, source_ip)
-        return _json(403, "Missing Authentication Token")
+                    return route, params, candidate
+        return None
+
+    def handle_request_for(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+                           source_ip: str, *, too_large: bool = False) -> _HttpAnswer:
+        """The answer to one request; `too_large`: its body was over API Gateway's payload limit, not read."""
+        parts = urlsplit(target)
+        found = self._route_for(method, unquote(parts.path) or "/")
+        if found is None:
+            return _json(403, "Missing Authentication Token")
+        route, params, path = found
+        if isinstance(route, IntegrationRoute):
+            return self._integrate(route, params, method, path, parts.query, headers, body, source_ip, too_large)
+        if too_large:
+            return _json(413, integration.GATEWAY_DEFAULTS["REQUEST_TOO_LARGE"][1])
+        return self._invoke(route, params, method, path, parts.query, headers, body, source_ip)
 
     def _invoke(self, route: Route, params: dict[str, str], method: str, path: str, query: str,
                 headers: list[tuple[str, str]], body: bytes, source_ip: str) -> _HttpAnswer:
@@ -314,56 +379,156 @@ class ApiServer(ThreadingHTTPServer):
         _status, payload, error = sb.lambdas.invoke(function.name, event)
         if error:
             if not self.quiet:
-                print(f"sandbox serve: {route.function} raised {payload.get('errorType')}: "
-                      f"{payload.get('errorMessage')}", file=sys.stderr)
+                print(terminal_safe(f"sandbox serve: {route.function} raised {payload.get('errorType')}: "
+                                    f"{payload.get('errorMessage')}"), file=sys.stderr)
             return _bad_gateway()
         return http_response(payload)
 
-
     def _integrate(self, route: IntegrationRoute, params: dict[str, str], method: str, path: str, query: str,
-                   headers: list[tuple[str, str]], body: bytes, source_ip: str) -> _HttpAnswer:
+                   headers: list[tuple[str, str]], body: bytes, source_ip: str, too_large: bool) -> _HttpAnswer:
         """An AWS service integration (OpenAPI DefinitionBody): see `sandbox.apigateway.integration`."""
         sb = self.sandbox
         request = integration.Request(method, path, params, {k: v[-1] for k, v in parse_qs(query).items()},
-                                      headers, body, source_ip)
+                                      headers, body, source_ip, too_large)
         api_id = sb.stack.resources[route.api].ref if route.api in sb.stack.resources else route.api
         return integration.handle(route, request, api_id=api_id, account_id=sb.account_id, region=sb.region,
                                   now=sb.clock.time(), client_for=lambda service: shared_client(sb.region, service))
 
 
+def _refuse_busy(request: Any) -> None:
+    """429 on a connection no thread is left for, written by the accepting thread (it never blocks it)."""
+    body = b'{"message":"Too Many Requests"}'
+    head = (f"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    try:
+        request.settimeout(1.0)
+        request.sendall(head + body)
+    except OSError:
+        pass
+
+
+class _BadRequest(Exception):
+    """The request cannot be read: answered with this status and message, then the connection is closed."""
+
+    def __init__(self, answer: _HttpAnswer) -> None:
+        super().__init__(answer[0])
+        self.answer = answer
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"
+    # A request line too broken to name its version is answered with a status line (HTTP/0.9 has none).
+    default_request_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        self.timeout = self.server.read_timeout  # socket timeout of every read and write on this connection
+        super().setup()
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         try:
-            status, headers, raw = self.server.handle_request_for(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+            body = self._body()
+        except _BadRequest as refused:
+            self.close_connection = True  # what is left of the body must not be read as the next request
+            self._answer(*refused.answer)
+            return
+        if body is None:
+            self.close_connection = True  # the unread body must not be read as the next request
+        try:
+            answer = self.server.handle_request_for(self.command, self.path, list(self.headers.items()), body or b"",
+                                                    self.client_address[0], too_large=body is None)
         except Exception as error:  # the server must answer, whatever happened
-            print(f"sandbox serve: {type(error).__name__}: {error}", file=sys.stderr)
-            status, headers, raw = _bad_gateway()
+            print(terminal_safe(f"sandbox serve: {type(error).__name__}: {error}"), file=sys.stderr)
+            answer = _bad_gateway()
+        self._answer(*answer)
+        if body is None:
+            self._discard_body()
+
+    def _discard_body(self) -> None:
+        """Read and drop what the client still sends of a refused body (for one read timeout at most), so that
+        a client writing all of it before reading gets the answer rather than a reset connection."""
+        self.wfile.flush()
+        deadline = time.monotonic() + self.server.read_timeout
+        try:
+            while time.monotonic() < deadline and self.rfile.read1(65536):
+                pass
+        except OSError:
+            pass
+
+    def _body(self) -> bytes | None:
+        """The request body (Content-Length or chunked) read within the timeout; None: over API Gateway's 10 MB,
+        left unread."""
+        try:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._chunked_body()
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            if not _CONTENT_LENGTH.fullmatch(declared):
+                raise _BadRequest(_json(400, "Invalid Content-Length header"))
+            length = int(declared)
+            if length > MAX_PAYLOAD_BYTES:
+                return None
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            raise _BadRequest(_json(408, "Request Timeout")) from None
+        if len(body) < length:  # the client closed the connection before sending what it declared
+            raise _BadRequest(_json(400, "Request body shorter than its Content-Length"))
+        return body
+
+    def _chunked_body(self) -> bytes | None:
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(1024).split(b";")[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_line):
+                raise _BadRequest(_json(400, "Invalid chunked request body"))
+            size = int(size_line, 16)
+            if size == 0:
+                while self.rfile.readline(65537).strip():  # trailer fields, ignored
+                    pass
+                return bytes(body)
+            if len(body) + size > MAX_PAYLOAD_BYTES:
+                return None
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3).strip():
+                raise _BadRequest(_json(400, "Invalid chunked request body"))
+            body += chunk
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], raw: bytes) -> None:
         self.send_response(status)
         for name, value in headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(raw)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(raw)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The HTTP layer's own refusals (bad request line, header too long...) as JSON, like API Gateway's."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("Error",))[0]
+        self._answer(code, [("Content-Type", "application/json")], json.dumps({"message": text}).encode())
+
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (FOO, TRACE...) reaches the routes too: none takes it, so it is API Gateway's
+        # 403 "Missing Authentication Token" rather than http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
-            super().log_message(format, *args)
+            super().log_message(format, *args)  # escapes control characters itself
 
 
 def serve(sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, caller: str | None = DEFAULT_CALLER,
-          quiet: bool = True) -> tuple[ApiServer, threading.Thread]:
+          quiet: bool = True, read_timeout: float = READ_TIMEOUT_SECONDS,
+          max_connections: int = MAX_CONNECTIONS) -> tuple[ApiServer, threading.Thread]:
     """Start serving the sandbox's API routes in a daemon thread; stop with `server.shutdown()`."""
-    server = ApiServer(sandbox, host, port, caller, quiet)
+    server = ApiServer(sandbox, host, port, caller, quiet, read_timeout=read_timeout, max_connections=max_connections)
     # shutdown() waits for the serving loop's next poll: 0.5 s by default, paid by every test that serves.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-serve",
                               daemon=True)
@@ -389,13 +554,41 @@ def banner(server: ApiServer) -> str:
     return "\n".join(lines)
 
 
+def exposure_warning(server: ApiServer) -> str | None:
+    """The warning for a server reachable from other machines (authorisers are not enforced), else None."""
+    try:
+        loopback = ipaddress.ip_address(server.server_address[0]).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return None
+    guarded = sorted({f"{r.method} /{r.stage}{r.resource}" for r in server.routes if r.auth != "NONE"})
+    what = f"{len(guarded)} route(s) with an authoriser ({', '.join(guarded[:3])}{', ...' if len(guarded) > 3 else ''})"
+    return (f"sandbox serve: WARNING: listening on {server.server_address[0]}, reachable from other machines; "
+            f"{what} answer without authorisation, every caller acting as {server.caller}. "
+            "Use --host 127.0.0.1 unless that is what you want.")
+
+
 # -- command line ------------------------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use 0-65535 (0 picks a free one)")
+    return port
+
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("serve", help="serve the template's API events on 127.0.0.1 (handlers in-process)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3000, help="port (default 3000; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; another address warns: authorisers are not "
+                             "enforced)")
+    parser.add_argument("--port", type=_port, default=3000, help="port (default 3000; 0 picks a free one)")
     parser.add_argument("--caller", default=DEFAULT_CALLER,
                         help=f"IAM ARN put into requestContext.identity of IAM routes (default {DEFAULT_CALLER})")
     parser.add_argument("--start", action="append", default=[], metavar="WORKFLOW=EVENT",
@@ -416,8 +609,9 @@ def main(args: argparse.Namespace) -> int:
         slug, _, event_file = spec.partition("=")
         try:
             starts.append((slug, json.loads(Path(event_file).read_text())))
-        except (OSError, json.JSONDecodeError) as error:
-            print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            print(f"sandbox: --start {spec}: {reason}", file=sys.stderr)
             return 2
     from sandbox.cli import register_stand_ins  # here: the CLI module imports this one
 
@@ -427,9 +621,12 @@ def main(args: argparse.Namespace) -> int:
         try:
             server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
         except OSError as error:
-            print(f"sandbox: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+            print(f"sandbox: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
             return 2
         print(banner(server), flush=True)
+        warning = exposure_warning(server)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         for slug, event in starts:
             if slug not in sb.state_machines:
                 print(f"sandbox: unknown workflow {slug!r}", file=sys.stderr)
@@ -440,8 +637,8 @@ def main(args: argparse.Namespace) -> int:
             while True:  # print what the workflows publish, with links pointing at this server
                 for topic, messages in sb.all_notifications().items():
                     for message in messages[seen.get(topic, 0):]:
-                        print(f"\n-- {topic}: {message['subject'] or ''}\n{server.localize(message['message'])}",
-                              flush=True)
+                        text = f"\n-- {topic}: {message['subject'] or ''}\n{server.localize(message['message'])}"
+                        print(terminal_safe(text), flush=True)  # a request's fields are in the message
                     seen[topic] = len(messages)
                 time.sleep(0.2)
         except KeyboardInterrupt:

@@ -8,10 +8,14 @@ approvals table keeps only its SHA-256, next to the task token, which never leav
 Answers: 200 decided, 400 malformed form, 403 not a valid link (unknown request or wrong code:
 the same answer for both), 409 already used, 410 expired or superseded by an escalation. Never
 a 500: an unexpected failure is a 503 and the code stays usable.
+
+Traces record neither responses nor errors: the page holds the unused code (in its form) and the
+requester's e-mail address and ARN; whoever reads traces must not be able to approve.
 """
 
 from __future__ import annotations
 
+import binascii
 import html
 import json
 import os
@@ -65,11 +69,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _invalid_link() -> Answer:
+    """Unknown request or wrong code: the same answer for both."""
+    return Answer(403, "invalid", "This approval link is not valid. Use the link from your latest e-mail.")
+
+
 def check_link(request_id: str, code: str | None) -> Answer:
     """Is this link (request ID + code) the open approval of a request? 200 with the item if so."""
     if not code:
         return Answer(400, "incomplete", "This link is incomplete: it has no approval code.")
-    invalid = Answer(403, "invalid", "This approval link is not valid. Use the link from your latest e-mail.")
+    invalid = _invalid_link()
     if not REQUEST_ID.match(request_id) or len(code) > 128:
         return invalid
     item = _table().get_item(Key={"requestId": request_id}, ConsistentRead=True).get("Item")
@@ -223,19 +232,22 @@ def _render(answer: Answer, *, form_code: str | None = None, preferred: str | No
 
 def _form() -> dict[str, str]:
     event = app.current_event
-    raw = event.decoded_body or ""
+    try:
+        raw = event.decoded_body or ""
+    except (UnicodeDecodeError, binascii.Error):
+        return {}  # not text: no fields, answered as a malformed form
     content_type = (event.headers.get("content-type") or "").lower()
     if content_type.startswith("application/json"):
         try:
             document = json.loads(raw or "{}")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return {}
         return {k: v for k, v in document.items() if isinstance(v, str)} if isinstance(document, dict) else {}
     return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
 @app.get("/approvals/<rid>")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def show(rid: str) -> Response:
     query = app.current_event.query_string_parameters or {}
     answer = check_link(rid, query.get("code"))
@@ -245,7 +257,7 @@ def show(rid: str) -> Response:
 
 
 @app.post("/approvals/<rid>")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def answer(rid: str) -> Response:
     form = _form()
     query = app.current_event.query_string_parameters or {}
@@ -258,6 +270,13 @@ def answer(rid: str) -> Response:
     return _render(result)
 
 
+@app.not_found
+def not_found(error: Exception) -> Response:
+    # A request ID the route's pattern refuses (/approvals/%00) is an unknown request: the invalid-link answer,
+    # rather than the catch-all's 503 below.
+    return _render(_invalid_link())
+
+
 @app.exception_handler(Exception)
 def unexpected(error: Exception) -> Response:
     logger.exception("unexpected error")
@@ -266,7 +285,7 @@ def unexpected(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

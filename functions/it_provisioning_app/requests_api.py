@@ -6,11 +6,15 @@
     GET  /requests/{id}   status, outcome and audit trail of one of the caller's requests
 
 The requester's identity is the IAM caller API Gateway authenticated
-(`requestContext.identity.userArn`), never a field of the body.
+(`requestContext.identity.userArn`), never a field of the body. A body that is not JSON (another
+content type, bytes that are not UTF-8, nesting no parser follows) is a 4xx, never a 5xx.
+
+Traces record neither responses nor errors: both hold the requester's ARN and e-mail address.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 from typing import Any
@@ -40,6 +44,7 @@ metrics = Metrics()
 app = APIGatewayRestResolver()
 
 MAX_BODY_BYTES = 16 * 1024
+JSON_CONTENT_TYPE = "application/json"
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -50,6 +55,25 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 def _invalid(errors: list[dict[str, str]]) -> Response:
     metrics.add_metric(name="InvalidRequest", unit=MetricUnit.Count, value=1)
     return _json(400, {"message": "Invalid request", "errors": errors})
+
+
+def _body_document() -> Any | Response:
+    """The JSON document of the body, or the 4xx answer saying why there is none."""
+    content_type = (app.current_event.headers.get("content-type") or JSON_CONTENT_TYPE).split(";")[0].strip().lower()
+    if content_type != JSON_CONTENT_TYPE and not content_type.endswith("+json"):
+        return _json(415, {"message": f"Unsupported Media Type: send the request as {JSON_CONTENT_TYPE}"})
+    try:
+        raw = app.current_event.decoded_body or ""
+    except (UnicodeDecodeError, binascii.Error):
+        return _invalid([{"field": "body", "message": "not valid JSON: the bytes are not UTF-8"}])
+    if len(raw.encode(errors="surrogatepass")) > MAX_BODY_BYTES:
+        return _invalid([{"field": "body", "message": f"too large: at most {MAX_BODY_BYTES} bytes"}])
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        return _invalid([{"field": "body", "message": f"not valid JSON: {error.msg}"}])
+    except RecursionError:
+        return _invalid([{"field": "body", "message": "not valid JSON: nested too deeply"}])
 
 
 def _caller() -> str | None:
@@ -63,18 +87,14 @@ def _execution_arn(request: str) -> str:
 
 
 @app.post("/requests")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def create_request() -> Response:
     caller = _caller()
     if not caller:
         return _json(401, {"message": "No IAM caller identity: sign the request with SigV4"})
-    raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > MAX_BODY_BYTES:
-        return _invalid([{"field": "body", "message": f"too large: at most {MAX_BODY_BYTES} bytes"}])
-    try:
-        document = json.loads(raw)
-    except json.JSONDecodeError as error:
-        return _invalid([{"field": "body", "message": f"not valid JSON: {error.msg}"}])
+    document = _body_document()
+    if isinstance(document, Response):
+        return document
     try:
         body = RequestBody.model_validate(document)
     except ValidationError as error:
@@ -113,11 +133,11 @@ def create_request() -> Response:
 
 
 @app.get("/requests/<rid>")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def get_request(rid: str) -> Response:
-    not_found = _json(404, {"message": f"No request {rid} of yours"})
     if not REQUEST_ID.match(rid):
-        return not_found
+        return _no_such_request()  # not even a request ID: not repeated back
+    not_found = _json(404, {"message": f"No request {rid} of yours"})
     try:
         execution = boto3.client("stepfunctions").describe_execution(executionArn=_execution_arn(rid))
     except ClientError as error:
@@ -137,6 +157,16 @@ def get_request(rid: str) -> Response:
     return _json(200, body)
 
 
+def _no_such_request() -> Response:
+    return _json(404, {"message": "No such request"})
+
+
+@app.not_found
+def not_found(error: Exception) -> Response:
+    # A path the routes' patterns refuse (/requests/%00): not found, rather than the catch-all's 503 below.
+    return _no_such_request()
+
+
 @app.exception_handler(Exception)
 def unexpected(error: Exception) -> Response:
     logger.exception("unexpected error")
@@ -144,7 +174,7 @@ def unexpected(error: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -74,7 +74,7 @@ def validated(event: dict[str, Any], threshold: float, prefix: str) -> dict[str,
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the request: e-mail, ARN
 @metrics.log_metrics
 def validate_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -169,7 +169,7 @@ def issue(event: dict[str, Any], env: dict[str, str], code: str | None = None) -
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the approver's e-mail
 @metrics.log_metrics
 def issue_approval_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

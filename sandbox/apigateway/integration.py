@@ -1,6 +1,6 @@
 """One request through an API Gateway AWS integration, as API Gateway handles it.
 
-1. Body over 10 MB -> REQUEST_TOO_LARGE (413).
+1. Body over 10 MB (the HTTP layer leaves it unread: `Request.too_large`) -> REQUEST_TOO_LARGE (413).
 2. Content type (default `application/json`) without a request template while
    `passthroughBehavior` is `never` -> UNSUPPORTED_MEDIA_TYPE (415).
 3. Request validator: required parameters -> BAD_REQUEST_PARAMETERS (400); the body against the
@@ -60,6 +60,8 @@ class Request:
     headers: list[tuple[str, str]]
     body: bytes
     source_ip: str
+    too_large: bool = False
+    """The body was over MAX_PAYLOAD_BYTES and left unread (`body` is empty)."""
 
 
 def handle(route: IntegrationRoute, request: Request, *, api_id: str, account_id: str, region: str,
@@ -67,7 +69,7 @@ def handle(route: IntegrationRoute, request: Request, *, api_id: str, account_id
     """Answer `request` on `route`; `client_for(service)` gives the boto3 client of a service."""
     headers = dict(request.headers)
     context = _context(route, request, api_id=api_id, account_id=account_id, now=now)
-    if len(request.body) > MAX_PAYLOAD_BYTES:
+    if request.too_large:
         return gateway_response(route, "REQUEST_TOO_LARGE", context)
     integration = route.integration
     content_type = _content_type(headers)
@@ -106,7 +108,7 @@ def call_action(route: IntegrationRoute, request_text: str, client_for: Any) -> 
     service, action = route.action
     try:
         parameters = json.loads(request_text) if request_text.strip() else {}
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         return 400, json.dumps({"__type": "SerializationException", "message": str(error)})
     client = client_for(BOTO3_SERVICES.get(service, service))
     try:
@@ -140,7 +142,7 @@ def integration_response(route: IntegrationRoute, status: int, service_body: str
     final = int(override.get("status") or chosen.get("statusCode", 200))
     headers = [("Content-Type", DEFAULT_CONTENT_TYPE)]
     headers += [(name, str(value)) for name, value in (override.get("header") or {}).items()]
-    return final, headers, text.encode()
+    return final, headers, wire_bytes(text)
 
 
 def gateway_response(route: IntegrationRoute, kind: str, context: dict[str, Any], *,
@@ -160,7 +162,13 @@ def gateway_response(route: IntegrationRoute, kind: str, context: dict[str, Any]
     headers += [(name.split(".")[-1], str(value).strip("'"))
                 for name, value in (spec.get("responseParameters") or {}).items()
                 if name.startswith("gatewayresponse.header.")]
-    return status, headers, body.encode()
+    return status, headers, wire_bytes(body)
+
+
+def wire_bytes(text: str) -> bytes:
+    """A response body as API Gateway (Java) sends it: UTF-8, an unpaired surrogate (a "\\ud800" escape the
+    client sent, decoded on the way) becoming "?" instead of failing the request."""
+    return text.encode("utf-8", errors="replace")
 
 
 def _content_type(headers: dict[str, str]) -> str:

@@ -11,7 +11,9 @@ json-schema-validator Java library and puts its messages, in brackets and comma-
     ECMA 262 regex "^[A-Z]{2}$" does not match input string "gb"
     array is too long: must have at most 1000 elements but instance has 1001 elements
 
-A body that is not JSON at all fails validation too (API Gateway answers BAD_REQUEST_BODY).
+A body that is not JSON at all (or nested deeper than a parser goes) fails validation too (API
+Gateway answers BAD_REQUEST_BODY). A value longer than MAX_ECHO characters is cut in a message:
+an answer never repeats a megabyte the client sent.
 """
 
 from __future__ import annotations
@@ -27,10 +29,20 @@ from referencing.jsonschema import DRAFT4
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
                int: "integer", float: "number"}
 ROOT_URI = "urn:sandbox:openapi"
+MAX_ECHO = 64
+"""Characters of a client's value a message repeats at most."""
 
 
 def _quoted(values: Any) -> str:
-    return json.dumps(sorted(values) if isinstance(values, (set, list, tuple)) else values, separators=(",", ":"))
+    if isinstance(values, (set, list, tuple)):
+        return "[" + ",".join(_echo(v) for v in sorted(values)) + "]"
+    return _echo(values)
+
+
+def _echo(value: Any) -> str:
+    """`value` as JSON, cut after MAX_ECHO characters."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
 
 
 def _type_of(value: Any) -> str:
@@ -65,8 +77,8 @@ def message(error: ValidationError) -> str:
         return f"object instance has properties which are not allowed by the schema: {_quoted(extra)}"
     template = _MESSAGES.get(str(kind))
     if template is None:
-        return error.message
-    return template.format(json=json.dumps(value), value=value, limit=limit, limit_json=json.dumps(limit),
+        return error.message if len(error.message) <= 4 * MAX_ECHO else error.message[:4 * MAX_ECHO] + "..."
+    return template.format(json=_echo(value), value=_echo(value), limit=limit, limit_json=json.dumps(limit),
                            limit_quoted=_quoted(limit) if kind == "enum" else "",
                            length=len(value) if hasattr(value, "__len__") else "")
 
@@ -77,6 +89,8 @@ def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> 
         instance = json.loads(body) if body.strip() else None
     except json.JSONDecodeError as error:
         return [f"Invalid JSON in request body: {error.msg} (line {error.lineno}, column {error.colno})"]
+    except RecursionError:
+        return ["Invalid JSON in request body: nested too deeply"]
     if instance is None:
         instance = {}
     registry = Registry().with_resource(ROOT_URI, Resource.from_contents(document, default_specification=DRAFT4))

@@ -85,7 +85,7 @@ class VtlInput:
         if not self._was_parsed:
             try:
                 self._parsed = json.loads(self.body) if self.body.strip() else {}
-            except json.JSONDecodeError as error:
+            except (json.JSONDecodeError, RecursionError) as error:
                 raise VtlError(f"the body is not JSON: {error}") from None
             self._was_parsed = True
         return self._parsed
@@ -119,7 +119,7 @@ class VtlUtil:
     def parseJson(text: Any) -> Any:
         try:
             return json.loads(text)
-        except (TypeError, json.JSONDecodeError) as error:
+        except (TypeError, json.JSONDecodeError, RecursionError) as error:
             raise VtlError(f"$util.parseJson: not JSON: {error}") from None
 
     @staticmethod

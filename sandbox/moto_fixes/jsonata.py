@@ -123,7 +123,9 @@ def sfn_hash(data: Any, algorithm: Any) -> str:
     name = _HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
     if name is None:
         _fail(f"$hash: algorithm must be one of {', '.join(_HASH_ALGORITHMS)}")
-    return hashlib.new(name, data.encode("utf-8")).hexdigest()
+    # An unpaired surrogate (a "\ud800" escape in the input) is hashed as "?", as Java encodes it to UTF-8,
+    # rather than failing the state with UnicodeEncodeError.
+    return hashlib.new(name, data.encode("utf-8", errors="replace")).hexdigest()
 
 
 def _java_random_next(state: int, bits: int) -> tuple[int, int]:

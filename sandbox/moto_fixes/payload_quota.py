@@ -30,7 +30,9 @@ _installed = False
 
 def is_within_size_quota(value: Any) -> bool:
     text = value if isinstance(value, str) else json.dumps(value, cls=_DateTimeEncoder, separators=(",", ":"))
-    return len(text.encode("utf-8")) <= MAX_PAYLOAD_BYTES
+    # A lone surrogate (a "\ud800" escape in the JSON a client sent) counts the 3 bytes it takes instead of
+    # raising UnicodeEncodeError out of the interpreter.
+    return len(text.encode("utf-8", "surrogatepass")) <= MAX_PAYLOAD_BYTES
 
 
 def install() -> None:

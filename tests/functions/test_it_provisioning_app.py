@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import importlib
@@ -387,3 +388,88 @@ def test_unexpected_errors_are_503_never_500(modules, monkeypatch):
     response = api.handler(proxy("GET", "/approvals/req-1", query={"code": "c"}), Context())
     assert response["statusCode"] == 503
     assert "your link still works" in response["body"]
+
+
+def test_malformed_requests_are_4xx_never_5xx(modules):
+    requests_api, approvals_api = modules["requests_api"], modules["approvals_api"]
+    caller = "arn:aws:iam::123456789012:user/bob"
+    as_json = {"content-type": "application/json"}
+    not_utf8 = {**proxy("POST", "/requests", "/w==", caller, as_json), "isBase64Encoded": True}  # b"\xff"
+    cases = [
+        (requests_api, proxy("POST", "/requests", "{}", caller, {"content-type": "text/plain"}), 415),
+        (requests_api, not_utf8, 400),
+        (requests_api, proxy("POST", "/requests", "[" * 5000 + "]" * 5000, caller, as_json), 400),
+        (requests_api, proxy("GET", "/requests/\x00", caller=caller), 404),
+        (approvals_api, proxy("GET", "/approvals/\x00", query={"code": "c"}), 403),
+        (approvals_api, {**proxy("POST", "/approvals/req-1", "/w=="), "isBase64Encoded": True}, 400),
+        (approvals_api, proxy("POST", "/approvals/req-1", "[" * 5000 + "]" * 5000, headers=as_json), 400),
+    ]
+    for module, event, status in cases:
+        assert module.handler(event, Context())["statusCode"] == status, event["path"]
+
+
+# -- traces: what X-Ray would record ---------------------------------------------------------------
+
+
+class RecordingTracer:
+    """A tracing provider that keeps what the handlers' Tracer puts into subsegments."""
+
+    def __init__(self) -> None:
+        self.subsegments: list[str] = []
+        self.recorded: list[tuple[str, Any]] = []
+
+    @contextlib.contextmanager
+    def in_subsegment(self, name: str | None = None, **_: Any) -> Iterator[RecordingTracer]:
+        self.subsegments.append(str(name))
+        yield self
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self.recorded.append((key, value))
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        self.recorded.append((key, value))
+
+
+@pytest.fixture
+def traced(modules, monkeypatch) -> RecordingTracer:
+    recorder = RecordingTracer()
+    for name in ("approvals_api", "requests_api", "workflow_tasks"):
+        monkeypatch.setattr(modules[name].tracer, "provider", recorder)
+    return recorder
+
+
+def test_the_approval_code_and_the_requesters_identity_never_reach_a_trace(modules, traced):
+    issue(modules, code="secret-code-1")
+    api = modules["approvals_api"]
+    page = api.handler(proxy("GET", "/approvals/req-1", query={"code": "secret-code-1"}), Context())
+    assert page["statusCode"] == 200 and "secret-code-1" in page["body"]  # the response holds the code...
+    requester = sample()["requester"]
+    assert requester["email"] in page["body"] and requester["id"] in page["body"]
+    decided = api.handler(proxy("POST", "/approvals/req-1", "code=secret-code-1&decision=reject",
+                                headers={"content-type": "application/x-www-form-urlencoded"}), Context())
+    assert decided["statusCode"] == 200
+    traced_calls = {name.rsplit(".", 1)[-1] for name in traced.subsegments}
+    assert {"## handler", "show", "answer"} <= traced_calls  # ...and the tracer saw every call
+    recorded = repr(traced.recorded)
+    for secret in ("secret-code-1", requester["email"], requester["id"], "boss@example.com"):
+        assert secret not in recorded
+    assert not [key for key, _value in traced.recorded if key.endswith((" response", " error"))]
+
+
+def test_the_request_apis_answers_never_reach_a_trace(modules, traced):
+    boto3.client("stepfunctions").create_state_machine(
+        name=ENV["STATE_MACHINE_ARN"].rsplit(":", 1)[-1], roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
+    caller = sample()["requester"]["id"]
+    body = {k: v for k, v in sample().items() if k != "requester"} | {"requesterEmail": "bob@example.com"}
+    created = modules["requests_api"].handler(proxy("POST", "/requests", json.dumps(body), caller), Context())
+    assert created["statusCode"] == 202
+    rid = json.loads(created["body"])["requestId"]
+    read = modules["requests_api"].handler(proxy("GET", f"/requests/{rid}", caller=caller), Context())
+    assert read["statusCode"] == 200
+    validated = modules["workflow_tasks"].validate_handler({"request": sample(), "requestId": rid}, Context())
+    assert sample()["requester"]["email"] in json.dumps(validated)
+    traced_calls = {name.rsplit(".", 1)[-1] for name in traced.subsegments}
+    assert {"## handler", "create_request", "get_request", "## validate_handler"} <= traced_calls
+    assert not [key for key, _value in traced.recorded if key.endswith((" response", " error"))]
+    assert "bob@example.com" not in repr(traced.recorded) and caller not in repr(traced.recorded)

@@ -587,3 +587,11 @@ def test_a_failing_parallel_branch_stops_its_siblings_without_a_thread_exception
     for thread in late:
         thread.join(10)
     assert crashes == []
+
+def test_an_unpaired_surrogate_is_measured_and_hashed_instead_of_crashing_the_state() -> None:
+    # A "\ud800" escape in JSON a client sent decodes to a lone surrogate, which UTF-8 cannot encode.
+    from sandbox.moto_fixes.jsonata import sfn_hash
+    from sandbox.moto_fixes.payload_quota import is_within_size_quota
+
+    assert is_within_size_quota({"name": "Jane\ud800"})
+    assert sfn_hash("a\ud800", "SHA-256") == sfn_hash("a?", "SHA-256")  # as Java's encoder writes it

@@ -186,7 +186,8 @@ def test_parallel_takes_the_mocked_branch_results(sb: Sandbox) -> None:
 def test_jsonata_task_reports_arguments_and_assigned_variables(sb: Sandbox) -> None:
     state = {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::lambda:invoke",
              "Arguments": {"FunctionName": "foo", "Payload": "{% $states.input.n * $factor %}"},
-             "Assign": {"doubled": "{% $states.result.Payload %}"}, "Output": "{% $doubled + 1 %}", "End": True}
+             "Assign": {"doubled": "{% $states.result.Payload %}"}, "Output": "{% $states.result.Payload + 1 %}",
+             "End": True}
     result = call(sb, state, {"n": 4}, variables=json.dumps({"factor": 2}),
                   mock={"result": json.dumps({"Payload": 8, "StatusCode": 200})})
     assert result.status == "SUCCEEDED"

@@ -1,0 +1,67 @@
+"""Every patch the sandbox makes to moto, listed once, in the order it is installed.
+
+Each entry names a module of `sandbox.moto_fixes` (it exposes an idempotent `install()`) and
+the AWS behaviour it restores. A new fix is one more line in `FIXES`; a moto upgrade is
+checked against this list. Order matters where two fixes wrap the same method: a later fix
+wraps an earlier one (`task_outcome` comes last, so a planned failure passes through every
+other `_from_error` untouched).
+
+Nothing is uninstalled: the fixes that need a sandbox (the virtual clock, event delivery,
+planned task outcomes) do nothing while none runs, as the sandbox deactivates them when it
+stops; the others make moto behave as AWS does in any case. `installed()` says what this
+process has patched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Final, NamedTuple
+
+PACKAGE: Final[str] = "sandbox.moto_fixes"
+
+
+class Fix(NamedTuple):
+    module: str
+    """Module name under `sandbox.moto_fixes`."""
+    restores: str
+    """The AWS behaviour it restores, in one line."""
+
+
+FIXES: Final[tuple[Fix, ...]] = (
+    Fix("parse_cache", "A definition is parsed and validated once, as a deployed state machine is (speed only)."),
+    Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),
+    Fix("virtual_time", "Waits, Retry back-off, timeouts and history timestamps run on the sandbox's clock, in UTC."),
+    Fix("heartbeat", "A missed heartbeat is States.HeartbeatTimeout, its window counted from the last beat."),
+    Fix("bucket_policy", "Bucket policy Conditions are evaluated (TLS SDK calls pass a deny-unless-TLS policy)."),
+    Fix("errors", "States.* error names survive Parallel, Map and Fail states."),
+    Fix("sdk_errors", "aws-sdk task errors are named <ServiceName>.<ErrorName>Exception."),
+    Fix("sdk_results", "aws-sdk task results have AWS's JSON shapes (S3 Body text, ISO timestamps)."),
+    Fix("jsonpath", "JSONPath results have Jayway's shapes (definite: the value; indefinite: a list)."),
+    Fix("payload_quota", "The 256 KiB payload quota is measured on compact UTF-8 JSON and is inclusive."),
+    Fix("api", "StartExecution names, input limit, SendTaskFailure/StopExecution causes; cached clients."),
+    Fix("execution_record", "An ended execution's record is complete when its status says so; StartTime is text."),
+    Fix("dynamodb_atomic", "DynamoDB item writes are atomic."),
+    Fix("sync_execution", "StartSyncExecution runs an Express execution and answers when it ends."),
+    Fix("jsonata", "JSONata is evaluated, with the Step Functions functions and errors."),
+    Fix("distributed_map", "Distributed Maps run child executions over every ItemReader page, with tolerances."),
+    Fix("eventbridge_delivery", "EventBridge delivers to state machine and Lambda targets; S3 to the default bus."),
+    Fix("task_outcome", "A FaultPlan or MockConfigFile answer replaces a Task's service call (Step Functions Local)."),
+)
+
+_installed: list[Fix] = []
+_lock = threading.Lock()
+
+
+def install_all() -> None:
+    """Install every fix in `FIXES` order; safe to call more than once."""
+    with _lock:
+        for fix in FIXES[len(_installed):]:
+            importlib.import_module(f"{PACKAGE}.{fix.module}").install()
+            _installed.append(fix)
+
+
+def installed() -> tuple[Fix, ...]:
+    """The fixes this process has installed, in order."""
+    with _lock:
+        return tuple(_installed)

@@ -46,6 +46,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.asl_graph import Edge, EdgeKind, Graph, State
+from sandbox.history import event_details, is_state_failure
 
 SCOPE_STARTS = frozenset({"ExecutionStarted", "ParallelStateStarted", "MapStateStarted", "MapIterationStarted",
                           "MapRunStarted"})
@@ -66,17 +67,6 @@ class Transition:
     """False when a Choice rule could not be told from the history (mapped to the first edge to `target`)."""
     event_id: int | None = None
     """Id of the history event that entered `target` (or exited the ending state, for `end`)."""
-
-
-def _is_failure(event_type: str) -> bool:
-    return not event_type.startswith("Execution") and event_type.endswith(("Failed", "TimedOut"))
-
-
-def _details(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    for key, value in event.items():
-        if key.endswith("EventDetails") and isinstance(value, Mapping):
-            return value
-    return {}
 
 
 class _History:
@@ -130,7 +120,7 @@ def _analyse(graph: Graph, history: Any) -> tuple[list[str], list[Transition]]:
         if exited:
             ending = [i for i in graph.ids_named(exited["name"]) if graph.states[i].end]
             previous = log.prev(event)
-            if ending and not (previous is not None and _is_failure(previous["type"])):
+            if ending and not (previous is not None and is_state_failure(previous["type"])):
                 found.append(_end_transition(graph, ending[0], event["id"]))
     return entered_ids, found
 
@@ -157,7 +147,7 @@ def _transition_into(graph: Graph, log: _History, event: Mapping[str, Any], name
         if "stateExitedEventDetails" in cursor:
             source_name = cursor["stateExitedEventDetails"]["name"]
             before = log.prev(cursor)
-            if before is not None and _is_failure(before["type"]):
+            if before is not None and is_state_failure(before["type"]):
                 failure = before
             break
         if "stateEnteredEventDetails" in cursor:
@@ -165,14 +155,14 @@ def _transition_into(graph: Graph, log: _History, event: Mapping[str, Any], name
             break
         if kind in SCOPE_STARTS:
             return None
-        if failure is None and _is_failure(kind):
+        if failure is None and is_state_failure(kind):
             failure = cursor
         cursor = log.prev(cursor)
     if source_name is None:
         return None
     source, target = _pick_pair(graph, source_name, name)
     state = graph.states[source]
-    error = _details(failure).get("error") if failure is not None else None
+    error = event_details(failure).get("error") if failure is not None else None
     candidates = [e for e in graph.edges_from(source) if e.target == target]
     if failure is not None and any(e.kind == "catch" for e in candidates):
         edge = _catch_edge(candidates, error)

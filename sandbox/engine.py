@@ -1,8 +1,7 @@
-"""Everything the sandbox changes in moto, installed once per process.
+"""What the sandbox adds to moto: its fixes, once per process, then per sandbox a fault plan and the fakes.
 
-Each piece is named here so a moto upgrade shows at once which fixes exist:
-`moto_fixes/` (AWS fidelity, virtual time, JSONata), `routing` (EventBridge
-delivery), `faults` (injection and MockConfigFile) and `fakes` (missing APIs).
+Every patch of moto is listed once, in `sandbox.moto_fixes.registry`; `fakes` add the APIs
+moto lacks.
 """
 
 from __future__ import annotations
@@ -13,52 +12,24 @@ from sandbox import faults, routing
 from sandbox.clock import VirtualClock
 from sandbox.fakes import FakeContext
 from sandbox.fakes.registry import Fakes, install_fakes
-from sandbox.moto_fixes import (
-    bucket_policy,
-    dispatch_cache,
-    distributed_map,
-    fidelity,
-    heartbeat,
-    item_batcher,
-    item_reader,
-    jsonata,
-    parse_cache,
-    virtual_time,
-)
+from sandbox.moto_fixes import registry, task_outcome
 
-_installed = False
 _current_plan: faults.FaultPlan | None = None
 
 
 def install() -> None:
-    """Patch moto once per process; every patch is inert when no sandbox is active."""
-    global _installed
-    if _installed:
-        return
-    parse_cache.install()
-    dispatch_cache.install()
-    virtual_time.install()
-    heartbeat.install()
-    bucket_policy.install()
-    fidelity.install_all()
-    jsonata.install()
-    distributed_map.install()
-    # moto_fixes.lambda_server (Invoke through moto's server) is installed by node_runtime when it starts that
-    # server: importing moto's Lambda responses costs ~0.7 s, which a sandbox without Node.js functions never pays.
-    item_batcher.install()
-    item_reader.install()
-    routing.install()
-    _installed = True
+    """Patch moto once per process, from the one list of fixes."""
+    registry.install_all()
 
 
 def new_fault_plan(clock: VirtualClock) -> faults.FaultPlan:
     """A fresh plan for a new sandbox; a hung task waits on the virtual clock until its attempt ends."""
     global _current_plan
     plan = faults.FaultPlan()
-    plan.on_hang = lambda: clock.wait_for(faults.attempt_ended(), None)
+    plan.on_hang = lambda: clock.wait_for(task_outcome.attempt_ended(), None)
     _current_plan = plan
     # Every sandbox claims the resolver again: engine tests may have pointed it elsewhere.
-    faults.install(lambda _execution_arn: _current_plan)
+    task_outcome.use_plans(lambda _execution_arn: _current_plan)
     return plan
 
 

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 _DETAIL_KEYS = ("taskScheduledEventDetails", "lambdaFunctionScheduledEventDetails")
+
+
+def is_state_failure(event_type: str) -> bool:
+    """Whether the event is an error a state raised, which its Retry and Catch see.
+
+    TaskFailed, LambdaFunctionTimedOut, MapStateFailed... count. The execution's own end does
+    not (Execution*), nor does an abort: a state stopped because its execution stopped or a
+    sibling branch failed (TaskStateAborted, WaitStateAborted, MapIterationAborted) carries no
+    error, and no Retry or Catch ever sees it.
+    """
+    return not event_type.startswith("Execution") and event_type.endswith(("Failed", "TimedOut"))
+
+
+def event_details(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event's `...EventDetails` (error and cause for a failure); empty if it has none."""
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, Mapping):
+            return value
+    return {}
 
 
 def history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

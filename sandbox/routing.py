@@ -2,7 +2,8 @@
 
 moto delivers only to logs, SQS, buses and archives, raises for a state machine
 or Lambda target, and sends S3 notifications to every bus. The router keeps
-moto's pattern matching and takes over delivery: every event put on a bus is
+moto's pattern matching and takes over delivery (`sandbox.moto_fixes.eventbridge_delivery`
+hands it moto's PutEvents and S3 notifications): every event put on a bus is
 recorded (so tests can assert what was published), matched against that bus's
 rules, shaped by the target's Input/InputPath/InputTransformer, and handed to a
 state machine (StartExecution) or an in-process function (async Invoke).
@@ -23,10 +24,6 @@ from typing import Any
 from sandbox.clock import VirtualClock
 
 _active: EventRouter | None = None
-_installed = False
-
-_S3_REASONS = {"Put": "PutObject", "Post": "PostObject", "Copy": "CopyObject",
-               "CompleteMultipartUpload": "CompleteMultipartUpload"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,7 @@ class EventRouter:
             # Queues, logs, archives: moto knows how; give it this one target only.
             clone = copy.copy(rule)
             clone.targets = [target]
-            _original_send_to_targets(clone, event)
+            clone.send_to_targets(event, transform_input=True)
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
@@ -152,88 +149,11 @@ def _json_path(document: Any, path: str) -> Any:
     return value
 
 
-# -- moto patches ---------------------------------------------------------------
-def _original_send_to_targets(rule: Any, event: dict[str, Any]) -> None:
-    _ORIGINALS["send_to_targets"](rule, event, transform_input=True)
-
-
-_ORIGINALS: dict[str, Any] = {}
-
-
-def _put_events(backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """PutEvents with EventBridge's per-entry validation, delivered by the router."""
-    router = _active
-    if router is None:
-        return _ORIGINALS["put_events"](backend, entries)
-    if len(entries) > 10:
-        from moto.events.exceptions import ValidationException
-
-        raise ValidationException("1 validation error detected: Value at 'entries' failed to satisfy "
-                                  "constraint: Member must have length less than or equal to 10")
-    results = []
-    for entry in entries:
-        problem = _entry_problem(entry)
-        if problem:
-            results.append(problem)
-            continue
-        bus = backend._normalize_event_bus_arn(entry.get("EventBusName"))
-        event = router.envelope(entry["Source"], entry["DetailType"], json.loads(entry["Detail"]),
-                                entry.get("Resources", []))
-        router.put(bus, event)
-        results.append({"EventId": event["id"]})
-    return results
-
-
-def _entry_problem(entry: dict[str, Any]) -> dict[str, str] | None:
-    for key in ("Source", "DetailType", "Detail"):
-        if not entry.get(key):
-            return {"ErrorCode": "InvalidArgument",
-                    "ErrorMessage": f"Parameter {key} is not valid. Reason: {key} is a required argument."}
-    try:
-        json.loads(entry["Detail"])
-    except ValueError:
-        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
-    return None
-
-
-def _send_s3_event(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
-    """S3 -> EventBridge: the real detail shape, on the default bus only."""
-    router = _active
-    if router is None:
-        return
-    _, category, action = event_name.split(":")
-    detail_type = {"ObjectCreated": "Object Created", "ObjectRemoved": "Object Deleted"}.get(category)
-    if detail_type is None:
-        return
-    detail: dict[str, Any] = {
-        "version": "0", "bucket": {"name": bucket.name},
-        "object": {"key": key.name, "size": key.size, "etag": key.etag.replace('"', ""),
-                   "sequencer": uuid.uuid4().hex[:18].upper()},
-        "request-id": uuid.uuid4().hex[:16].upper(), "requester": account_id,
-        "source-ip-address": "127.0.0.1", "reason": _S3_REASONS.get(action, action),
-    }
-    if key.version_id and key.version_id != "null":
-        detail["object"]["version-id"] = key.version_id
-    if detail_type == "Object Deleted":
-        detail["deletion-type"] = "Permanently Deleted"
-    router.put("default", router.envelope("aws.s3", detail_type, detail, [f"arn:aws:s3:::{bucket.name}"]))
-
-
-def install() -> None:
-    """Take over EventBridge delivery in moto (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    from moto.events.models import EventsBackend, Rule
-    from moto.s3 import notifications
-
-    _ORIGINALS["put_events"] = EventsBackend.put_events
-    _ORIGINALS["send_to_targets"] = Rule.send_to_targets
-    EventsBackend.put_events = _put_events
-    notifications._send_event_bridge_message = _send_s3_event
-    _installed = True
-
-
 def activate(router: EventRouter | None) -> None:
     global _active
     _active = router
+
+
+def active() -> EventRouter | None:
+    """The running sandbox's router; None when no sandbox runs (moto then delivers as it does)."""
+    return _active

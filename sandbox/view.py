@@ -42,13 +42,12 @@ from typing import Any
 
 from sandbox.asl_graph import Graph, parse
 from sandbox.coverage import retries, transitions, visits
-from sandbox.history import format_duration, history_rows, jsonable
+from sandbox.history import event_details, format_duration, history_rows, is_state_failure, jsonable
 from sandbox.map_children import map_bodies, map_children
 
 VENDOR = Path(__file__).resolve().parent / "data" / "vendor"
 DAGRE = VENDOR / "dagre.min.js"
 OUTCOMES = ("succeeded", "failed", "caught", "retried", "not-reached")
-FAILURE_SUFFIXES = ("Failed", "TimedOut", "Aborted")
 
 
 # -- records: a run with its definition, as JSON ----------------------------------------------
@@ -94,17 +93,6 @@ def _history(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 # -- analysis ----------------------------------------------------------------------------------
-
-
-def _is_failure(event_type: str) -> bool:
-    return event_type.endswith(FAILURE_SUFFIXES) and not event_type.startswith("Execution")
-
-
-def _failure_details(event: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in event.items():
-        if key.endswith("EventDetails") and isinstance(value, Mapping):
-            return dict(value)
-    return {}
 
 
 def _json(text: Any) -> Any:
@@ -160,10 +148,10 @@ def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str
             if visit is not None and visit["end"] is None:
                 visit["output"] = _json(exited.get("output"))
                 visit["end"] = _offset(start, event["timestamp"])
-        elif _is_failure(event["type"]):
+        elif is_state_failure(event["type"]):
             visit = owner(event)
             if visit is not None:
-                details = _failure_details(event)
+                details = event_details(event)
                 visit["errors"].append({"type": event["type"], "error": details.get("error"),
                                         "cause": details.get("cause")})
     end = _offset(start, history[-1]["timestamp"]) if history else 0.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import clock as clock_module
+from sandbox.moto_fixes.subclasses import with_subclasses
 
 _installed = False
 
@@ -62,20 +63,6 @@ def _patch_windows() -> None:
     callback.HeartbeatEndpoint.clear_and_wait = clear_and_wait
 
 
-def _task_classes() -> list[type]:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
-        state_task_service_factory,
-    )
-
-    found, pending = [], [state_task.StateTask]
-    while pending:
-        cls = pending.pop()
-        found.append(cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
 def _patch_error_name() -> None:
     from moto.stepfunctions.parser.api import HistoryEventType, TaskTimedOutEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
@@ -83,6 +70,7 @@ def _patch_error_name() -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task
     from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
@@ -97,7 +85,7 @@ def _patch_error_name() -> None:
             event_details=EventDetails(taskTimedOutEventDetails=TaskTimedOutEventDetails(**details)),
         )
 
-    for cls in _task_classes():
+    for cls in with_subclasses(state_task.StateTask):
         if "_from_error" not in cls.__dict__:
             continue
         original = cls.__dict__["_from_error"]

@@ -45,6 +45,8 @@ from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from sandbox.moto_fixes.subclasses import with_subclasses
+
 __all__ = ["JSONataEvaluationError", "evaluate", "install"]
 
 _INSTALL_LOCK: Final = threading.Lock()
@@ -441,24 +443,11 @@ def _keeps_query_evaluation_errors(from_error: Callable[..., FailureEvent]) -> C
     return _from_error
 
 
-def _all_subclasses(cls: type) -> list[type]:
-    """Every subclass of ``cls``, depth first."""
-    found: list[type] = []
-    for sub in cls.__subclasses__():
-        found.append(sub)
-        found.extend(_all_subclasses(sub))
-    return found
-
-
 def _patch_error_mapping() -> None:
     """Apply ``_keeps_query_evaluation_errors`` to every state class that defines ``_from_error``."""
-    # Importing the factory imports every service task class, so all subclasses exist.
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
-        state_task_service_factory,
-    )
 
-    for cls in [execute_state.ExecutionState, *_all_subclasses(execute_state.ExecutionState)]:
+    for cls in with_subclasses(execute_state.ExecutionState):
         own = cls.__dict__.get("_from_error")
         if own is not None and not getattr(own, _PATCHED_MARK, False):
             cls._from_error = _keeps_query_evaluation_errors(own)

@@ -13,9 +13,7 @@ instead of giving `[]`. moto's ANTLR layer also leaves the JSON escape in
 from __future__ import annotations
 
 import functools
-import importlib
 import re
-import sys
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -24,6 +22,8 @@ from jsonpath_ng.ext import parse
 from jsonpath_ng.ext.filter import Filter
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+from sandbox.moto_fixes.rebind import rebind
 
 _installed = False
 _original_extract_json: Callable[[str, Any], Any] = json_path.extract_json
@@ -112,19 +112,10 @@ def extract_json(path: str, data: Any) -> Any:
     return values[0]
 
 
-def _rebind(original: Callable[..., Any], replacement: Callable[..., Any]) -> None:
-    for module_name in _CALLERS:
-        importlib.import_module(module_name)
-    # Also catch modules not listed above that imported it by name.
-    for module_name, module in list(sys.modules.items()):
-        if module_name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
-            module.extract_json = replacement  # type: ignore[attr-defined]
-
-
 def install() -> None:
     """Route every JSONPath evaluation of moto's interpreter through `extract_json` (idempotent)."""
     global _installed
     if _installed:
         return
-    _rebind(_original_extract_json, extract_json)
+    rebind("extract_json", _original_extract_json, extract_json, _CALLERS)
     _installed = True

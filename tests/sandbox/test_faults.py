@@ -1,7 +1,7 @@
-"""Fault injection and MockConfigFile answers for Task states (sandbox/faults.py).
+"""Fault injection and MockConfigFile answers for Task states (sandbox/faults.py, moto_fixes/task_outcome.py).
 
 Engine tests with inline ASL: each runs a real execution on moto's interpreter, with
-`install()` pointed at a module-level ARN -> plan dict, and pins one behaviour that
+`task_outcome.use_plans()` pointed at a module-level ARN -> plan dict, and pins one behaviour that
 a Retry/Catch test in an app relies on. Tasks use SNS, DynamoDB, EventBridge, SQS
 and S3, which moto serves without Docker.
 """
@@ -24,17 +24,17 @@ from sandbox.faults import (
     FaultPlan,
     Injection,
     MockConfigError,
-    attempt_ended,
-    install,
     load_mock_config,
 )
+from sandbox.moto_fixes import task_outcome
+from sandbox.moto_fixes.task_outcome import attempt_ended
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/faults-test"
 TABLE = "faults-table"
 
 PLANS: dict[str, FaultPlan] = {}
-"""Execution ARN -> plan, the resolver handed to `install` (a sandbox keeps one like it)."""
+"""Execution ARN -> plan, the resolver handed to `task_outcome.use_plans` (a sandbox keeps one like it)."""
 
 
 @pytest.fixture
@@ -48,7 +48,8 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
     monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda _seconds: None))
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        install(PLANS.get)
+        task_outcome.install()
+        task_outcome.use_plans(PLANS.get)
         topic = boto3.client("sns", region_name=REGION).create_topic(Name="faults-topic")["TopicArn"]
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=TABLE,

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from sandbox.moto_fixes import api, errors, jsonpath, sdk_errors, sdk_results
-from sandbox.moto_fixes.fidelity import install_all
+from sandbox.moto_fixes.registry import install_all
 from tests.sandbox.engine_helpers import (
     ENGINE_CONFIG,
     REGION,

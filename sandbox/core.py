@@ -17,6 +17,7 @@ from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
+from sandbox import direct_calls as direct_calls_module
 from sandbox import routing, session
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
@@ -80,7 +81,10 @@ class Sandbox:
     """
 
     def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str = DEFAULT_STACK_NAME,
-                 parameters: dict[str, str] | None = None, clock: VirtualClock | None = None) -> None:
+                 parameters: dict[str, str] | None = None, clock: VirtualClock | None = None,
+                 direct_calls: bool | None = None) -> None:
+        """`direct_calls=False` sends every service call through botocore's HTTP path (see
+        `sandbox.direct_calls`); the default follows $SANDBOX_DIRECT_CALLS (on unless 0)."""
         self.template_path = Path(template_path).resolve()
         self.stack = Stack(load_template(self.template_path), self.template_path.parent,
                            stack_name=stack_name, parameters=parameters)
@@ -93,6 +97,7 @@ class Sandbox:
         self.router: routing.EventRouter | None = None
         self.fakes: Fakes | None = None
         self.faults: FaultPlan | None = None
+        self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -131,6 +136,8 @@ class Sandbox:
                                           self._start_from_event, self._invoke_from_event)
         routing.activate(self.router)
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
+        if self.direct_calls:
+            direct_calls_module.register(events)
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
         self.state_machines = provisioner.state_machines

@@ -89,20 +89,22 @@ def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, c
         return None
     if not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
         return None  # moto's IAM authorization verifies signatures: let botocore sign
-    # What botocore does to the request between `before-call` and sending it.
-    maybe_compress_request(context["client_config"], params, model)
-    apply_request_checksum(params)
+    # What botocore does to the request between `before-call` and sending it, on a copy: if moto
+    # does not answer the URL (a client with its own endpoint_url), botocore sends the original.
+    sent = {**params, "headers": dict(params["headers"])}
+    maybe_compress_request(context["client_config"], sent, model)
+    apply_request_checksum(sent)
     emitter = request_signer._event_emitter
     attempts = 1
     while True:
-        exchanged = _exchange(params, model, request_signer, context, emitter, service_id)
+        exchanged = _exchange(sent, model, request_signer, context, emitter, service_id)
         if exchanged is None:
-            return None  # no moto backend answers this URL (attempt 1 only: a retry is the same URL)
-        if not _needs_retry(emitter, service_id, model, params, exchanged, attempts):
+            return None  # (attempt 1 only: a retry is the same URL)
+        if not _needs_retry(emitter, service_id, model, sent, exchanged, attempts):
             break
         attempts += 1
-        if hasattr(params["body"], "seek"):
-            params["body"].seek(0)  # a streamed body is sent again from its start, as botocore does
+        if hasattr(sent["body"], "seek"):
+            sent["body"].seek(0)  # a streamed body is sent again from its start, as botocore does
     metadata = exchanged[1].get("ResponseMetadata")
     if metadata is not None:
         metadata["RetryAttempts"] = attempts - 1

@@ -235,3 +235,21 @@ def test_an_execution_takes_the_same_path_to_the_same_output_either_way() -> Non
             runs[direct] = (run.status, run.path, _comparable(run.output), [event["type"] for event in run.history])
     assert runs[True] == runs[False]
     assert runs[True][1] == LICENCE_PATH
+
+
+def test_a_client_with_its_own_endpoint_is_sent_by_botocore() -> None:
+    """moto answers no such URL: the request goes out over HTTP as before (here to a closed port)."""
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    with Sandbox.from_template(TEMPLATE, direct_calls=True) as sb:
+        client = sb_session_client(sb, "s3", endpoint_url="http://127.0.0.1:9",
+                                   config=Config(retries={"total_max_attempts": 1}, connect_timeout=1))
+        with pytest.raises(EndpointConnectionError):
+            client.put_object(Bucket=BUCKET, Key="k", Body=b"body")
+
+
+def sb_session_client(sb: Sandbox, service: str, **kwargs: Any) -> Any:
+    from sandbox.session import shared_session
+
+    return shared_session(sb.region).client(service, region_name=sb.region, **kwargs)

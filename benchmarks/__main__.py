@@ -142,9 +142,9 @@ def transition_overhead(turns: int, repeat: int) -> Figure:
             run = sb.run("loop", json.loads(payload))
             sandbox_ms.append((time.perf_counter() - started) * 1000 / len(run.path))
     definition = FIXTURE.parent / "statemachines" / "loop.asl.json"
+    command = [sys.executable, "-m", "benchmarks.plain_moto", str(definition), payload, str(repeat + 1)]
     # bandit B603: this repository's own module with fixed arguments
-    out = subprocess.run([sys.executable, "-m", "benchmarks.plain_moto", str(definition), payload,  # nosec B603
-                          str(repeat + 1)], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout  # nosec B603
     plain = json.loads(out)
     plain_ms = [s * 1000 / plain["transitions"] for s in plain["seconds"][1:]]
     return Figure("overhead per state transition (Pass/Choice loop)", "ms", sandbox_ms,

@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events" / "account-application"
 
 
-def bench(n: int = 1000) -> dict[str, Any]:
+def bench(n: int = 1000, *, direct_calls: bool | None = None) -> dict[str, Any]:
     body = json.loads((EVENTS / "approved.json").read_text())
     body["application"]["interests"] = [f"interest-{i:04}" for i in range(n)]
-    with Sandbox.from_template(ROOT / "template.yaml") as sb:
+    with Sandbox.from_template(ROOT / "template.yaml", direct_calls=direct_calls) as sb:
         machine = sb.workflow("account-application")
         sfn = shared_client(sb.region, "stepfunctions")
         lambdas_before = sum(f.invocations for f in sb.lambdas.functions.values())

@@ -18,6 +18,7 @@ from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
 
 from sandbox import clock as clock_module
+from sandbox import direct_calls as direct_calls_module
 from sandbox import lambda_async, routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
@@ -85,7 +86,10 @@ class Sandbox:
     """
 
     def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str = DEFAULT_STACK_NAME,
-                 parameters: dict[str, str] | None = None, clock: VirtualClock | None = None) -> None:
+                 parameters: dict[str, str] | None = None, clock: VirtualClock | None = None,
+                 direct_calls: bool | None = None) -> None:
+        """`direct_calls=False` sends every service call through botocore's HTTP path (see
+        `sandbox.direct_calls`); the default follows $SANDBOX_DIRECT_CALLS (on unless 0)."""
         self.template_path = Path(template_path).resolve()
         self.stack = Stack(load_template(self.template_path), self.template_path.parent,
                            stack_name=stack_name, parameters=parameters)
@@ -100,6 +104,7 @@ class Sandbox:
         self.faults: FaultPlan | None = None
         self._holds_lock = False
         self._stand_ins: dict[str, Callable[[Any, Any], Any]] = {}
+        self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -139,6 +144,8 @@ class Sandbox:
                                           self._start_from_event, self._invoke_from_event)
         routing.activate(self.router)
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
+        if self.direct_calls:
+            direct_calls_module.register(events)
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
         provisioner.provision()

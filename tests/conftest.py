@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,23 @@ def suite() -> Iterator[Sandbox]:
         yield sandbox
 
 
+GC_THRESHOLD = (50_000, 20, 100)
+"""A sandbox run allocates millions of short-lived objects (parse trees, events, botocore dicts) and
+keeps large long-lived ones (moto's models, the service models): at Python's default gen-0 threshold
+(700) the collector runs thousands of times per test and its full collections walk every long-lived
+object again. The suite's tests free what they make at teardown, so fewer, later collections suffice."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is alive once the tests are collected (modules, moto, botocore) lives to the end: out of the GC's walks."""
+    if os.environ.get("SUITE_DEFAULT_GC") != "1":
+        gc.collect()
+        gc.freeze()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("SUITE_DEFAULT_GC") != "1":  # SUITE_DEFAULT_GC=1: Python's defaults, to compare
+        gc.set_threshold(*GC_THRESHOLD)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         # `sandbox run/demo/cost` replace the runs kept for `sandbox view` in <template dir>/.sandbox/runs:

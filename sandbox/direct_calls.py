@@ -1,0 +1,181 @@
+"""Service calls answered by moto in-process, without botocore's HTTP-shaped round trip.
+
+Every call an execution makes (an optimized integration such as `dynamodb:putItem`, an
+`aws-sdk:*` task, a handler's boto3 call) normally goes: botocore serializes the request,
+signs it (SigV4), emits `before-send`, where moto's stubber scans every service's URL patterns
+to find the backend, then botocore parses the answer. A 10,000-object restore makes some 40,000
+such calls, and signing plus the URL scan are a large part of each.
+
+Here, at `before-call` (after botocore validated and serialized the parameters, exactly as it
+would before sending), the serialized request goes straight to moto's own request handling
+(`BotocoreStubber.process_request`: the same dispatch, the same response classes and backends)
+and the answer is parsed by botocore's own parser, retried by botocore's own retry handlers and
+raised by the client as the modeled error. What is skipped is only what moto never looks at: the
+signature's HMAC (moto reads the access key and region of the credential scope, which the
+request still carries) and the event chain that carries the request to the stubber.
+
+Only the operations of `OPERATIONS` take this path; everything else (and every call while moto's
+IAM authorization is on, which checks signatures) takes botocore's. `SANDBOX_DIRECT_CALLS=0` or
+`Sandbox(direct_calls=False)` turns it off, to compare the two.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from botocore import parsers
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest, AWSResponse, create_request_object
+from botocore.compress import maybe_compress_request
+from botocore.endpoint import convert_to_response_dict
+from botocore.hooks import first_non_none_response
+from botocore.httpchecksum import apply_request_checksum, handle_checksum_body
+from botocore.model import OperationModel
+from moto import settings
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+
+ENV_SWITCH: Final[str] = "SANDBOX_DIRECT_CALLS"
+
+OPERATIONS: Final[dict[str, frozenset[str]]] = {
+    "s3": frozenset({
+        "HeadObject", "GetObject", "PutObject", "CopyObject", "DeleteObject", "ListObjectsV2", "ListObjects",
+        "HeadBucket", "GetObjectTagging", "PutObjectTagging", "GetObjectAttributes",
+    }),
+    "dynamodb": frozenset({
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+        "TransactWriteItems", "TransactGetItems",
+    }),
+    "sns": frozenset({"Publish", "PublishBatch"}),
+    "sqs": frozenset({
+        "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "GetQueueUrl", "GetQueueAttributes",
+    }),
+    "events": frozenset({"PutEvents"}),
+    "sfn": frozenset({
+        "StartExecution", "StartSyncExecution", "DescribeExecution", "StopExecution", "SendTaskSuccess",
+        "SendTaskFailure", "SendTaskHeartbeat", "ListExecutions", "GetExecutionHistory",
+    }),
+}
+"""By botocore service id (hyphenized). Lambda Invoke is absent: the sandbox runs functions
+in-process already (`lambdas.py` answers it at `before-call` before this does), as the fakes do
+for the APIs moto lacks."""
+
+_PARSERS = parsers.ResponseParserFactory()
+
+
+def enabled_by_default() -> bool:
+    """The process-wide default: on, unless SANDBOX_DIRECT_CALLS is 0/false/no/off."""
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def register(events: Any) -> None:
+    """Answer the covered operations on `events`, after every more specific `before-call` handler."""
+    events.register_last("before-call", answer)
+
+
+def covers(service_id: str, operation: str) -> bool:
+    return operation in OPERATIONS.get(service_id, ())
+
+
+def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, context: dict[str, Any],
+           **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    """botocore's `before-call`: moto's answer to the serialized request, or None to let botocore send it."""
+    service_id = model.service_model.service_id.hyphenize()
+    if not covers(service_id, model.name) or not botocore_stubber.enabled:
+        return None
+    if not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
+        return None  # moto's IAM authorization verifies signatures: let botocore sign
+    # What botocore does to the request between `before-call` and sending it, on a copy: if moto
+    # does not answer the URL (a client with its own endpoint_url), botocore sends the original.
+    sent = {**params, "headers": dict(params["headers"])}
+    maybe_compress_request(context["client_config"], sent, model)
+    apply_request_checksum(sent)
+    emitter = request_signer._event_emitter
+    attempts = 1
+    while True:
+        exchanged = _exchange(sent, model, request_signer, context, emitter, service_id)
+        if exchanged is None:
+            return None  # (attempt 1 only: a retry is the same URL)
+        if not _needs_retry(emitter, service_id, model, sent, exchanged, attempts):
+            break
+        attempts += 1
+        if hasattr(sent["body"], "seek"):
+            sent["body"].seek(0)  # a streamed body is sent again from its start, as botocore does
+    metadata = exchanged[1].get("ResponseMetadata")
+    if metadata is not None:
+        metadata["RetryAttempts"] = attempts - 1
+    return exchanged
+
+
+def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any, context: dict[str, Any],
+              emitter: Any, service_id: str) -> tuple[AWSResponse, dict[str, Any]] | None:
+    """One request to moto and its parsed answer, as botocore's endpoint would produce them."""
+    request = create_request_object(params)
+    request.stream_output = model.has_streaming_output or model.has_event_stream_output
+    _add_signature_headers(request, request_signer, context)
+    prepared = request.prepare()
+    answered = botocore_stubber.process_request(prepared)
+    if answered is None:
+        return None
+    status, headers, body = answered
+    http = AWSResponse(prepared.url, status, headers, MockRawResponse(body))
+    response_dict = convert_to_response_dict(http, model)
+    handle_checksum_body(http, response_dict, context, model)
+    customized: dict[str, Any] = {}
+    emitter.emit(f"before-parse.{service_id}.{model.name}", operation_model=model, response_dict=response_dict,
+                 customized_response_dict=customized)
+    parser = _PARSERS.create_parser(model.service_model.resolved_protocol)
+    parsed = parser.parse(response_dict, model.output_shape)
+    parsed.update(customized)
+    if status >= 300:
+        _add_modeled_error_fields(response_dict, parsed, model, parser)
+    emitter.emit(f"response-received.{service_id}.{model.name}", response_dict=response_dict,
+                 parsed_response=parsed, context=context, exception=None)
+    return http, parsed
+
+
+def _add_signature_headers(request: AWSRequest, request_signer: Any, context: dict[str, Any]) -> None:
+    """The headers SigV4 adds that moto reads, without the HMAC (moto never verifies it).
+
+    Authorization's credential scope gives moto the access key (the account) and the region;
+    S3's X-Amz-Content-SHA256 tells it how the body is encoded (aws-chunked with a trailing
+    checksum, or plain).
+    """
+    credentials = request_signer._credentials
+    signing = context.get("signing", {})
+    region = signing.get("region") or request_signer.region_name
+    service = signing.get("signing_name") or request_signer.signing_name
+    if service == "s3":
+        request.headers["X-Amz-Content-SHA256"] = S3SigV4Auth(credentials, service, region).payload(request)
+    if credentials is None:
+        return  # an unsigned client sends no Authorization either
+    day = datetime.now(UTC).strftime("%Y%m%d")
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{day}/{region}/{service}/aws4_request, "
+        "SignedHeaders=host, Signature=not-computed-in-process")
+
+
+def _add_modeled_error_fields(response_dict: dict[str, Any], parsed: dict[str, Any], model: OperationModel,
+                              parser: Any) -> None:
+    """The modeled error's own fields beside `Error` (e.g. DynamoDB's CancellationReasons), as botocore adds them."""
+    code = parsed.get("Error", {}).get("Code")
+    shape = model.service_model.shape_for_error_code(code) if code is not None else None
+    if shape is not None:
+        parsed.update(parser.parse(response_dict, shape))
+
+
+def _needs_retry(emitter: Any, service_id: str, model: OperationModel, params: dict[str, Any],
+                 exchanged: tuple[AWSResponse, dict[str, Any]], attempts: int) -> bool:
+    """botocore's retry decision for this answer (its handlers, its back-off sleep)."""
+    params["context"].setdefault("retries", {})["attempt"] = attempts
+    responses = emitter.emit(f"needs-retry.{service_id}.{model.name}", response=exchanged, endpoint=None,
+                             operation=model, attempts=attempts, caught_exception=None, request_dict=params)
+    delay = first_non_none_response(responses)
+    if delay is None or delay is False:
+        return False
+    time.sleep(delay)  # botocore sleeps the same back-off between attempts of the HTTP path
+    return True

@@ -20,7 +20,10 @@ from sandbox.moto_fixes import (
     fidelity,
     heartbeat,
     jsonata,
+    lazy_imports,
     parse_cache,
+    program_cache,
+    shared_loader,
     virtual_time,
 )
 
@@ -33,7 +36,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    lazy_imports.install()  # already installed by `sandbox/__init__.py`: listed here with the others
     parse_cache.install()
+    program_cache.install()
+    shared_loader.install()
     dispatch_cache.install()
     virtual_time.install()
     heartbeat.install()

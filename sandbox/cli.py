@@ -22,9 +22,12 @@ from botocore.exceptions import ClientError
 
 from sandbox import samples
 from sandbox import serve as serve_command
+from sandbox.progress import ProgressLine
 from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+STALL_SECONDS = 60.0
+"""Without --timeout, a run is given up only when nothing moved (no state, Map item or virtual time) this long."""
 RUNS_DIR = Path(".sandbox") / "runs"
 """The runs of the last `run`, `demo` or `cost`, relative to the template's folder (`sandbox view` reads them)."""
 
@@ -77,6 +80,9 @@ def _answer_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--mock-config", metavar="FILE",
                          help=f"the MockConfigFile for --test-case (default: {MOCK_CONFIG_FILE} beside the event, "
                               "else $SFN_MOCK_CONFIG, as Step Functions Local)")
+    command.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                         help="give up after SECONDS of wall time (default: only once nothing has moved for "
+                              f"{STALL_SECONDS:g} s; a long run shows its progress on stderr)")
     answer = command.add_mutually_exclusive_group()
     answer.add_argument("--approve", nargs="?", const="{}", metavar="JSON",
                         help="answer every callback task with SendTaskSuccess (output JSON, default {})")
@@ -114,6 +120,23 @@ def entry() -> NoReturn:
         code = code or EXIT_FAILED
     logging.shutdown()
     os._exit(code)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return seconds
+
+
+def _patience(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
+    """How long the sandbox's waits go on (see Sandbox.settle): --timeout, else until nothing moves."""
+    timeout = getattr(args, "timeout", None)
+    return {"wall_timeout": timeout, "stall_timeout": None if timeout else STALL_SECONDS,
+            "on_progress": progress.update}
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
@@ -200,13 +223,16 @@ def _run(args: argparse.Namespace) -> int:
 
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
+        progress = ProgressLine()
         try:
-            run = _run_to_the_end(sb, args, event)
+            run = _run_to_the_end(sb, args, event, progress)
             # What the run set in motion: executions started by its events, service timers due later.
-            triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
+            triggered = [r for r in sb.settle(**_patience(args, progress)) if r.execution_arn != run.execution_arn]
         except SandboxError as error:
+            progress.close()
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
+        progress.close()
         story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started)
         _print_story(story, args.output)
         if args.test_case and args.output == "table":
@@ -269,7 +295,7 @@ def _resolve_test_case(args: argparse.Namespace) -> None:
         args.mock_config = str(beside)
 
 
-def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
+def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any, progress: Any) -> Any:
     """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
     if args.mock_config:
         sb.faults.mock_config = args.mock_config
@@ -278,7 +304,8 @@ def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
     except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
         raise UsageError(error.response["Error"]["Message"]) from None
     return sb.answer_callbacks(arn, approve=_approval(args),
-                               reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
+                               reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None,
+                               **_patience(args, progress))
 
 
 def _cost(args: argparse.Namespace) -> int:
@@ -289,12 +316,15 @@ def _cost(args: argparse.Namespace) -> int:
         raise UsageError("--executions must be 0 or more")
     _resolve_test_case(args)
     with _sandbox_for_event(args) as (sb, event):
+        progress = ProgressLine()
         with cost.LambdaMeter(sb) as meter:
             try:
-                run = _run_to_the_end(sb, args, event)
+                run = _run_to_the_end(sb, args, event, progress)
             except SandboxError as error:
                 print(f"sandbox: {error}", file=sys.stderr)
                 return EXIT_FAILED
+            finally:
+                progress.close()
         usage = cost.usage(run, sb, meter.billed_ms())
         _keep_runs(args, sb, [run])
     print(cost.format_estimate(usage, cost.load_prices(), args.executions))
@@ -384,8 +414,11 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"\n== {slug} ({len(cases)} events) ==")
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}
-                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer)
-                triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
+                progress = ProgressLine()
+                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer, **_patience(args, progress))
+                triggered = [r for r in sb.settle(**_patience(args, progress))
+                             if r.execution_arn not in known | {run.execution_arn}]
+                progress.close()
                 runs.extend([run, *triggered])
                 set_off[run.execution_arn] = triggered
                 outcome = run.status if run.succeeded else f"{run.status} ({run.error})"

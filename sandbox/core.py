@@ -22,6 +22,7 @@ from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
 from sandbox.lambdas import LambdaRuntime
+from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
 from sandbox.template_yaml import load_template
@@ -194,20 +195,20 @@ class Sandbox:
             args["name"] = name
         return self.sfn.start_execution(**args)["executionArn"]
 
-    def run(self, slug: str, event: Any, *, name: str | None = None, wall_timeout: float = 30) -> Run:
+    def run(self, slug: str, event: Any, *, name: str | None = None, wall_timeout: float | None = 30) -> Run:
         """Start an execution and wait for its end (virtual time passes as needed)."""
         return self.wait(self.start(slug, event, name=name), wall_timeout=wall_timeout)
 
-    def wait(self, execution_arn: str, *, wall_timeout: float = 30) -> Run:
-        deadline = time.monotonic() + wall_timeout
-        while True:
+    def wait(self, execution_arn: str, *, wall_timeout: float | None = 30, stall_timeout: float | None = None,
+             on_progress: Callable[[Snapshot], None] | None = None) -> Run:
+        """The execution once it ended; gives up as `settle` does."""
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"execution {execution_arn} still RUNNING after {wall_timeout}s of wall time; "
-                    "it may wait for a task token (answer it, or advance the clock)")
             time.sleep(0.001)
+        raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)} "
+                           "(a task token to answer, or the clock to advance?)")
 
     def executions(self, slug: str | None = None, *, histories: bool = True) -> list[Run]:
         """Every execution so far (of one workflow, or all), oldest first.
@@ -231,15 +232,18 @@ class Sandbox:
                 runs.append(self._run_of(described, history=histories))
         return sorted(runs, key=lambda r: r.start_date)
 
-    def settle(self, *, wall_timeout: float = 30, histories: bool = True) -> list[Run]:
+    def settle(self, *, wall_timeout: float | None = 30, histories: bool = True, stall_timeout: float | None = None,
+               on_progress: Callable[[Snapshot], None] | None = None) -> list[Run]:
         """Let everything finish: running executions, and service timers due later in virtual time.
 
         Returns every execution; `histories=False` returns them without their histories (see
         `executions`), for a caller that settles one sandbox again and again and reads only a few
-        of them (the fault explorer of tests/hardening).
+        of them (the fault explorer of tests/hardening). Gives up after `wall_timeout` s, or once
+        nothing moved for `stall_timeout` s (either None: no such limit), naming what is pending;
+        `on_progress` sees how far the work got, several times a second.
         """
-        deadline = time.monotonic() + wall_timeout
-        while time.monotonic() < deadline:
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             if self._any_running() or self.clock.is_busy:
                 time.sleep(0.002)
                 continue
@@ -247,7 +251,7 @@ class Sandbox:
                 time.sleep(0.005)  # a timer may just have started an execution
                 if not self._any_running():
                     return self.executions(histories=histories)
-        raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time")
+        raise SandboxError(f"the sandbox did not settle: {patience.reason(why)}")
 
     # -- callbacks -----------------------------------------------------------------------
     def pending_task_tokens(self, execution_arn: str) -> list[str]:
@@ -264,14 +268,16 @@ class Sandbox:
                 if endpoint.get_outcome() is None and endpoint.consumer_error is None]
 
     def answer_callbacks(self, execution_arn: str, *, approve: Any = None, reject: tuple[str, str] | None = None,
-                         wall_timeout: float = 30) -> Run:
+                         wall_timeout: float | None = 30, stall_timeout: float | None = None,
+                         on_progress: Callable[[Snapshot], None] | None = None) -> Run:
         """Drive an execution to its end, answering each callback task as told.
 
         `approve` is the output sent with SendTaskSuccess; `reject` the (error, cause) of
-        SendTaskFailure. With neither, unanswered callbacks run into their timeouts.
+        SendTaskFailure. With neither, unanswered callbacks run into their timeouts. Gives up as
+        `settle` does.
         """
-        deadline = time.monotonic() + wall_timeout
-        while time.monotonic() < deadline:
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             described = self.sfn.describe_execution(executionArn=execution_arn)
             if described["status"] in TERMINAL:
                 return self._run_of(described)
@@ -289,7 +295,7 @@ class Sandbox:
                     self.clock.advance_to_next()
                 else:
                     time.sleep(0.002)
-        raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time")
+        raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)}")
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,

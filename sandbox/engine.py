@@ -19,10 +19,13 @@ from sandbox.moto_fixes import (
     distributed_map,
     fidelity,
     heartbeat,
+    json_copy,
     jsonata,
     lazy_imports,
+    map_pool,
     parse_cache,
     program_cache,
+    result_path_cache,
     shared_loader,
     virtual_time,
 )
@@ -40,6 +43,9 @@ def install() -> None:
     parse_cache.install()
     program_cache.install()
     shared_loader.install()
+    result_path_cache.install()
+    json_copy.install()
+    map_pool.install()
     dispatch_cache.install()
     virtual_time.install()
     heartbeat.install()

@@ -28,6 +28,10 @@ from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 STALL_SECONDS = 60.0
 """Without --timeout, a run is given up only when nothing moved (no state, Map item or virtual time) this long."""
+LISTED_TRIGGERED = 20
+"""More executions set off by one run than this are summed up by outcome rather than listed one by one."""
+KEPT_RUNS = 101
+"""Runs kept for `sandbox view` at most: the run and its first 100 (thousands would fill the disk)."""
 RUNS_DIR = Path(".sandbox") / "runs"
 """The runs of the last `run`, `demo` or `cost`, relative to the template's folder (`sandbox view` reads them)."""
 
@@ -256,6 +260,9 @@ def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any], set_off: dict
     from sandbox import view
 
     set_off = set_off or {}
+    if len(runs) > KEPT_RUNS:
+        print(f"sandbox: {KEPT_RUNS:,} of {len(runs):,} runs kept for `sandbox view`", file=sys.stderr)
+        runs = runs[:KEPT_RUNS]
     set_off_by = {other.execution_arn: run for arn, others in set_off.items() for other in others
                   for run in runs if run.execution_arn == arn}
     records = [view.record(r, sb.workflow(r.workflow).definition, triggered=set_off.get(r.execution_arn, ()),
@@ -377,9 +384,17 @@ def _print_story(story: _Story, output: str) -> None:
         print(f"Error:  {run.error}: {run.cause}")
     else:
         print(f"Output: {json.dumps(run.output)}")
-    for other in story.triggered:
-        print(f"Then:   {other.workflow} {other.status} at +{format_duration(_offset(run, other))} "
-              f"({' -> '.join(other.path)})")
+    if len(story.triggered) <= LISTED_TRIGGERED:
+        for other in story.triggered:
+            print(f"Then:   {other.workflow} {other.status} at +{format_duration(_offset(run, other))} "
+                  f"({' -> '.join(other.path)})")
+    else:  # thousands of executions (one per restored object...): one line per kind of outcome
+        outcomes: dict[tuple[str, str, tuple[str, ...]], list[float]] = {}
+        for other in story.triggered:
+            outcomes.setdefault((other.workflow, other.status, tuple(other.path)), []).append(_offset(run, other))
+        for (workflow, status, path), offsets in outcomes.items():
+            print(f"Then:   {len(offsets):,} x {workflow} {status} from +{format_duration(min(offsets))} "
+                  f"to +{format_duration(max(offsets))} ({' -> '.join(path)})")
     for event in story.events:
         print(f"Event:  {event['detail-type']} from {event['source']}")
     for topic, messages in story.notifications.items():

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
+from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import routing, session
@@ -206,30 +207,23 @@ class Sandbox:
         while (why := patience.check()) is None:
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
-            time.sleep(0.001)
+            patience.pause(0.001)
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)} "
                            "(a task token to answer, or the clock to advance?)")
 
     def executions(self, slug: str | None = None, *, histories: bool = True) -> list[Run]:
         """Every execution so far (of one workflow, or all), oldest first.
 
-        `histories=False` leaves each Run's `history` (and so its `path`) empty and reads the
-        executions from moto's backend, as `_status` does: through the API, each costs a few
-        milliseconds (its description, and its history once ended), which adds up in a sandbox
-        that ran many executions and is settled again and again.
+        Read from moto's backend, as `_status` does: through the API each would cost a few
+        milliseconds (ListExecutions pages, a description, a history), which adds up in a sandbox
+        that ran thousands of executions. `histories=False` leaves each Run's `history` (and so
+        its `path`) empty, for a caller that settles one sandbox again and again and reads only a
+        few of them (the fault explorer of tests/hardening).
         """
         machines = [self.workflow(slug)] if slug else list(self.state_machines.values())
-        runs = []
-        if not histories:
-            arns = {machine.arn for machine in machines}
-            for execution in self._backend()._get_executions():
-                if execution.state_machine_arn in arns:
-                    runs.append(self._run_of(_as_api_description(execution.to_describe_output()), history=False))
-            return sorted(runs, key=lambda r: r.start_date)
-        for machine in machines:
-            for item in self.sfn.list_executions(stateMachineArn=machine.arn)["executions"]:
-                described = self.sfn.describe_execution(executionArn=item["executionArn"])
-                runs.append(self._run_of(described, history=histories))
+        arns = {machine.arn for machine in machines}
+        runs = [self._run_of(_as_api_description(execution.to_describe_output()), history=histories)
+                for execution in self._backend()._get_executions() if execution.state_machine_arn in arns]
         return sorted(runs, key=lambda r: r.start_date)
 
     def settle(self, *, wall_timeout: float | None = 30, histories: bool = True, stall_timeout: float | None = None,
@@ -245,7 +239,7 @@ class Sandbox:
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
         while (why := patience.check()) is None:
             if self._any_running() or self.clock.is_busy:
-                time.sleep(0.002)
+                patience.pause(0.002)
                 continue
             if not self.clock.advance_to_next(include_external=False):
                 time.sleep(0.005)  # a timer may just have started an execution
@@ -288,7 +282,7 @@ class Sandbox:
                 elif approve is not None:
                     self.sfn.send_task_success(taskToken=token, output=json.dumps(approve))
             if not tokens:
-                time.sleep(0.002)
+                patience.pause(0.002)
             elif approve is None and reject is None:
                 # Nobody will answer: let the timeout happen, once the task is really waiting for it.
                 if self.clock.next_deadline(include_external=True) is not None:
@@ -394,7 +388,10 @@ class Sandbox:
         return stepfunctions_parser_backends[self.account_id][self.region]
 
     def _any_running(self) -> bool:
-        return bool(self._backend()._get_executions("RUNNING"))
+        """Polled often, over every execution so far: reads the status field, not moto's status property."""
+        running = (None, ExecutionStatus.RUNNING)
+        return any(execution.exec_status in running for machine in self._backend().state_machines
+                   for execution in machine.executions)
 
     def _status(self, execution_arn: str) -> str:
         """Polled often: read from moto's backend (an API call costs ~1 ms and the GIL)."""

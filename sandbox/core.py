@@ -95,6 +95,9 @@ class Sandbox:
         self.router: routing.EventRouter | None = None
         self.fakes: Fakes | None = None
         self.faults: FaultPlan | None = None
+        self.service_calls = 0
+        """Service calls made by executions, timers and handlers (not by the thread that entered the sandbox)."""
+        self._owner = threading.get_ident()
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -104,6 +107,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         if not _exclusive.acquire(blocking=False):
             raise SandboxError("another Sandbox is running in this process; use one at a time")
+        self._owner = threading.get_ident()
         try:
             self._start()
         except BaseException:
@@ -142,6 +146,8 @@ class Sandbox:
 
     def _touch(self, **_: Any) -> None:
         self.clock.touch()
+        if threading.get_ident() != self._owner:
+            self.service_calls += 1  # the executions' work (progress), not the polling of whoever waits on them
 
     def _stop(self) -> None:
         if RECORDERS and self._mock is not None and self.state_machines:

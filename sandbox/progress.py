@@ -1,8 +1,8 @@
 """How far a sandbox's work has got, what it still waits on, and a progress line for long runs.
 
 `snapshot(sb)` counts what moves while executions run: history events of the running
-executions, Map items finished (inline and Distributed), executions started and ended, virtual
-time. Two equal snapshots a while apart mean nothing moved: that is how `Sandbox.settle` tells a
+executions, Map items finished (inline and Distributed), executions started and ended, service
+calls made, virtual time. Two equal snapshots a while apart mean nothing moved: that is how `Sandbox.settle` tells a
 long healthy run from a hung one. `pending(sb)` names what a hung run waits on, for its error
 message. `ProgressLine` shows snapshots on stderr the way tqdm does: one line rewritten in
 place on a terminal, a line every few seconds otherwise (CI logs, pipes).
@@ -33,6 +33,8 @@ class Snapshot:
     """Map items finished (succeeded, failed, timed out or aborted), every Map Run of the running executions."""
     items_total: int
     virtual_time: float
+    service_calls: int
+    """Made by the executions (and timers, handlers) so far: a long state such as an ItemReader paging moves too."""
 
     def moved_since(self, other: Snapshot | None) -> bool:
         return other is None or self != other
@@ -74,7 +76,8 @@ def snapshot(sb: Any) -> Snapshot:
             items_total += record.item_counter.total.get()
         # Inline Map items run in the execution's own history: counted as events.
     return Snapshot(running=len(running), ended=len(executions) - len(running), events=events,
-                    items_done=items_done, items_total=items_total, virtual_time=sb.clock.time())
+                    items_done=items_done, items_total=items_total, virtual_time=sb.clock.time(),
+                    service_calls=sb.service_calls)
 
 
 def _open_states(history: list[dict[str, Any]]) -> list[str]:

@@ -143,6 +143,7 @@ class Sandbox:
         self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
                                for slug, sm in self.state_machines.items()}
         self.sfn = session.shared_client(self.region, "stepfunctions")
+        engine.freeze_provisioned()
 
     def _touch(self, **_: Any) -> None:
         self.clock.touch()
@@ -160,6 +161,9 @@ class Sandbox:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        from sandbox import engine
+
+        engine.thaw()
         if _exclusive.locked():
             _exclusive.release()
 

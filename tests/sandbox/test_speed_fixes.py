@@ -233,3 +233,19 @@ def test_the_command_flushes_its_output_and_exits_with_mains_code(monkeypatch: p
         cli.entry()
     assert exits == [cli.EXIT_USAGE]
     assert "sandbox: cannot read event x.json" in capsys.readouterr().err
+
+
+# -- garbage collection ----------------------------------------------------------------------------
+
+
+def test_a_running_sandbox_freezes_what_it_provisioned_and_gives_it_back_when_it_stops() -> None:
+    import gc
+
+    from sandbox import engine
+
+    before = gc.get_threshold()
+    with Sandbox.from_template(FIXTURE):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == engine.YOUNG_COLLECTION_THRESHOLD
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
+from sandbox.moto_fixes import map_pool
+
 SHOW_AFTER_SECONDS: Final[float] = 2.0
 """A run shorter than this shows no progress at all."""
 LOG_EVERY_SECONDS: Final[float] = 10.0
@@ -30,7 +32,7 @@ class Snapshot:
     events: int
     """History events of the running executions."""
     items_done: int
-    """Map items finished (succeeded, failed, timed out or aborted), every Map Run of the running executions."""
+    """Items done of the Maps (inline or Distributed) running now."""
     items_total: int
     virtual_time: float
     service_calls: int
@@ -64,17 +66,11 @@ def snapshot(sb: Any) -> Snapshot:
     executions = [execution for machine in sb._backend().state_machines for execution in machine.executions]
     # The status field (None while starting), not moto's status property: cheaper over thousands.
     running = [e for e in executions if getattr(e.exec_status, "value", "RUNNING") == "RUNNING"]
-    events = items_done = items_total = 0
+    events = 0
     for execution in running:
-        env = _environment(execution)
-        if env is None:
-            continue
-        manager = getattr(env, "event_manager", None)
+        manager = getattr(_environment(execution), "event_manager", None)
         events += len(getattr(manager, "_history_event_list", ()))
-        for record in _map_runs(env):
-            items_done += _items_done(record)
-            items_total += record.item_counter.total.get()
-        # Inline Map items run in the execution's own history: counted as events.
+    items_done, items_total = map_pool.items_in_progress()
     return Snapshot(running=len(running), ended=len(executions) - len(running), events=events,
                     items_done=items_done, items_total=items_total, virtual_time=sb.clock.time(),
                     service_calls=sb.service_calls)

@@ -249,3 +249,17 @@ def test_a_running_sandbox_freezes_what_it_provisioned_and_gives_it_back_when_it
         assert gc.get_threshold()[0] == engine.YOUNG_COLLECTION_THRESHOLD
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+def test_the_items_of_maps_still_running_are_counted_done_out_of_total() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job, JobPool
+
+    map_pool.install()
+    pool = JobPool(job_program=None, job_inputs=list(range(5)))  # type: ignore[arg-type]
+    before_done, before_total = map_pool.items_in_progress()
+    for index in range(2):
+        pool.close_job(Job(job_index=index, job_program=None, job_input=index))  # type: ignore[arg-type]
+    assert map_pool.items_in_progress() == (before_done + 2, before_total)
+    for index in range(2, 5):
+        pool.close_job(Job(job_index=index, job_program=None, job_input=index))  # type: ignore[arg-type]
+    assert map_pool.items_in_progress() == (before_done, before_total - 5)  # a finished Map is not counted

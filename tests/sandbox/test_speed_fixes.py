@@ -263,3 +263,12 @@ def test_the_items_of_maps_still_running_are_counted_done_out_of_total() -> None
     for index in range(2, 5):
         pool.close_job(Job(job_index=index, job_program=None, job_input=index))  # type: ignore[arg-type]
     assert map_pool.items_in_progress() == (before_done, before_total - 5)  # a finished Map is not counted
+
+
+def test_threads_the_interpreter_started_are_not_kept_once_it_ran() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    with Sandbox.from_template(FIXTURE) as sb:
+        sb.run("edge", {"case": "slow-task"})  # an execution thread and a timed task's thread
+        assert list(execution_worker.TMP_THREADS) == [] and list(execute_state.TMP_THREADS) == []

@@ -17,12 +17,10 @@ A body that is not JSON at all fails validation too (API Gateway answers BAD_REQ
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
                int: "integer", float: "number"}
@@ -79,6 +77,11 @@ def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> 
         return [f"Invalid JSON in request body: {error.msg} (line {error.lineno}, column {error.colno})"]
     if instance is None:
         instance = {}
+    # Imported here: jsonschema takes a tenth of a second to import, and only `sandbox serve` validates bodies.
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
     registry = Registry().with_resource(ROOT_URI, Resource.from_contents(document, default_specification=DRAFT4))
     validator = Draft4Validator(_rooted(schema), registry=registry)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))

@@ -136,7 +136,7 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _patience(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
+def _patience(args: argparse.Namespace, progress: ProgressLine) -> dict[str, Any]:
     """How long the sandbox's waits go on (see Sandbox.settle): --timeout, else until nothing moves."""
     timeout = getattr(args, "timeout", None)
     return {"wall_timeout": timeout, "stall_timeout": None if timeout else STALL_SECONDS,
@@ -302,7 +302,7 @@ def _resolve_test_case(args: argparse.Namespace) -> None:
         args.mock_config = str(beside)
 
 
-def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any, progress: Any) -> Any:
+def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any, progress: ProgressLine) -> Any:
     """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
     if args.mock_config:
         sb.faults.mock_config = args.mock_config
@@ -328,10 +328,10 @@ def _cost(args: argparse.Namespace) -> int:
             try:
                 run = _run_to_the_end(sb, args, event, progress)
             except SandboxError as error:
+                progress.close()
                 print(f"sandbox: {error}", file=sys.stderr)
                 return EXIT_FAILED
-            finally:
-                progress.close()
+            progress.close()
         usage = cost.usage(run, sb, meter.billed_ms())
         _keep_runs(args, sb, [run])
     print(cost.format_estimate(usage, cost.load_prices(), args.executions))

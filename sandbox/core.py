@@ -244,7 +244,7 @@ class Sandbox:
         `executions`), for a caller that settles one sandbox again and again and reads only a few
         of them (the fault explorer of tests/hardening). Gives up after `wall_timeout` s, or once
         nothing moved for `stall_timeout` s (either None: no such limit), naming what is pending;
-        `on_progress` sees how far the work got, several times a second.
+        `on_progress` sees how far the work got, twice a second.
         """
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
         while (why := patience.check()) is None:

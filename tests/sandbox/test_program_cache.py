@@ -30,6 +30,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     folder = tmp_path / "cache"
     monkeypatch.setenv(program_cache.CACHE_DIR_VARIABLE, str(folder))
     program_cache.forget()
+    program_cache.code_fingerprint.cache_clear()  # the sandbox's files as they are now
     yield folder
     program_cache.forget()
 

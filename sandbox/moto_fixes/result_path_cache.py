@@ -9,7 +9,6 @@ per process. What the state writes where is unchanged.
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 _installed = False
 

@@ -7,6 +7,11 @@ routes events along the template's rules.
 
 from typing import Any
 
+from sandbox.moto_fixes import lazy_imports
+
+# Before anything imports moto's interpreter: it would pull in moto.ec2 through moto.batch.
+lazy_imports.install()
+
 __all__ = ["Run", "Sandbox", "SandboxError"]
 
 

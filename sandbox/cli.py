@@ -24,12 +24,19 @@ from botocore.exceptions import ClientError
 
 from sandbox import samples
 from sandbox import serve as serve_command
+from sandbox.progress import ProgressLine
 from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
 from sandbox.teststate import command as test_state_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13
 """What a shell reports for a command killed by SIGPIPE."""
+STALL_SECONDS = 60.0
+"""Without --timeout, a run is given up only when nothing moved (no state, Map item or virtual time) this long."""
+LISTED_TRIGGERED = 20
+"""More executions set off by one run than this are summed up by outcome rather than listed one by one."""
+KEPT_RUNS = 101
+"""Runs kept for `sandbox view` at most: the run and its first 100 (thousands would fill the disk)."""
 RUNS_DIR = Path(".sandbox") / "runs"
 """The runs of the last `run`, `demo` or `cost`, relative to the template's folder (`sandbox view` reads them)."""
 
@@ -86,6 +93,9 @@ def _answer_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--mock-config", metavar="FILE",
                          help=f"the MockConfigFile for --test-case (default: {MOCK_CONFIG_FILE} beside the event, "
                               "else $SFN_MOCK_CONFIG, as Step Functions Local)")
+    command.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                         help="give up after SECONDS of wall time (default: only once nothing has moved for "
+                              f"{STALL_SECONDS:g} s; a long run shows its progress on stderr)")
     answer = command.add_mutually_exclusive_group()
     answer.add_argument("--approve", nargs="?", const="{}", metavar="JSON",
                         help="answer every callback task with SendTaskSuccess (output JSON, default {})")
@@ -117,6 +127,40 @@ def _main(argv: list[str] | None) -> int:
     except (UsageError, TemplateError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def entry() -> NoReturn:
+    """The `sandbox` command: `main`, then the process ends without tearing its objects down.
+
+    A run leaves a few million objects behind (moto's models, service models, ASL programs):
+    freeing them one by one at interpreter exit costs about half a second and changes nothing.
+    The output is flushed, logging shut down, and the process exits with `main`'s code.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`sandbox run ... | head`): as Python's own exit would
+        code = code or EXIT_FAILED
+    logging.shutdown()
+    os._exit(code)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return seconds
+
+
+def _patience(args: argparse.Namespace, progress: ProgressLine) -> dict[str, Any]:
+    """How long the sandbox's waits go on (see Sandbox.settle): --timeout, else until nothing moves."""
+    timeout = getattr(args, "timeout", None)
+    return {"wall_timeout": timeout, "stall_timeout": None if timeout else STALL_SECONDS,
+            "on_progress": progress.update}
 
 
 def _sandbox(args: argparse.Namespace) -> Any:
@@ -249,13 +293,16 @@ def _run(args: argparse.Namespace) -> int:
 
     with _sandbox_for_event(args) as (sb, event):
         started = time.perf_counter()
+        progress = ProgressLine()
         try:
-            run = _run_to_the_end(sb, args, event)
+            run = _run_to_the_end(sb, args, event, progress)
             # What the run set in motion: executions started by its events, service timers due later.
-            triggered = [r for r in sb.settle() if r.execution_arn != run.execution_arn]
+            triggered = [r for r in sb.settle(**_patience(args, progress)) if r.execution_arn != run.execution_arn]
         except SandboxError as error:
+            progress.close()
             print(f"sandbox: {error}", file=sys.stderr)
             return EXIT_FAILED
+        progress.close()
         story = _Story(run, triggered, sb.all_notifications(), _business_events(sb), time.perf_counter() - started,
                        [failure.describe() for failure in sb.failed_invocations])
         _print_story(story, args.output)
@@ -283,6 +330,9 @@ def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any], set_off: dict
     from sandbox import view
 
     set_off = set_off or {}
+    if len(runs) > KEPT_RUNS:
+        print(f"sandbox: {KEPT_RUNS:,} of {len(runs):,} runs kept for `sandbox view`", file=sys.stderr)
+        runs = runs[:KEPT_RUNS]
     set_off_by = {other.execution_arn: run for arn, others in set_off.items() for other in others
                   for run in runs if run.execution_arn == arn}
     records = [view.record(r, sb.workflow(r.workflow).definition, triggered=set_off.get(r.execution_arn, ()),
@@ -322,7 +372,7 @@ def _resolve_test_case(args: argparse.Namespace) -> None:
         args.mock_config = str(beside)
 
 
-def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
+def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any, progress: ProgressLine) -> Any:
     """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
     approve = _approval(args)  # bad JSON is refused before anything starts
     if args.mock_config:
@@ -332,7 +382,8 @@ def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any) -> Any:
     except ClientError as error:  # an unknown test case: InvalidName, as Step Functions Local says
         raise UsageError(error.response["Error"]["Message"]) from None
     return sb.answer_callbacks(arn, approve=approve,
-                               reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None)
+                               reject=(args.reject, "Rejected from the sandbox CLI") if args.reject else None,
+                               **_patience(args, progress))
 
 
 def _cost(args: argparse.Namespace) -> int:
@@ -343,12 +394,15 @@ def _cost(args: argparse.Namespace) -> int:
         raise UsageError("--executions must be 0 or more")
     _resolve_test_case(args)
     with _sandbox_for_event(args) as (sb, event):
+        progress = ProgressLine()
         with cost.LambdaMeter(sb) as meter:
             try:
-                run = _run_to_the_end(sb, args, event)
+                run = _run_to_the_end(sb, args, event, progress)
             except SandboxError as error:
+                progress.close()
                 print(f"sandbox: {error}", file=sys.stderr)
                 return EXIT_FAILED
+            progress.close()
         usage = cost.usage(run, sb, meter.billed_ms())
         _keep_runs(args, sb, [run])
     print(cost.format_estimate(usage, cost.load_prices(), args.executions))
@@ -403,9 +457,17 @@ def _print_story(story: _Story, output: str) -> None:
         print(f"Error:  {run.error}: {run.cause}")
     else:
         print(f"Output: {json.dumps(run.output)}")
-    for other in story.triggered:
-        print(f"Then:   {other.workflow} {other.status} at +{format_duration(_offset(run, other))} "
-              f"({' -> '.join(other.path)})")
+    if len(story.triggered) <= LISTED_TRIGGERED:
+        for other in story.triggered:
+            print(f"Then:   {other.workflow} {other.status} at +{format_duration(_offset(run, other))} "
+                  f"({' -> '.join(other.path)})")
+    else:  # thousands of executions (one per restored object...): one line per kind of outcome
+        outcomes: dict[tuple[str, str, tuple[str, ...]], list[float]] = {}
+        for other in story.triggered:
+            outcomes.setdefault((other.workflow, other.status, tuple(other.path)), []).append(_offset(run, other))
+        for (workflow, status, path), offsets in outcomes.items():
+            print(f"Then:   {len(offsets):,} x {workflow} {status} from +{format_duration(min(offsets))} "
+                  f"to +{format_duration(max(offsets))} ({' -> '.join(path)})")
     for event in story.events:
         print(f"Event:  {event['detail-type']} from {event['source']}")
     for topic, messages in story.notifications.items():
@@ -445,8 +507,11 @@ def _demo(args: argparse.Namespace) -> int:
             for case in cases:
                 known = {r.execution_arn for r in sb.executions()}
                 lost_before = len(sb.failed_invocations)
-                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer)
-                triggered = [r for r in sb.settle() if r.execution_arn not in known | {run.execution_arn}]
+                progress = ProgressLine()
+                run = sb.answer_callbacks(samples.start(sb, slug, case), approve=answer, **_patience(args, progress))
+                triggered = [r for r in sb.settle(**_patience(args, progress))
+                             if r.execution_arn not in known | {run.execution_arn}]
+                progress.close()
                 runs.extend([run, *triggered])
                 set_off[run.execution_arn] = triggered
                 outcome = run.status if run.succeeded else f"{run.status} ({run.error})"
@@ -463,4 +528,4 @@ _COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _
              "test-state": test_state_command.main}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

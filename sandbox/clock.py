@@ -287,18 +287,21 @@ class VirtualClock:
         """Move to `target`, firing timers due on the way, in order. Lock held."""
         while True:
             self._prune()
-            due = [d for d in self._deadlines if d.pending and d.callback and d.at <= target]
+            # All the timers due by `target` at once, in order: a restore of 10,000 objects has
+            # 10,000 due together, and looking for the earliest one again after each is quadratic.
+            # (A timer's thread cannot add an earlier one meanwhile: it needs the lock held here.)
+            due = sorted(d for d in self._deadlines if d.pending and d.callback and d.at <= target)
             if not due:
                 break
-            timer = min(due)
-            timer.done = True
-            self._now = max(self._now, timer.at)
-            callback = timer.callback
-            assert callback is not None
-            # Timers run on their own thread (they may call services that touch the clock),
-            # busy from now: nothing moves past them until their work is done.
-            self._inflight += 1
-            threading.Thread(target=self._run_timer, args=(callback,), name="sandbox-timer", daemon=True).start()
+            for timer in due:
+                timer.done = True
+                self._now = max(self._now, timer.at)
+                callback = timer.callback
+                assert callback is not None
+                # Timers run on their own thread (they may call services that touch the clock),
+                # busy from now: nothing moves past them until their work is done.
+                self._inflight += 1
+                threading.Thread(target=self._run_timer, args=(callback,), name="sandbox-timer", daemon=True).start()
         self._now = max(self._now, target)
         for deadline in self._deadlines:
             if deadline.waiter is not None and deadline.pending and deadline.at <= self._now:

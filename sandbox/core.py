@@ -16,6 +16,7 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
+from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import direct_calls as direct_calls_module
@@ -25,6 +26,7 @@ from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
+from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
 from sandbox.template_yaml import load_template
@@ -32,8 +34,6 @@ from sandbox.teststate.result import TestStateResult, request_for
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-_SUMMARY_LIMIT = 10
-"""Executions named in a "did not settle" message; the rest are counted."""
 RECORDERS: list[Callable[[Sandbox, list[Run]], None]] = []
 """Called as each sandbox stops, with every execution it ran (the pytest ASL-coverage plugin listens here)."""
 
@@ -105,6 +105,9 @@ class Sandbox:
         self._holds_lock = False
         self._stand_ins: dict[str, Callable[[Any, Any], Any]] = {}
         self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
+        self.service_calls = 0
+        """Service calls made by executions, timers and handlers (not by the thread that entered the sandbox)."""
+        self._owner = threading.get_ident()
 
     @classmethod
     def from_template(cls, template_path: str | Path = "template.yaml", **kwargs: Any) -> Sandbox:
@@ -115,6 +118,7 @@ class Sandbox:
         if not _exclusive.acquire(blocking=False):
             raise SandboxError("another Sandbox is running in this process; use one at a time")
         self._holds_lock = True
+        self._owner = threading.get_ident()
         try:
             self._start()
         except BaseException:
@@ -156,6 +160,7 @@ class Sandbox:
         self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
                                for slug, sm in self.state_machines.items()}
         self.sfn = session.shared_client(self.region, "stepfunctions")
+        engine.freeze_provisioned()
 
     def _fault_plan(self) -> FaultPlan:
         assert self.faults is not None
@@ -163,6 +168,8 @@ class Sandbox:
 
     def _touch(self, **_: Any) -> None:
         self.clock.touch()
+        if threading.get_ident() != self._owner:
+            self.service_calls += 1  # the executions' work (progress), not the polling of whoever waits on them
 
     def _stop(self) -> None:
         """Release everything, whatever fails on the way: a half-stopped sandbox would block every later one."""
@@ -188,6 +195,9 @@ class Sandbox:
                     if mock is not None:
                         mock.stop()
                 finally:
+                    from sandbox import engine
+
+                    engine.thaw()
                     if self._holds_lock:
                         self._holds_lock = False
                         _exclusive.release()
@@ -252,63 +262,56 @@ class Sandbox:
             args["name"] = name
         return self.sfn.start_execution(**args)["executionArn"]
 
-    def run(self, slug: str, event: Any, *, name: str | None = None, wall_timeout: float = 30) -> Run:
+    def run(self, slug: str, event: Any, *, name: str | None = None, wall_timeout: float | None = 30) -> Run:
         """Start an execution and wait for its end (virtual time passes as needed)."""
         return self.wait(self.start(slug, event, name=name), wall_timeout=wall_timeout)
 
-    def wait(self, execution_arn: str, *, wall_timeout: float = 30) -> Run:
-        deadline = time.monotonic() + wall_timeout
-        while True:
+    def wait(self, execution_arn: str, *, wall_timeout: float | None = 30, stall_timeout: float | None = None,
+             on_progress: Callable[[Snapshot], None] | None = None) -> Run:
+        """The execution once it ended; gives up as `settle` does."""
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"execution {execution_arn} still RUNNING after {wall_timeout}s of wall time; "
-                    "it may wait for a task token (answer it, or advance the clock)")
-            time.sleep(0.001)
+            patience.pause(0.001)
+        raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)} "
+                           "(a task token to answer, or the clock to advance?)")
 
     def executions(self, slug: str | None = None, *, histories: bool = True) -> list[Run]:
         """Every execution so far (of one workflow, or all), oldest first.
 
-        `histories=False` leaves each Run's `history` (and so its `path`) empty and reads the
-        executions from moto's backend, as `_status` does: through the API, each costs a few
-        milliseconds (its description, and its history once ended), which adds up in a sandbox
-        that ran many executions and is settled again and again.
+        Read from moto's backend, as `_status` does: through the API each would cost a few
+        milliseconds (ListExecutions pages, a description, a history), which adds up in a sandbox
+        that ran thousands of executions. `histories=False` leaves each Run's `history` (and so
+        its `path`) empty, for a caller that settles one sandbox again and again and reads only a
+        few of them (the fault explorer of tests/hardening).
         """
         machines = [self.workflow(slug)] if slug else list(self.state_machines.values())
-        runs = []
-        if not histories:
-            arns = {machine.arn for machine in machines}
-            for execution in self._backend()._get_executions():
-                if execution.state_machine_arn in arns:
-                    runs.append(self._run_of(_as_api_description(execution.to_describe_output()), history=False))
-            return sorted(runs, key=lambda r: r.start_date)
-        pages = self.sfn.get_paginator("list_executions")
-        for machine in machines:
-            # ListExecutions answers 100 executions a page: a sandbox under load ran more.
-            for page in pages.paginate(stateMachineArn=machine.arn):
-                for item in page["executions"]:
-                    described = self.sfn.describe_execution(executionArn=item["executionArn"])
-                    runs.append(self._run_of(described, history=histories))
+        arns = {machine.arn for machine in machines}
+        runs = [self._run_of(_as_api_description(execution.to_describe_output()), history=histories)
+                for execution in self._backend()._get_executions() if execution.state_machine_arn in arns]
         return sorted(runs, key=lambda r: r.start_date)
 
-    def settle(self, *, wall_timeout: float = 30, histories: bool = True) -> list[Run]:
+    def settle(self, *, wall_timeout: float | None = 30, histories: bool = True, stall_timeout: float | None = None,
+               on_progress: Callable[[Snapshot], None] | None = None) -> list[Run]:
         """Let everything finish: running executions, and service timers due later in virtual time.
 
         Returns every execution; `histories=False` returns them without their histories (see
         `executions`), for a caller that settles one sandbox again and again and reads only a few
-        of them (the fault explorer of tests/hardening).
+        of them (the fault explorer of tests/hardening). Gives up after `wall_timeout` s, or once
+        nothing moved for `stall_timeout` s (either None: no such limit), naming what is pending;
+        `on_progress` sees how far the work got, twice a second.
         """
-        deadline = time.monotonic() + wall_timeout
-        while time.monotonic() < deadline:
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             if self._any_running() or self.clock.is_busy:
-                time.sleep(0.002)
+                patience.pause(0.002)
                 continue
             if not self.clock.advance_to_next(include_external=False):
                 time.sleep(0.005)  # a timer may just have started an execution
                 if not self._any_running():
                     return self.executions(histories=histories)
-        raise SandboxError(f"the sandbox did not settle within {wall_timeout}s of wall time; {self._pending_summary()}")
+        raise SandboxError(f"the sandbox did not settle: {patience.reason(why)}")
 
     # -- single states -----------------------------------------------------------------
     def test_state(self, workflow: str, state: str, input: Any = None, **options: Any) -> TestStateResult:
@@ -354,15 +357,17 @@ class Sandbox:
         return any(self.clock.is_waited_on(event) for event in events)
 
     def answer_callbacks(self, execution_arn: str, *, approve: Any = None, reject: tuple[str, str] | None = None,
-                         wall_timeout: float = 30) -> Run:
+                         wall_timeout: float | None = 30, stall_timeout: float | None = None,
+                         on_progress: Callable[[Snapshot], None] | None = None) -> Run:
         """Drive an execution to its end, answering each callback task as told.
 
         `approve` is the output sent with SendTaskSuccess; `reject` the (error, cause) of
         SendTaskFailure. With neither, unanswered callbacks run into their timeouts. A task is
         answered (or timed out) only once it waits for its token, as a person answers a notice.
+        Gives up as `settle` does.
         """
-        deadline = time.monotonic() + wall_timeout
-        while time.monotonic() < deadline:
+        patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        while (why := patience.check()) is None:
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
             tokens = self._waiting_task_tokens(execution_arn)
@@ -374,28 +379,8 @@ class Sandbox:
             if tokens and approve is None and reject is None and not self.clock.is_busy:
                 # Nobody will answer, and nothing else is at work: let the timeout happen.
                 self.clock.advance_to_next()
-            time.sleep(0.002)
-        raise SandboxError(f"execution {execution_arn} did not end within {wall_timeout}s of wall time; "
-                           f"{self._pending_summary([execution_arn])}")
-
-    def _pending_summary(self, execution_arns: list[str] | None = None) -> str:
-        """What is still running (or the given executions): each with its current state and the tokens it waits on."""
-        running = [e for e in self._backend()._get_executions("RUNNING")
-                   if execution_arns is None or e.execution_arn in execution_arns]
-        if not running:
-            return "no execution is running (a service timer or a handler is still at work)"
-        parts = []
-        for execution in running[:_SUMMARY_LIMIT]:
-            slug = next((s for s, m in self.state_machines.items() if m.arn == execution.state_machine_arn), "?")
-            entered = [e["stateEnteredEventDetails"]["name"] for e in self._history(execution.execution_arn)
-                       if "stateEnteredEventDetails" in e]
-            waiting = len(self._waiting_task_tokens(execution.execution_arn))
-            where = f" at {entered[-1]}" if entered else " (not started)"
-            tokens = f", waiting for {waiting} task token(s)" if waiting else ""
-            parts.append(f"{slug} {execution.name}{where}{tokens}")
-        more = f" and {len(running) - _SUMMARY_LIMIT} more" if len(running) > _SUMMARY_LIMIT else ""
-        return (f"still running: {'; '.join(parts)}{more} "
-                "(answer their task tokens with SendTaskSuccess/SendTaskFailure, or advance the clock)")
+            patience.pause(0.002)
+        raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)}")
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,
@@ -504,7 +489,10 @@ class Sandbox:
         return stepfunctions_parser_backends[self.account_id][self.region]
 
     def _any_running(self) -> bool:
-        return bool(self._backend()._get_executions("RUNNING"))
+        """Polled often, over every execution so far: reads the status field, not moto's status property."""
+        running = (None, ExecutionStatus.RUNNING)
+        return any(execution.exec_status in running for machine in self._backend().state_machines
+                   for execution in machine.executions)
 
     def _status(self, execution_arn: str) -> str:
         """Polled often: read from moto's backend (an API call costs ~1 ms and the GIL)."""

@@ -6,6 +6,7 @@ moto lacks.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from sandbox import faults, routing
@@ -38,3 +39,32 @@ def start_fakes(events: Any, clock: VirtualClock, region: str, account_id: str,
     ctx = FakeContext(clock=clock, region=region, account_id=account_id,
                       emit=lambda event: router.put("default", event))
     return install_fakes(events, ctx)
+
+
+YOUNG_COLLECTION_THRESHOLD = 20_000
+"""Allocations between two young-generation collections while a sandbox runs (Python's default: 700)."""
+_default_thresholds: tuple[int, int, int] | None = None
+
+
+def freeze_provisioned() -> None:
+    """Tune the garbage collector for a running sandbox, once its resources exist.
+
+    What exists now (moto's models, service models, parsed programs, the template's resources)
+    lives as long as the sandbox: frozen, no collection scans it again. An execution allocates
+    many short-lived objects (events, copies of state data): young collections come less often.
+    `thaw` undoes both when the sandbox stops, so what it held can be collected.
+    """
+    global _default_thresholds
+    gc.freeze()
+    if _default_thresholds is None:
+        _default_thresholds = gc.get_threshold()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *_default_thresholds[1:])
+
+
+def thaw() -> None:
+    """The collector as it was before `freeze_provisioned`."""
+    global _default_thresholds
+    gc.unfreeze()
+    if _default_thresholds is not None:
+        gc.set_threshold(*_default_thresholds)
+        _default_thresholds = None

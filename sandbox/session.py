@@ -22,10 +22,15 @@ _active: HierarchicalEmitter | None = None
 
 
 @functools.cache
+def data_loader() -> botocore.loaders.Loader:
+    """Service models and endpoints are the same for every sandbox: parse them once per process."""
+    return botocore.loaders.create_loader()
+
+
+@functools.cache
 def shared_session(region: str) -> boto3.Session:
     session = boto3.Session(region_name=region)
-    # Service models are the same for every sandbox: parse them once per process.
-    session._session.register_component("data_loader", botocore.loaders.create_loader())
+    session._session.register_component("data_loader", data_loader())
     for event in _FORWARDED:
         session.events.register(event, _forward)
     return session

@@ -19,12 +19,10 @@ an answer never repeats a megabyte the client sent.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
                int: "integer", float: "number"}
@@ -93,6 +91,11 @@ def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> 
         return ["Invalid JSON in request body: nested too deeply"]
     if instance is None:
         instance = {}
+    # Imported here: jsonschema takes a tenth of a second to import, and only `sandbox serve` validates bodies.
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
     registry = Registry().with_resource(ROOT_URI, Resource.from_contents(document, default_specification=DRAFT4))
     validator = Draft4Validator(_rooted(schema), registry=registry)
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))

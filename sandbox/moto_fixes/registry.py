@@ -32,9 +32,16 @@ class Fix(NamedTuple):
 
 
 FIXES: Final[tuple[Fix, ...]] = (
+    Fix("lazy_imports", "moto.batch (and moto.ec2) load on first use, not at every start (speed only)."),
     Fix("parse_cache", "A definition is parsed and validated once, as a deployed state machine is (speed only)."),
+    Fix("program_cache", "A validated, preprocessed program per definition text, kept on disk (speed only)."),
+    Fix("shared_loader", "botocore's data files are read once per process (speed only)."),
+    Fix("result_path_cache", "A ResultPath is parsed once, not at every state (speed only)."),
+    Fix("json_copy", "State data is copied as JSON, not with copy.deepcopy (speed only)."),
+    Fix("thread_list", "moto's list of started threads keeps no ended thread (memory only)."),
     Fix("preprocessor_scope", "Definitions read at once (JSONata and JSONPath alike) never share parser state."),
     Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),
+    Fix("map_pool", "A Map's workers take any number of items in a loop (moto recursed once per item)."),
     Fix("virtual_time", "Waits, Retry back-off, timeouts and history timestamps run on the sandbox's clock, in UTC."),
     Fix("heartbeat", "A missed heartbeat is States.HeartbeatTimeout, its window counted from the last beat."),
     Fix("bucket_policy", "Bucket policy Conditions are evaluated (TLS SDK calls pass a deny-unless-TLS policy)."),

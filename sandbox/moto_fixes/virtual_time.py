@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from sandbox import clock as clock_module
+from sandbox.moto_fixes import inline_task
 
 _installed = False
 _local = threading.local()
@@ -267,8 +268,10 @@ def _patch_task_timeouts() -> None:
         # its TimeoutSeconds deadline is external too.
         resource = getattr(self, "resource", None)
         condition = getattr(resource, "condition", None)
-        previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None))
         active = clock_module.active()
+        if active is not None and _has_no_timeout_of_its_own(self):
+            return inline_task.evaluate_inline(self, env)  # nothing to time: no thread to time it on
+        previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None))
         # A state without TimeoutSeconds of its own has no deadline on AWS: moto's stand-in (99999999 s)
         # must never be the clock's next stop, or a quiet moment before a Map item or Parallel branch
         # registers its Wait would jump three years ahead and time the state out.

@@ -11,7 +11,7 @@ import sandbox
 from sandbox import moto_fixes
 from sandbox.moto_fixes import registry
 
-HELPERS = {"registry", "rebind", "subclasses", "program_tree"}
+HELPERS = {"registry", "rebind", "subclasses", "program_tree", "inline_task"}
 """Modules of moto_fixes that patch nothing themselves: the list, and tools the fixes share."""
 
 SANDBOX = Path(sandbox.__file__).resolve().parent

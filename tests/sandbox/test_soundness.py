@@ -203,7 +203,7 @@ def test_settle_names_the_execution_and_the_callback_it_waits_for() -> None:
         with pytest.raises(SandboxError) as raised:
             sb.settle(wall_timeout=0.1)
     message = str(raised.value)
-    assert f"edge {arn.rsplit(':', 1)[1]} at WaitForApproval, waiting for 1 task token(s)" in message
+    assert f"edge {arn.rsplit(':', 1)[1]} in WaitForApproval, waiting on 1 task token nobody answered" in message
     assert "SendTaskSuccess" in message
 
 

@@ -1,0 +1,180 @@
+"""Preprocessed ASL programs, built once per definition text and kept on disk across processes.
+
+moto turns a definition into a program (ANTLR parse, then its Preprocessor builds the evaluation
+components) when the state machine is created, to validate it, and again at every StartExecution:
+50-350 ms per definition, so a CLI start that creates six state machines spent most of its time
+parsing definitions it had already parsed in the previous process. The program depends only on the
+definition text, moto's code and the sandbox's own patches of it, so it is pickled once, keyed by
+all of these, and kept:
+
+* in memory, as bytes: each execution unpickles its own copy (~1-3 ms), so no evaluation component
+  is ever shared between executions or threads;
+* on disk, under `cache_dir()`, one file per key, written to a temporary file and renamed into
+  place, so processes that build the same program at once never read a half-written file.
+
+Only definitions that parsed are stored, so a stored program also means "this text is valid":
+CreateStateMachine validates a text only when no program is stored for it. A program whose
+components cannot be pickled is built by moto every time, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import os
+import pickle  # nosec B403: only files this module wrote under the user's cache directory are read
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+CACHE_DIR_VARIABLE: Final[str] = "SANDBOX_CACHE_DIR"
+"""Where cached programs live; set it empty to keep them in memory only (no disk)."""
+
+FORMAT: Final[str] = "sandbox-program-1"
+"""Changes whenever what a cache file holds changes shape."""
+
+_SANDBOX_DIR: Final[Path] = Path(__file__).resolve().parent.parent
+_LOG = logging.getLogger(__name__)
+_lock = threading.Lock()
+_programs: dict[str, bytes] = {}
+"""Pickled programs by definition text (this process)."""
+_unpicklable: set[str] = set()
+_installed = False
+
+
+def cache_dir() -> Path | None:
+    """$SANDBOX_CACHE_DIR, else $XDG_CACHE_HOME/stepfunctions-sandbox (~/.cache/...); None: memory only."""
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    if configured is not None:
+        return Path(configured).expanduser() if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "stepfunctions-sandbox" / "programs"
+
+
+@cache
+def code_fingerprint() -> str:
+    """What else a program depends on: Python, moto's version and the sandbox's code (its patches of moto)."""
+    digest = hashlib.sha256(f"{FORMAT} {sys.version} moto {importlib.metadata.version('moto')}".encode())
+    for path in sorted(_SANDBOX_DIR.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(_SANDBOX_DIR)} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def cache_key(definition: str) -> str:
+    return hashlib.sha256(f"{code_fingerprint()}\n{definition}".encode()).hexdigest()
+
+
+def _read(definition: str) -> bytes | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        return (folder / f"{cache_key(definition)}.pickle").read_bytes()
+    except OSError:
+        return None
+
+
+def _write(definition: str, blob: bytes) -> None:
+    """Atomically: a reader sees the whole file or none (a cache it cannot write is only slower)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(blob)
+            os.replace(temporary, folder / f"{cache_key(definition)}.pickle")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        _LOG.debug("program cache not written in %s: %s", folder, error)
+
+
+def stored(definition: str) -> bytes | None:
+    """The pickled program for `definition`, from this process or the disk cache; None if never built."""
+    with _lock:
+        blob = _programs.get(definition)
+    if blob is None:
+        blob = _read(definition)
+        if blob is not None:
+            with _lock:
+                _programs[definition] = blob
+    return blob
+
+
+def build(definition: str, parse: Callable[[str], Any]) -> Any:
+    """A new program from `parse` (moto's parser: raises for an invalid definition), stored when picklable."""
+    program = parse(definition)
+    if definition in _unpicklable:
+        return program
+    try:
+        blob = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as error:
+        _LOG.debug("program not cacheable (%s): moto builds it at each execution", error)
+        _unpicklable.add(definition)
+        return program
+    with _lock:
+        _programs[definition] = blob
+    _write(definition, blob)
+    return program  # fresh from the parser: nothing else holds it
+
+
+def program(definition: str, parse: Callable[[str], Any]) -> Any:
+    """A program of its own for one execution: unpickled from the cache, else built (and stored)."""
+    blob = stored(definition)
+    if blob is None:
+        return build(definition, parse)
+    try:
+        return pickle.loads(blob)  # nosec B301: written by `build`, under a key that names this code
+    except Exception as error:  # a file from a crashed writer or another build: rebuild it
+        _LOG.debug("cached program unreadable (%s): rebuilding", error)
+        with _lock:
+            _programs.pop(definition, None)
+        return build(definition, parse)
+
+
+def forget() -> None:
+    """Drop this process's programs (the disk cache stays)."""
+    with _lock:
+        _programs.clear()
+        _unpicklable.clear()
+
+
+def install() -> None:
+    """Validate each definition text once and unpickle its program at each execution (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def parse(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    validate = StepFunctionsParserBackend._validate_definition
+
+    def validate_once(definition: str) -> None:
+        if stored(definition) is not None or definition in _unpicklable:
+            return
+        try:
+            build(definition, parse)
+        except Exception:
+            validate(definition)  # moto's own InvalidDefinition, with its message
+            raise
+
+    def evaluation_entrypoint(self: Any) -> Any:
+        return program(self._evaluation_details.state_machine_details.definition, parse)
+
+    StepFunctionsParserBackend._validate_definition = staticmethod(validate_once)
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+    _installed = True

@@ -1,0 +1,274 @@
+"""What the sandbox does to make starts and executions cheaper changes no result.
+
+Each fix is checked for the behaviour it keeps (same outputs, same errors) and for the work it
+saves, counted rather than timed: tests never assert on wall time.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from sandbox import cli
+from sandbox.core import Sandbox
+from sandbox.moto_fixes import json_copy, map_pool, result_path_cache
+from tests.sandbox.engine_helpers import ENGINE_CONFIG, output_of, run
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
+
+
+@pytest.fixture
+def engine() -> Iterator[None]:
+    with mock_aws(config=ENGINE_CONFIG):
+        result_path_cache.install()
+        json_copy.install()
+        map_pool.install()
+        yield
+
+
+# -- imports ---------------------------------------------------------------------------------------
+
+_IMPORTS = textwrap.dedent("""
+    import sys
+    import sandbox.core
+    print("ec2 after start imports:", "moto.ec2" in sys.modules)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_batch
+    print("job status:", state_task_service_batch.JobStatus.SUCCEEDED.value)
+    from moto.backends import get_backend
+    print("batch backends:", type(get_backend("batch")).__name__, "moto.ec2" in sys.modules)
+""")
+
+
+def test_moto_batch_and_ec2_load_only_when_batch_is_used() -> None:
+    done = subprocess.run([sys.executable, "-c", _IMPORTS], cwd=ROOT, capture_output=True, text=True,  # nosec B603
+                          timeout=120, check=True)
+    assert done.stdout.splitlines() == ["ec2 after start imports: False", "job status: SUCCEEDED",
+                                        "batch backends: BackendDict True"]
+
+
+# -- ResultPath ------------------------------------------------------------------------------------
+
+
+def test_result_path_is_parsed_once_and_still_places_results(engine: None) -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    definition = {"StartAt": "Put", "States": {
+        "Put": {"Type": "Pass", "Result": {"v": 1}, "ResultPath": "$.deep.place", "Next": "Again"},
+        "Again": {"Type": "Pass", "Result": 2, "ResultPath": "$.deep.place", "End": True}}}
+    before = result_path.parse.cache_info()
+    assert output_of(run(definition, {"keep": True})) == {"keep": True, "deep": {"place": 2}}
+    assert output_of(run(definition, {"keep": False})) == {"keep": False, "deep": {"place": 2}}
+    after = result_path.parse.cache_info()
+    assert after.hits - before.hits >= 3  # four ResultPath evaluations, at most one parse
+
+
+# -- copies of state data --------------------------------------------------------------------------
+
+
+def test_json_copies_are_deep() -> None:
+    value = {"a": [1, {"b": "x"}], "n": None, "f": 1.5, "t": True}
+    copied = json_copy.json_deepcopy(value)
+    assert copied == value
+    copied["a"][1]["b"] = "changed"
+    copied["a"].append(2)
+    assert value == {"a": [1, {"b": "x"}], "n": None, "f": 1.5, "t": True}
+
+
+def test_other_objects_still_go_through_deepcopy() -> None:
+    class Thing:
+        def __init__(self) -> None:
+            self.items = [1]
+
+    thing = Thing()
+    copied = json_copy.json_deepcopy({"thing": thing})["thing"]
+    assert copied is not thing and copied.items == [1] and copied.items is not thing.items
+
+
+def test_a_value_shared_twice_becomes_two_copies_as_json_would() -> None:
+    shared = {"x": 1}
+    copied = json_copy.json_deepcopy([shared, shared])
+    assert copied[0] is not copied[1] and copied == [{"x": 1}, {"x": 1}]
+    kept = copy.deepcopy([shared, shared])
+    assert kept[0] is kept[1]  # what the JSON copy deliberately does not keep
+
+
+def test_the_interpreter_copies_state_data_with_the_json_copy(engine: None) -> None:
+    from moto.stepfunctions.parser.asl.eval import states
+
+    assert states.copy.deepcopy is json_copy.json_deepcopy
+    assert states.copy.copy is copy.copy  # everything else of `copy` unchanged
+
+
+# -- Map workers -----------------------------------------------------------------------------------
+
+
+class _Job:
+    def __init__(self, index: int) -> None:
+        self.job_index, self.job_output = index, None
+
+
+class _Pool:
+    def __init__(self, size: int) -> None:
+        self._open = [_Job(i) for i in reversed(range(size))]
+        self.closed: list[int] = []
+
+    def next_job(self) -> _Job | None:
+        return self._open.pop() if self._open else None
+
+    def close_job(self, job: _Job) -> None:
+        self.closed.append(job.job_index)
+
+
+class _Frame:
+    def __init__(self) -> None:
+        self.event_history_context = type("Context", (), {"source_event_id": 0, "last_published_event_id": 7})()
+        self.ended = 0
+
+    def open_frame(self) -> _Frame:
+        return _Frame()
+
+    def open_inner_frame(self) -> _Frame:
+        return _Frame()
+
+    def close_frame(self, _frame: _Frame) -> None:
+        self.ended += 1
+
+
+def _worker(size: int, fail_at: int | None = None) -> Any:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker import (
+        IterationWorker,
+    )
+
+    class Worker(IterationWorker):
+        def _eval_input(self, env_frame: Any) -> None:  # pragma: no cover - not reached: _eval_job is replaced
+            pass
+
+        def _eval_job(self, env: Any, job: Any) -> None:
+            job.job_output = RuntimeError("item failed") if job.job_index == fail_at else job.job_index * 2
+
+    map_pool.install()
+    return Worker(work_name="Items", job_pool=_Pool(size), env=_Frame())
+
+
+def test_one_map_worker_takes_a_hundred_thousand_items_without_recursion() -> None:
+    worker = _worker(100_000)
+    worker.eval()
+    assert worker._job_pool.closed == list(range(100_000))
+    assert worker._env.ended == 1  # the worker's frame, once, before its last job closed
+
+
+def test_a_map_worker_stops_at_the_first_failed_item() -> None:
+    worker = _worker(10, fail_at=3)
+    worker.eval()
+    assert worker._job_pool.closed == [0, 1, 2, 3]
+
+
+def test_an_inline_map_over_more_items_than_the_recursion_limit_completes(engine: None) -> None:
+    items = sys.getrecursionlimit() + 200
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "Double", "States": {"Double": {
+            "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}}}}}}
+    output = output_of(run(definition, {"items": [{"n": i} for i in range(items)]}, timeout=600))
+    assert output == [{"n": 2 * i} for i in range(items)]
+
+
+# -- Task states without TimeoutSeconds ------------------------------------------------------------
+
+
+def _threads_started_by(action: Any) -> int:
+    started = [0]
+    original = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started[0] += 1
+        original(self)
+
+    threading.Thread.start = counting  # type: ignore[method-assign]
+    try:
+        action()
+    finally:
+        threading.Thread.start = original  # type: ignore[method-assign]
+    return started[0]
+
+
+def test_a_task_without_timeout_runs_on_its_execution_thread_and_one_with_a_timeout_keeps_its_thread() -> None:
+    with Sandbox.from_template(FIXTURE) as sb:
+        plain = _threads_started_by(lambda: sb.run("edge", {"case": "plain-arn", "name": "Ada"}))
+        timed = _threads_started_by(lambda: sb.run("edge", {"case": "slow-task"}))
+        assert sb.executions("edge")[0].succeeded
+    assert timed == plain + 1  # the execution's thread, plus the thread TimeoutSeconds is timed on
+
+
+def test_a_failing_task_without_timeout_still_fails_with_its_error() -> None:
+    with Sandbox.from_template(FIXTURE) as sb:
+        failed = sb.run("edge", {"case": "missing-function"})
+    assert (failed.status, failed.error) == ("FAILED", "Lambda.ResourceNotFoundException")
+
+
+# -- the CLI's exit --------------------------------------------------------------------------------
+
+
+def test_the_command_flushes_its_output_and_exits_with_mains_code(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    exits: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(sys, "argv", ["sandbox", "--template", str(FIXTURE), "run", "nope", "--event", "x.json"])
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit):
+        cli.entry()
+    assert exits == [cli.EXIT_USAGE]
+    assert "sandbox: cannot read event x.json" in capsys.readouterr().err
+
+
+# -- garbage collection ----------------------------------------------------------------------------
+
+
+def test_a_running_sandbox_freezes_what_it_provisioned_and_gives_it_back_when_it_stops() -> None:
+    import gc
+
+    from sandbox import engine
+
+    before = gc.get_threshold()
+    with Sandbox.from_template(FIXTURE):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == engine.YOUNG_COLLECTION_THRESHOLD
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
+
+
+def test_the_items_of_maps_still_running_are_counted_done_out_of_total() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job, JobPool
+
+    map_pool.install()
+    pool = JobPool(job_program=None, job_inputs=list(range(5)))  # type: ignore[arg-type]
+    before_done, before_total = map_pool.items_in_progress()
+    for index in range(2):
+        pool.close_job(Job(job_index=index, job_program=None, job_input=index))  # type: ignore[arg-type]
+    assert map_pool.items_in_progress() == (before_done + 2, before_total)
+    for index in range(2, 5):
+        pool.close_job(Job(job_index=index, job_program=None, job_input=index))  # type: ignore[arg-type]
+    assert map_pool.items_in_progress() == (before_done, before_total - 5)  # a finished Map is not counted
+
+
+def test_threads_the_interpreter_started_are_not_kept_once_it_ran() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    with Sandbox.from_template(FIXTURE) as sb:
+        sb.run("edge", {"case": "slow-task"})  # an execution thread and a timed task's thread
+        assert list(execution_worker.TMP_THREADS) == [] and list(execute_state.TMP_THREADS) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -43,10 +44,18 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+    parser.add_argument("--parameter-overrides", action="append", metavar="OVERRIDES", default=[],
+                        help="template parameters, as SAM CLI takes them: 'Key=Value Key2=Value2' or "
+                             "'ParameterKey=Key,ParameterValue=Value' (default: parameter_overrides of "
+                             "samconfig.toml beside the template)")
+    parser.add_argument("--stack-name", help="the stack name resource names derive from (default: stack_name of "
+                                             "samconfig.toml beside the template, else sfn-suite)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the workflows of the template")
+    commands.add_parser("check", help="list every Task of every state machine and whether the sandbox answers it "
+                                      "(exit 1 if some need a mock)")
     run = commands.add_parser("run", help="run one workflow with one event")
-    run.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    run.add_argument("workflow", help="workflow slug or logical ID, e.g. document-processing")
     run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
@@ -58,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     view.add_argument("--out", metavar="DIR", help=f"where to write them (default: {RUNS_DIR})")
     serve_command.add_parser(commands)
     cost = commands.add_parser("cost", help="run one workflow with one event and estimate its cost in USD")
-    cost.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    cost.add_argument("workflow", help="workflow slug or logical ID, e.g. document-processing")
     cost.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     cost.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     cost.add_argument("--executions", type=int, default=1_000_000, metavar="N",
@@ -96,24 +105,61 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, TemplateError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `sandbox list | head`: the reader has all it wants
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: give it somewhere
+        return EXIT_OK
 
 
-def _sandbox(args: argparse.Namespace) -> Any:
+def _template(args: argparse.Namespace) -> Path:
+    """The template file; a CDK project (no template, a cdk.json) is told how to get one."""
+    template = Path(args.template)
+    if template.is_file():
+        return template
+    folder = template.parent if template.parent.is_dir() else Path()
+    if (folder / "cdk.json").is_file() or (template.is_dir() and (template / "cdk.json").is_file()):
+        raise UsageError(f"{template} is not a template but this is a CDK project: run `cdk synth` and pass "
+                         "--template cdk.out/<Stack>.template.json")
+    raise UsageError(f"template not found: {template}")
+
+
+def sandbox_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The stack name and parameter overrides the top-level options give (None/empty: samconfig.toml's)."""
+    from sandbox.stack import parse_parameter_overrides
+
+    parameters: dict[str, str] = {}
+    for overrides in getattr(args, "parameter_overrides", None) or []:
+        parameters.update(parse_parameter_overrides(overrides))
+    return {"stack_name": getattr(args, "stack_name", None), "parameters": parameters}
+
+
+@contextmanager
+def _sandbox(args: argparse.Namespace) -> Iterator[Any]:
+    """The template's sandbox, started; one warning line names what it did not create."""
     from sandbox.core import Sandbox
 
-    template = Path(args.template)
-    if not template.is_file():
-        raise UsageError(f"template not found: {template}")
-    return Sandbox.from_template(template)
+    with Sandbox.from_template(_template(args), **sandbox_options(args)) as sb:
+        if sb.skipped:
+            print(f"sandbox: warning: not created offline (type not supported): {', '.join(sb.skipped)}",
+                  file=sys.stderr)
+        yield sb
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Who answers each Task (sandbox/check.py), read from the template without running anything."""
+    from sandbox import check
+    from sandbox.core import Sandbox
+
+    sb = Sandbox.from_template(_template(args), **sandbox_options(args))  # not started: nothing runs
+    checks = check.check(sb.stack)
+    print(check.format_checks(checks))
+    return EXIT_OK if all(c.answered for c in checks) else EXIT_FAILED
 
 
 def _list(args: argparse.Namespace) -> int:
     """The catalogue (sandbox/catalogue.py): each pattern with its state machines, how to run it and deploy it."""
     from sandbox import catalogue
 
-    path = Path(args.template)
-    if not path.is_file():
-        raise UsageError(f"template not found: {path}")
+    path = _template(args)
     try:
         cat = catalogue.load(path)
     except catalogue.CatalogueError as error:
@@ -167,11 +213,15 @@ def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
     """The sandbox with the event read, the workflow checked and the seed objects in place."""
     event = _read_event(args.event)
     seed = _seed_file(args)
+    from sandbox.core import SandboxError
+
     with _sandbox(args) as sb:
-        if args.workflow not in sb.state_machines:
-            raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
-        if seed:
-            sb.seed(seed)
+        try:
+            args.workflow = sb.workflow(args.workflow).slug
+            if seed:
+                sb.seed(seed)
+        except SandboxError as error:
+            raise UsageError(str(error)) from None
         yield sb, event
 
 
@@ -378,7 +428,8 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _cost, "serve": serve_command.main}
+_COMMANDS = {"list": _list, "check": _check, "run": _run, "demo": _demo, "view": _view, "cost": _cost,
+             "serve": serve_command.main}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,7 +23,7 @@ from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
-from sandbox.stack import DEFAULT_STACK_NAME, Stack
+from sandbox.stack import DEFAULT_STACK_NAME, Stack, deploy_settings
 from sandbox.template_yaml import load_template
 
 _exclusive = threading.Lock()
@@ -79,11 +79,17 @@ class Sandbox:
     because moto's mock and the virtual clock are process-wide.
     """
 
-    def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str = DEFAULT_STACK_NAME,
+    def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str | None = None,
                  parameters: dict[str, str] | None = None, clock: VirtualClock | None = None) -> None:
+        """`stack_name` and `parameters` (overrides) default to samconfig.toml's beside the template, as `sam deploy`
+        reads them; the stack is named `sfn-suite` when neither says."""
         self.template_path = Path(template_path).resolve()
+        settings = deploy_settings(self.template_path.parent)
         self.stack = Stack(load_template(self.template_path), self.template_path.parent,
-                           stack_name=stack_name, parameters=parameters)
+                           stack_name=stack_name or settings.stack_name or DEFAULT_STACK_NAME,
+                           parameters={**settings.parameters, **(parameters or {})})
+        self.skipped: list[str] = []
+        """`<LogicalId> (<Type>)` of the resources not created offline (a type the sandbox does not know)."""
         self.clock = clock or VirtualClock()
         self.region = self.stack.region
         self.account_id = self.stack.account_id
@@ -133,9 +139,10 @@ class Sandbox:
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         self.faults = engine.new_fault_plan(self.clock)
         provisioner.provision()
+        self.skipped = [f"{r.logical_id} ({r.type})" for r in provisioner.skipped]
         self.state_machines = provisioner.state_machines
-        self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
-                               for slug, sm in self.state_machines.items()}
+        self.faults.aliases = {name: (slug, sm.logical_id, name.removeprefix(f"{self.stack.stack_name}-"))
+                               for slug, sm in self.state_machines.items() for name in [sm.arn.rsplit(":", 1)[1]]}
         self.sfn = session.shared_client(self.region, "stepfunctions")
 
     def _touch(self, **_: Any) -> None:
@@ -175,10 +182,14 @@ class Sandbox:
 
     # -- running -----------------------------------------------------------------
     def workflow(self, slug: str) -> StateMachine:
-        if slug not in self.state_machines:
-            known = ", ".join(sorted(self.state_machines)) or "none"
+        """A state machine by slug, logical ID or deployed name."""
+        found = self.state_machines.get(slug) or next(
+            (sm for sm in self.state_machines.values() if slug in (sm.logical_id, sm.arn.rsplit(":", 1)[1])), None)
+        if found is None:
+            known = ", ".join(sorted(f"{s} ({sm.logical_id})" if s != sm.logical_id else s
+                                     for s, sm in self.state_machines.items())) or "none"
             raise SandboxError(f"unknown workflow {slug!r}; the template has: {known}")
-        return self.state_machines[slug]
+        return found
 
     def start(self, slug: str, event: Any, *, name: str | None = None, test_case: str | None = None) -> str:
         """StartExecution with `event` as input; returns the execution ARN.
@@ -316,13 +327,14 @@ class Sandbox:
         """
         spec = json.loads(Path(objects_file).read_text())
         assert self.router is not None
+        self._check_seeded_names(objects_file, spec)
         with self.router.muted():
             for bucket, objects in spec.items():
                 if bucket.startswith("fake:"):
                     getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
                     continue
                 if isinstance(objects, list):
-                    table = self.stack.resources[bucket].name
+                    table = self.bucket_name(bucket)
                     for item in objects:
                         session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
                     continue
@@ -331,6 +343,20 @@ class Sandbox:
                                     metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
                     if "restoredDays" in obj:
                         self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
+
+    def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """Every bucket (objects) or table (a list of items) the file names is one of the template's."""
+        kinds = {"S3 bucket": ("AWS::S3::Bucket",),
+                 "DynamoDB table": ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")}
+        for name, objects in spec.items():
+            if name.startswith("fake:"):
+                continue
+            kind = "DynamoDB table" if isinstance(objects, list) else "S3 bucket"
+            known = self.stack.of_type(*kinds[kind])
+            if not any(name in (r.logical_id, r.name) for r in known):
+                listed = ", ".join(r.logical_id for r in known) or "none"
+                raise SandboxError(f"{objects_file} names {name!r}, which is no {kind} of the template "
+                                   f"(it has: {listed})")
 
     def notifications(self, topic: str) -> list[dict[str, Any]]:
         """Messages published to an SNS topic (logical ID or ARN): {"message", "subject", "attributes"}."""

@@ -407,7 +407,9 @@ def main(args: argparse.Namespace) -> int:
         except (OSError, json.JSONDecodeError) as error:
             print(f"sandbox: --start {spec}: {error}", file=sys.stderr)
             return 2
-    with Sandbox.from_template(template) as sb:
+    from sandbox.cli import sandbox_options
+
+    with Sandbox.from_template(template, **sandbox_options(args)) as sb:
         try:
             server, _thread = serve(sb, args.host, args.port, caller=args.caller, quiet=not args.verbose)
         except OSError as error:

@@ -12,6 +12,7 @@ from sandbox.moto_fixes import (
     sdk_errors,
     sdk_results,
     sync_execution,
+    unimplemented,
 )
 
 
@@ -26,3 +27,4 @@ def install_all() -> None:
     execution_record.install()
     dynamodb_atomic.install()
     sync_execution.install()
+    unimplemented.install()

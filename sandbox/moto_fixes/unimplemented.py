@@ -1,0 +1,127 @@
+"""Tasks that call what moto does not implement fail with a cause that says so, never a Python error.
+
+moto forwards a service integration it has no optimised support for to boto3 as
+`getattr(client, action)(**params)`. `arn:aws:states:::bedrock:invokeModel` then asks the
+*control-plane* client (`bedrock`) for `invoke_model` and the Task fails as
+`States.Runtime: 'Bedrock' object has no attribute 'invoke_model'`; an action moto's server has
+no route for (Translate, Athena, ...) fails as `<Service>.404: Not yet implemented`.
+
+On AWS `bedrock:invokeModel` is Bedrock Runtime's InvokeModel, whose `Body` the Task returns
+as JSON: call that client. For anything else moto cannot answer, the Task fails with
+`States.Runtime` (no Retry or Catch should hide it: it is the sandbox's limit, not the
+workflow's) and a cause naming the service action and the two ways to answer it offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    StateTaskServiceAwsSdk,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported import (
+    StateTaskServiceUnsupported,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+from sandbox.moto_fixes.sdk_results import to_aws_json
+
+_installed = False
+
+# Optimised integrations whose API lives on another boto3 client than the ARN's service name.
+RUNTIME_CLIENTS: Final[dict[tuple[str, str], str]] = {
+    ("bedrock", "invokeModel"): "bedrock-runtime",
+}
+
+
+def unanswered_cause(service: str, action: str) -> str:
+    """What to tell the user when the sandbox cannot answer `service:action`."""
+    return (f"the sandbox cannot answer {service}:{action} (moto does not implement it): answer this Task with a "
+            f"MockConfigFile test case (--test-case/--mock-config), or register a fake for {service} {action} "
+            "(see sandbox/fakes)")
+
+
+def is_unimplemented(error: Exception) -> bool:
+    """moto's answer to a request it has no route for, or a client without that action."""
+    if isinstance(error, AttributeError | NotImplementedError):
+        return True
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Message") == "Not yet implemented"
+    return False
+
+
+def _unanswered(env: Any, service: str, action: str) -> FailureEventException:
+    runtime = StatesErrorNameType.StatesRuntime
+    return FailureEventException(failure_event=FailureEvent(
+        env=env, error_name=StatesErrorName(typ=runtime), event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+            error=runtime.to_name(), cause=unanswered_cause(service, action)))))
+
+
+def _answered_or_explained(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def _eval_service_task(self: StateTaskService, env: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            original(self, env, *args, **kwargs)
+        except Exception as error:
+            if not is_unimplemented(error):
+                raise
+            raise _unanswered(env, self.resource.api_name, self.resource.api_action) from error
+
+    return _eval_service_task
+
+
+def _runtime_client_call(original: Callable[..., None]) -> Callable[..., None]:
+    """`bedrock:invokeModel` through Bedrock Runtime, its Body returned as JSON as the optimised integration does."""
+    @functools.wraps(original)
+    def _eval_service_task(self: StateTaskService, env: Any, *args: Any, **kwargs: Any) -> None:
+        key = (self.resource.api_name, self.resource.api_action)
+        if key not in RUNTIME_CLIENTS:
+            original(self, env, *args, **kwargs)
+            return
+        original(self, env, *args, **kwargs)
+        result = to_aws_json(env.stack.pop())
+        body = result.get("Body") if isinstance(result, dict) else None
+        if isinstance(body, str):
+            with contextlib.suppress(json.JSONDecodeError):
+                result["Body"] = json.loads(body)
+        env.stack.append(result)
+
+    return _eval_service_task
+
+
+def _runtime_client_name(original: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(original)
+    def _get_boto_service_name(self: StateTaskService, boto_service_name: str | None = None) -> str:
+        runtime = RUNTIME_CLIENTS.get((self.resource.api_name, self.resource.api_action))
+        return runtime if runtime and boto_service_name is None else original(self, boto_service_name)
+
+    return _get_boto_service_name
+
+
+def install() -> None:
+    """Explain unimplemented calls of aws-sdk and forwarded integrations; route bedrock:invokeModel (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    StateTaskServiceUnsupported._get_boto_service_name = _runtime_client_name(
+        StateTaskServiceUnsupported._get_boto_service_name)
+    StateTaskServiceUnsupported._eval_service_task = _answered_or_explained(
+        _runtime_client_call(StateTaskServiceUnsupported._eval_service_task))
+    StateTaskServiceAwsSdk._eval_service_task = _answered_or_explained(StateTaskServiceAwsSdk._eval_service_task)
+    _installed = True

@@ -58,7 +58,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.samples import ANSWER_FILE, sample_events
-from sandbox.template_yaml import load_template, loads_template
+from sandbox.stack import STATE_MACHINE_TYPES, Resource, slug_of
+from sandbox.template_yaml import load_template, loads_template, loads_yaml
 
 EXIT_OK, EXIT_OUT_OF_DATE, EXIT_USAGE = 0, 1, 2
 PATTERNS_DIR = "patterns"
@@ -235,10 +236,9 @@ def state_machine_slugs(template: dict[str, Any]) -> dict[str, str]:
     """Workflow slug (ASL file name without `.asl.json`, or the logical ID) -> logical ID."""
     found = {}
     for logical_id, spec in template.get("Resources", {}).items():
-        if spec.get("Type") == "AWS::Serverless::StateMachine":
-            uri = (spec.get("Properties") or {}).get("DefinitionUri")
-            slug = Path(uri).name.removesuffix(".json").removesuffix(".asl") if isinstance(uri, str) else logical_id
-            found[slug] = logical_id
+        if spec.get("Type") in STATE_MACHINE_TYPES:
+            slug = slug_of(Resource(logical_id, spec["Type"], spec.get("Properties") or {}, logical_id, logical_id))
+            found[logical_id if slug in found else slug] = logical_id
     return found
 
 
@@ -552,7 +552,7 @@ def samconfig_text(catalogue: Catalogue, slug: str, standalone: str) -> str:
 def _definition(catalogue: Catalogue, machine: str) -> dict[str, Any]:
     spec = catalogue.template["Resources"][catalogue.machines[machine]]["Properties"]
     if isinstance(spec.get("DefinitionUri"), str):
-        return json.loads((catalogue.root / spec["DefinitionUri"]).read_text())
+        return loads_yaml((catalogue.root / spec["DefinitionUri"]).read_text())  # JSON or YAML ASL
     return spec.get("Definition") or {"States": {}}
 
 

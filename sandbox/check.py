@@ -16,8 +16,8 @@ from typing import Any
 
 from sandbox import asl_graph
 from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS
-from sandbox.provision import STATE_MACHINE_TYPES, slug_of, state_machine_definition
-from sandbox.stack import Resource, Stack
+from sandbox.provision import state_machine_definition
+from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
 
 NEEDS_MOCK = "needs a mock"
 PYTHON_RUNTIME = re.compile(r"python3\.\d+")

@@ -147,10 +147,9 @@ def _sandbox(args: argparse.Namespace) -> Iterator[Any]:
 def _check(args: argparse.Namespace) -> int:
     """Who answers each Task (sandbox/check.py), read from the template without running anything."""
     from sandbox import check
-    from sandbox.core import Sandbox
+    from sandbox.stack import Stack
 
-    sb = Sandbox.from_template(_template(args), **sandbox_options(args))  # not started: nothing runs
-    checks = check.check(sb.stack)
+    checks = check.check(Stack.from_file(_template(args).resolve(), **sandbox_options(args)))
     print(check.format_checks(checks))
     return EXIT_OK if all(c.answered for c in checks) else EXIT_FAILED
 
@@ -158,8 +157,12 @@ def _check(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     """The catalogue (sandbox/catalogue.py): each pattern with its state machines, how to run it and deploy it."""
     from sandbox import catalogue
+    from sandbox.provision import state_machine_definitions
+    from sandbox.stack import Stack
 
     path = _template(args)
+    # What `run` would refuse (no Resources, a parameter without value, an unreadable ASL), `list` refuses too.
+    state_machine_definitions(Stack.from_file(path.resolve(), **sandbox_options(args)))
     try:
         cat = catalogue.load(path)
     except catalogue.CatalogueError as error:

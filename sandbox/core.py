@@ -23,8 +23,7 @@ from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
-from sandbox.stack import DEFAULT_STACK_NAME, Stack, deploy_settings
-from sandbox.template_yaml import load_template
+from sandbox.stack import Stack
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -81,13 +80,9 @@ class Sandbox:
 
     def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str | None = None,
                  parameters: dict[str, str] | None = None, clock: VirtualClock | None = None) -> None:
-        """`stack_name` and `parameters` (overrides) default to samconfig.toml's beside the template, as `sam deploy`
-        reads them; the stack is named `sfn-suite` when neither says."""
+        """`stack_name` and `parameters` (overrides): see `Stack.from_file`."""
         self.template_path = Path(template_path).resolve()
-        settings = deploy_settings(self.template_path.parent)
-        self.stack = Stack(load_template(self.template_path), self.template_path.parent,
-                           stack_name=stack_name or settings.stack_name or DEFAULT_STACK_NAME,
-                           parameters={**settings.parameters, **(parameters or {})})
+        self.stack = Stack.from_file(self.template_path, stack_name=stack_name, parameters=parameters)
         self.skipped: list[str] = []
         """`<LogicalId> (<Type>)` of the resources not created offline (a type the sandbox does not know)."""
         self.clock = clock or VirtualClock()

@@ -20,12 +20,10 @@ from sandbox.intrinsics import TemplateError
 from sandbox.lambdas import InProcessFunction
 from sandbox.moto_fixes.distributed_map import adapt_definition
 from sandbox.session import shared_client
-from sandbox.stack import Resource, Stack
+from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
 from sandbox.template_yaml import loads_yaml
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
-ASL_SUFFIXES = (".asl.json", ".asl.yaml", ".asl.yml", ".json", ".yaml", ".yml")
 # Types nothing reads offline (permissions, logs, alarms, deployment plumbing): created by no one, warned about by
 # no one. `Ref`/`GetAtt` on them still answer with the identities the stack derives.
 NO_OFFLINE_BEHAVIOUR = (
@@ -48,15 +46,6 @@ class StateMachine:
     type: str
     definition: dict[str, Any]
     definition_path: Path | None
-
-
-def slug_of(resource: Resource) -> str:
-    """The workflow slug: the ASL file name without `.asl.json` / `.asl.yaml` (or the logical ID)."""
-    uri = resource.properties.get("DefinitionUri")
-    if isinstance(uri, str) and "://" not in uri:
-        name = Path(uri).name
-        return next((name.removesuffix(suffix) for suffix in ASL_SUFFIXES if name.endswith(suffix)), name)
-    return resource.logical_id
 
 
 class Provisioner:
@@ -230,6 +219,12 @@ class Provisioner:
             targets.append(entry)
         if targets:
             events.put_targets(Rule=props["Name"], EventBusName=bus, Targets=targets)
+
+
+def state_machine_definitions(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Every state machine's ASL by logical ID (a TemplateError names the first that cannot be read)."""
+    return {resource.logical_id: state_machine_definition(stack, resource, stack.resolve(resource.properties))[0]
+            for resource in stack.of_type(*STATE_MACHINE_TYPES)}
 
 
 def state_machine_definition(stack: Stack, resource: Resource, props: dict[str, Any]

@@ -20,6 +20,8 @@ DEFAULT_STACK_NAME = "sfn-suite"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 SAMCONFIG_FILE = "samconfig.toml"
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+ASL_SUFFIXES = (".asl.json", ".asl.yaml", ".asl.yml", ".json", ".yaml", ".yml")
 _LONG_OVERRIDE = re.compile(r"ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)", re.DOTALL)
 
 
@@ -76,6 +78,15 @@ class Resource:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+def slug_of(resource: Resource) -> str:
+    """The workflow slug: the ASL file name without `.asl.json` / `.asl.yaml` (or the logical ID)."""
+    uri = resource.properties.get("DefinitionUri")
+    if isinstance(uri, str) and "://" not in uri:
+        name = Path(uri).name
+        return next((name.removesuffix(suffix) for suffix in ASL_SUFFIXES if name.endswith(suffix)), name)
+    return resource.logical_id
+
+
 class Stack:
     """Template resources with their sandbox physical identities."""
 
@@ -101,6 +112,18 @@ class Stack:
             self.resources[logical_id] = self._identify(logical_id, spec)
         for logical_id, kind in _implicit_resources(self.resources).items():
             self.resources.setdefault(logical_id, self._identify_generic(logical_id, kind, {}))
+
+    @classmethod
+    def from_file(cls, template_path: Path, *, stack_name: str | None = None,
+                  parameters: dict[str, str] | None = None) -> Stack:
+        """The template's stack; `stack_name` and `parameters` (overrides) default to samconfig.toml's beside the
+        template, as `sam deploy` reads them, and the stack is named `sfn-suite` when neither says."""
+        from sandbox.template_yaml import load_template
+
+        settings = deploy_settings(template_path.parent)
+        return cls(load_template(template_path), template_path.parent,
+                   stack_name=stack_name or settings.stack_name or DEFAULT_STACK_NAME,
+                   parameters={**settings.parameters, **(parameters or {})})
 
     # -- lookups -------------------------------------------------------------
     def ref(self, name: str) -> Any:

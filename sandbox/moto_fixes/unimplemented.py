@@ -94,6 +94,7 @@ def _runtime_client_call(original: Callable[..., None]) -> Callable[..., None]:
         if key not in RUNTIME_CLIENTS:
             original(self, env, *args, **kwargs)
             return
+        kwargs["normalised_parameters"] = _runtime_parameters(kwargs["normalised_parameters"])
         original(self, env, *args, **kwargs)
         result = to_aws_json(env.stack.pop())
         body = result.get("Body") if isinstance(result, dict) else None
@@ -103,6 +104,14 @@ def _runtime_client_call(original: Callable[..., None]) -> Callable[..., None]:
         env.stack.append(result)
 
     return _eval_service_task
+
+
+def _runtime_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The optimised integration's PascalCase fields as the runtime API's members; a JSON Body sent as JSON text."""
+    converted = {key[:1].lower() + key[1:]: value for key, value in parameters.items()}
+    if "body" in converted and not isinstance(converted["body"], str | bytes):
+        converted["body"] = json.dumps(converted["body"])
+    return converted
 
 
 def _runtime_client_name(original: Callable[..., str]) -> Callable[..., str]:

@@ -29,6 +29,8 @@ _LAMBDA_ARN = re.compile(r"arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:(?P<name>[^
 _SDK_TO_BOTO = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs",
                 "bedrockruntime": "bedrock-runtime", "sagemakerruntime": "sagemaker-runtime"}
 _SANDBOX_SERVICES = {"states"}  # nested executions run in the same sandbox
+# Actions moto implements with a canned answer no workflow can use.
+_CANNED = {("bedrock-runtime", "InvokeModel"): "moto answers every model with an empty body"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def _answer(stack: Stack, functions: dict[str, Resource], target: str, parameter
     operation = action[:1].upper() + action[1:]
     if (boto_service, operation) in faked_operations():
         return "fake"
+    if (boto_service, operation) in _CANNED:
+        return f"{NEEDS_MOCK} ({_CANNED[boto_service, operation]})"
     if _moto_implements(boto_service, action):
         return "moto"
     return f"{NEEDS_MOCK} (moto does not implement {boto_service} {operation})"

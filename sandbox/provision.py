@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ClientError, ParamValidationError
 
+from sandbox import asl_graph
 from sandbox.intrinsics import TemplateError
 from sandbox.lambdas import InProcessFunction
 from sandbox.moto_fixes.distributed_map import adapt_definition
@@ -79,7 +81,14 @@ class Provisioner:
         ]
         for kind, create in order:
             for resource in self.stack.of_type(kind):
-                create(resource, self.stack.resolve(resource.properties))
+                try:
+                    create(resource, self.stack.resolve(resource.properties))
+                except (ClientError, ParamValidationError) as error:
+                    # What CloudFormation would report as the resource's CREATE_FAILED reason.
+                    message = error.response["Error"]["Message"] if isinstance(error, ClientError) else str(error)
+                    message = message.split(" in definition '")[0]  # moto repeats the whole definition
+                    raise TemplateError(f"{resource.logical_id} ({kind}) cannot be created: "
+                                        f"{' '.join(message.split())[:400]}") from None
         created = {kind for kind, _ in order}
         self.skipped = [r for r in self.stack.resources.values()
                         if r.type not in created and not r.type.startswith(NO_OFFLINE_BEHAVIOUR)]
@@ -288,4 +297,8 @@ def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, An
                                 f"{where}") from None
     if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
         raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} has no States")
+    try:  # CreateStateMachine's InvalidDefinition on AWS; moto accepts such a definition and fails each run
+        asl_graph.parse(definition)
+    except asl_graph.AslGraphError as error:
+        raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: {error}") from None
     return definition

@@ -6,8 +6,12 @@ moto forwards a service integration it has no optimised support for to boto3 as
 `States.Runtime: 'Bedrock' object has no attribute 'invoke_model'`; an action moto's server has
 no route for (Translate, Athena, ...) fails as `<Service>.404: Not yet implemented`.
 
+moto's interpreter keeps no activities (every execution gets an empty activity store), so an
+activity Task fails with a TypeError from building `ActivityDoesNotExist`; and nothing offline
+polls GetActivityTask anyway.
+
 On AWS `bedrock:invokeModel` is Bedrock Runtime's InvokeModel, whose `Body` the Task returns
-as JSON: call that client. For anything else moto cannot answer, the Task fails with
+as JSON: call that client. For anything else moto cannot answer, activities included, the Task fails with
 `States.Runtime` (no Retry or Catch should hide it: it is the sandbox's limit, not the
 workflow's) and a cause naming the service action and the two ways to answer it offline.
 """
@@ -28,6 +32,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.mock_eval_utils import eval_mocked_response
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
@@ -37,6 +42,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported import (
     StateTaskServiceUnsupported,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import StateTaskActivity
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from sandbox.moto_fixes.sdk_results import to_aws_json
@@ -65,12 +71,28 @@ def is_unimplemented(error: Exception) -> bool:
     return False
 
 
-def _unanswered(env: Any, service: str, action: str) -> FailureEventException:
+def unanswered_activity_cause(activity_arn: str) -> str:
+    return (f"the sandbox runs no worker for the activity {activity_arn}: answer this Task with a MockConfigFile "
+            "test case (--test-case/--mock-config)")
+
+
+def _unanswered(env: Any, cause: str) -> FailureEventException:
     runtime = StatesErrorNameType.StatesRuntime
     return FailureEventException(failure_event=FailureEvent(
         env=env, error_name=StatesErrorName(typ=runtime), event_type=HistoryEventType.TaskFailed,
         event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-            error=runtime.to_name(), cause=unanswered_cause(service, action)))))
+            error=runtime.to_name(), cause=cause))))
+
+
+def _activity_explained(_original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(_original)
+    def _eval_execution(self: StateTaskActivity, env: Any) -> None:
+        if env.is_mocked_mode():  # a test case answers it, as Step Functions Local lets it
+            eval_mocked_response(env=env, mocked_response=env.get_current_mocked_response())
+            return
+        raise _unanswered(env, unanswered_activity_cause(self.resource.resource_arn))
+
+    return _eval_execution
 
 
 def _answered_or_explained(original: Callable[..., None]) -> Callable[..., None]:
@@ -81,7 +103,7 @@ def _answered_or_explained(original: Callable[..., None]) -> Callable[..., None]
         except Exception as error:
             if not is_unimplemented(error):
                 raise
-            raise _unanswered(env, self.resource.api_name, self.resource.api_action) from error
+            raise _unanswered(env, unanswered_cause(self.resource.api_name, self.resource.api_action)) from error
 
     return _eval_service_task
 
@@ -96,11 +118,11 @@ def _runtime_client_call(original: Callable[..., None]) -> Callable[..., None]:
             return
         kwargs["normalised_parameters"] = _runtime_parameters(kwargs["normalised_parameters"])
         original(self, env, *args, **kwargs)
-        result = to_aws_json(env.stack.pop())
-        body = result.get("Body") if isinstance(result, dict) else None
-        if isinstance(body, str):
+        # The runtime API's members (`body`, `contentType`) as the integration's fields (`Body`, `ContentType`).
+        result = {key[:1].upper() + key[1:]: value for key, value in to_aws_json(env.stack.pop()).items()}
+        if isinstance(result.get("Body"), str):
             with contextlib.suppress(json.JSONDecodeError):
-                result["Body"] = json.loads(body)
+                result["Body"] = json.loads(result["Body"])
         env.stack.append(result)
 
     return _eval_service_task
@@ -124,7 +146,7 @@ def _runtime_client_name(original: Callable[..., str]) -> Callable[..., str]:
 
 
 def install() -> None:
-    """Explain unimplemented calls of aws-sdk and forwarded integrations; route bedrock:invokeModel (idempotent)."""
+    """Explain unimplemented calls and activities; route bedrock:invokeModel (idempotent)."""
     global _installed
     if _installed:
         return
@@ -133,4 +155,5 @@ def install() -> None:
     StateTaskServiceUnsupported._eval_service_task = _answered_or_explained(
         _runtime_client_call(StateTaskServiceUnsupported._eval_service_task))
     StateTaskServiceAwsSdk._eval_service_task = _answered_or_explained(StateTaskServiceAwsSdk._eval_service_task)
+    StateTaskActivity._eval_execution = _activity_explained(StateTaskActivity._eval_execution)
     _installed = True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import asl_graph
-from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS
+from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS, boto_service_name
 from sandbox.provision import state_machine_definition
 from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
 
@@ -25,9 +25,6 @@ NODE_RUNTIME = re.compile(r"nodejs(18|20|22)\.x")
 _INTEGRATION = re.compile(r"arn:aws[\w-]*:states:::(?P<service>[\w-]+):(?P<action>[\w:-]+?)"
                           r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$")
 _LAMBDA_ARN = re.compile(r"arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?$")
-# aws-sdk service names whose boto3 client is named otherwise.
-_SDK_TO_BOTO = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs",
-                "bedrockruntime": "bedrock-runtime", "sagemakerruntime": "sagemaker-runtime"}
 _SANDBOX_SERVICES = {"states"}  # nested executions run in the same sandbox
 # Actions moto implements with a canned answer no workflow can use.
 _CANNED = {("bedrock-runtime", "InvokeModel"): "moto answers every model with an empty body"}
@@ -95,7 +92,7 @@ def _answer(stack: Stack, functions: dict[str, Resource], target: str, parameter
         return "sandbox (Step Functions)"
     if service == "aws-sdk":
         sdk_service, _, action = action.partition(":")
-        boto_service = _SDK_TO_BOTO.get(sdk_service, sdk_service)
+        boto_service = boto_service_name(sdk_service)
     else:
         boto_service = RUNTIME_CLIENTS.get((service, action), service)
     operation = action[:1].upper() + action[1:]

@@ -10,6 +10,9 @@ moto's interpreter keeps no activities (every execution gets an empty activity s
 activity Task fails with a TypeError from building `ActivityDoesNotExist`; and nothing offline
 polls GetActivityTask anyway.
 
+An `aws-sdk:<service>` name is the SDK's, without hyphens (`bedrockagent`, `sagemakerruntime`):
+boto3 knows those services with them (`bedrock-agent`), and moto asks boto3 for the name as it is.
+
 On AWS `bedrock:invokeModel` is Bedrock Runtime's InvokeModel, whose `Body` the Task returns
 as JSON: call that client. For anything else moto cannot answer, activities included, the Task fails with
 `States.Runtime` (no Retry or Catch should hide it: it is the sandbox's limit, not the
@@ -24,7 +27,8 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
+import boto3
+from botocore.exceptions import ClientError, UnknownServiceError
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -55,6 +59,18 @@ RUNTIME_CLIENTS: Final[dict[tuple[str, str], str]] = {
 }
 
 
+@functools.cache
+def boto_service_name(sdk_service: str) -> str:
+    """The boto3 client name of an `aws-sdk:<service>` name: `bedrockagent` -> `bedrock-agent`, `s3` -> `s3`."""
+    overrides = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
+    if sdk_service in overrides:
+        return overrides[sdk_service]
+    available = boto3.session.Session().get_available_services()
+    if sdk_service in available:
+        return sdk_service
+    return next((name for name in available if name.replace("-", "") == sdk_service), sdk_service)
+
+
 def unanswered_cause(service: str, action: str) -> str:
     """What to tell the user when the sandbox cannot answer `service:action`."""
     return (f"the sandbox cannot answer {service}:{action} (moto does not implement it): answer this Task with a "
@@ -64,7 +80,7 @@ def unanswered_cause(service: str, action: str) -> str:
 
 def is_unimplemented(error: Exception) -> bool:
     """moto's answer to a request it has no route for, or a client without that action."""
-    if isinstance(error, AttributeError | NotImplementedError):
+    if isinstance(error, AttributeError | NotImplementedError | UnknownServiceError):
         return True
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Message") == "Not yet implemented"
@@ -145,6 +161,14 @@ def _runtime_client_name(original: Callable[..., str]) -> Callable[..., str]:
     return _get_boto_service_name
 
 
+def _sdk_client_name(original: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(original)
+    def _get_boto_service_name(self: StateTaskService, boto_service_name: str | None = None) -> str:
+        return boto_service_name(original(self, boto_service_name))
+
+    return _get_boto_service_name
+
+
 def install() -> None:
     """Explain unimplemented calls and activities; route bedrock:invokeModel (idempotent)."""
     global _installed
@@ -155,5 +179,6 @@ def install() -> None:
     StateTaskServiceUnsupported._eval_service_task = _answered_or_explained(
         _runtime_client_call(StateTaskServiceUnsupported._eval_service_task))
     StateTaskServiceAwsSdk._eval_service_task = _answered_or_explained(StateTaskServiceAwsSdk._eval_service_task)
+    StateTaskServiceAwsSdk._get_boto_service_name = _sdk_client_name(StateTaskServiceAwsSdk._get_boto_service_name)
     StateTaskActivity._eval_execution = _activity_explained(StateTaskActivity._eval_execution)
     _installed = True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import asl_graph
-from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS, boto_service_name
+from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS, sdk_client_name
 from sandbox.provision import state_machine_definition
 from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
 
@@ -92,7 +92,7 @@ def _answer(stack: Stack, functions: dict[str, Resource], target: str, parameter
         return "sandbox (Step Functions)"
     if service == "aws-sdk":
         sdk_service, _, action = action.partition(":")
-        boto_service = boto_service_name(sdk_service)
+        boto_service = sdk_client_name(sdk_service)
     else:
         boto_service = RUNTIME_CLIENTS.get((service, action), service)
     operation = action[:1].upper() + action[1:]

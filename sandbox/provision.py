@@ -279,8 +279,10 @@ def _local_definition_file(stack: Stack, resource: Resource, location: Any) -> P
         return (stack.root / location).resolve()
     else:
         raise TemplateError(f"{resource.logical_id}: the definition location must be a path or an S3 location")
+    local = sorted(str(p.relative_to(stack.root)) for p in stack.root.glob("**/*.asl.*") if ".aws-sam" not in p.parts)
+    hint = f" (beside the template: {', '.join(local[:3])})" if local else ""
     raise TemplateError(f"{resource.logical_id}: the ASL is the S3 object {where}, which is not local: "
-                        "point DefinitionUri at the local ASL file (sam build uploads it) or inline Definition")
+                        f"point DefinitionUri at the local ASL file{hint} (sam build uploads it) or inline Definition")
 
 
 def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, Any]:

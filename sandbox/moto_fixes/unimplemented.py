@@ -60,7 +60,7 @@ RUNTIME_CLIENTS: Final[dict[tuple[str, str], str]] = {
 
 
 @functools.cache
-def boto_service_name(sdk_service: str) -> str:
+def sdk_client_name(sdk_service: str) -> str:
     """The boto3 client name of an `aws-sdk:<service>` name: `bedrockagent` -> `bedrock-agent`, `s3` -> `s3`."""
     overrides = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
     if sdk_service in overrides:
@@ -164,7 +164,7 @@ def _runtime_client_name(original: Callable[..., str]) -> Callable[..., str]:
 def _sdk_client_name(original: Callable[..., str]) -> Callable[..., str]:
     @functools.wraps(original)
     def _get_boto_service_name(self: StateTaskService, boto_service_name: str | None = None) -> str:
-        return boto_service_name(original(self, boto_service_name))
+        return sdk_client_name(original(self, boto_service_name))
 
     return _get_boto_service_name
 

@@ -178,3 +178,10 @@ def test_parameter_overrides_take_both_sam_syntaxes():
         "A": "1", "B": "two words", "C": "x,y"}
     with pytest.raises(TemplateError, match="neither Key=Value"):
         parse_parameter_overrides("oops")
+
+
+def test_aws_sdk_service_names_reach_their_boto3_client():
+    from sandbox.moto_fixes.unimplemented import sdk_client_name
+
+    assert [sdk_client_name(name) for name in ("bedrockagent", "s3", "sfn", "sagemakerruntime")] == [
+        "bedrock-agent", "s3", "stepfunctions", "sagemaker-runtime"]

@@ -185,3 +185,41 @@ def test_aws_sdk_service_names_reach_their_boto3_client():
 
     assert [sdk_client_name(name) for name in ("bedrockagent", "s3", "sfn", "sagemakerruntime")] == [
         "bedrock-agent", "s3", "stepfunctions", "sagemaker-runtime"]
+
+
+def test_check_names_fakes_and_runtimes_from_the_template(tmp_path):
+    from sandbox.check import check
+    from sandbox.stack import Stack
+
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  NodeFunction: {Type: AWS::Serverless::Function, Properties: {CodeUri: f/, Handler: app.handler,"
+        " Runtime: nodejs20.x}}\n"
+        "  Machine:\n"
+        "    Type: AWS::Serverless::StateMachine\n"
+        "    Properties:\n"
+        "      Definition:\n"
+        "        StartAt: Id\n"
+        "        States:\n"
+        "          Id: {Type: Task, Resource: 'arn:aws:states:::aws-sdk:textract:analyzeID', Next: Node}\n"
+        "          Node: {Type: Task, Resource: !GetAtt NodeFunction.Arn, Next: Child}\n"
+        "          Child: {Type: Task, Resource: 'arn:aws:states:::states:startExecution.sync:2', Next: Elsewhere}\n"
+        "          Elsewhere: {Type: Task, Resource: 'arn:aws:states:::lambda:invoke',"
+        " Parameters: {FunctionName: other-function}, End: true}\n")
+    answers = {c.state: c.answered_by for c in check(Stack.from_file(tmp_path / "template.yaml"))}
+    assert answers == {"Id": "fake", "Node": "Lambda runtime (node)", "Child": "sandbox (Step Functions)",
+                       "Elsewhere": "needs a mock (function other-function is not in the template)"}
+
+
+def test_find_in_map_and_its_default_value(tmp_path):
+    from sandbox.stack import Stack
+
+    template = {"Mappings": {"Sizes": {"small": {"Memory": 128}}}, "Resources": {"Fn": {
+        "Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", [
+            {"Fn::FindInMap": ["Sizes", "small", "Memory"]},
+            {"Fn::FindInMap": ["Sizes", "large", "Memory", {"DefaultValue": 512}]}]]}}}}}
+    assert Stack(template, tmp_path).resources["Fn"].name == "128-512"
+    template["Resources"]["Fn"]["Properties"]["QueueName"] = {"Fn::FindInMap": ["Sizes", "huge", "Memory"]}
+    with pytest.raises(TemplateError, match=r"Fn::FindInMap: Mappings has no Sizes.huge.Memory"):
+        Stack(template, tmp_path)

@@ -204,8 +204,8 @@ def reference_graph(template: dict[str, Any]) -> dict[str, set[str]]:
         for name in found:
             if name in resources:
                 targets.add(name)
-            elif name in template.get("Parameters", {}):
-                continue
+            elif name in template.get("Parameters", {}) or name in ("ServerlessRestApi", "ServerlessHttpApi"):
+                continue  # SAM's implicit APIs belong to the functions whose events create them
             else:  # a logical ID SAM generates: <Resource><Event>, <Function>Role, <Api>Stage...
                 owner = next((lid for lid in serverless if name.startswith(lid)), None)
                 if owner is None:

@@ -223,3 +223,12 @@ def test_find_in_map_and_its_default_value(tmp_path):
     template["Resources"]["Fn"]["Properties"]["QueueName"] = {"Fn::FindInMap": ["Sizes", "huge", "Memory"]}
     with pytest.raises(TemplateError, match=r"Fn::FindInMap: Mappings has no Sizes.huge.Memory"):
         Stack(template, tmp_path)
+
+
+def test_list_shows_every_kind_of_state_machine(capsys):
+    code, out, _err = _cli(capsys, "sam-yaml-asl", "list")
+    assert code == 0 and "  order " in out and "OrderStateMachine" in out  # implicit ServerlessRestApi is fine
+    code, out, _err = _cli(capsys, "cfn-state-machines", "--parameter-overrides", "Greeting=Hi", "list")
+    assert code == 0
+    assert {line.split()[0] for line in out.splitlines() if line.endswith("(no catalogue entry yet)")} == {
+        "ApprovalMachine:", "GreetingMachine:", "JoinedMachine:", "SubstitutedMachine:"}

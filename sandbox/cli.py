@@ -112,13 +112,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _template(args: argparse.Namespace) -> Path:
     """The template file; a CDK project (no template, a cdk.json) is told how to get one."""
+    from sandbox.stack import CDK_PROJECT
+
     template = Path(args.template)
     if template.is_file():
         return template
     folder = template.parent if template.parent.is_dir() else Path()
     if (folder / "cdk.json").is_file() or (template.is_dir() and (template / "cdk.json").is_file()):
-        raise UsageError(f"{template} is not a template but this is a CDK project: run `cdk synth` and pass "
-                         "--template cdk.out/<Stack>.template.json")
+        raise UsageError(f"template not found: {template}; {CDK_PROJECT}")
     raise UsageError(f"template not found: {template}")
 
 

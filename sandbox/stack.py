@@ -20,6 +20,7 @@ DEFAULT_STACK_NAME = "sfn-suite"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 SAMCONFIG_FILE = "samconfig.toml"
+CDK_PROJECT = "this is a CDK project: run `cdk synth` and pass --template cdk.out/<Stack>.template.json"
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
 ASL_SUFFIXES = (".asl.json", ".asl.yaml", ".asl.yml", ".json", ".yaml", ".yml")
 _LONG_OVERRIDE = re.compile(r"ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)", re.DOTALL)
@@ -120,8 +121,11 @@ class Stack:
         template, as `sam deploy` reads them, and the stack is named `sfn-suite` when neither says."""
         from sandbox.template_yaml import load_template
 
+        template = load_template(template_path)
+        if not template.get("Resources") and (template_path.parent / "cdk.json").is_file():
+            raise TemplateError(f"{template_path} has no Resources and {CDK_PROJECT}")
         settings = deploy_settings(template_path.parent)
-        return cls(load_template(template_path), template_path.parent,
+        return cls(template, template_path.parent,
                    stack_name=stack_name or settings.stack_name or DEFAULT_STACK_NAME,
                    parameters={**settings.parameters, **(parameters or {})})
 

@@ -139,6 +139,7 @@ def test_check_lists_who_answers_each_task(capsys):
     ("broken/bad-asl", "Machine: the ASL"),
     ("broken/s3-definition", "Machine: the ASL is the S3 object s3://my-artifacts/statemachine/flow.asl.json"),
     ("broken/cdk-project", "this is a CDK project: run `cdk synth`"),
+    ("broken/cdk-stub", "has no Resources and this is a CDK project: run `cdk synth`"),
     ("broken/invalid-definition", "Machine: the ASL definition is invalid: the state machine: StartAt 'Missing'"),
 ])
 @pytest.mark.parametrize("command", ["check", "list"])

@@ -459,4 +459,9 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_or_none(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:  # moto can end an execution with text that is not JSON: show it as it is
+        return text

@@ -111,6 +111,10 @@ class Provisioner:
         keep = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                 "StreamSpecification", "ProvisionedThroughput")
         args = {k: props[k] for k in keep if k in props}
+        # Parameters reach numeric properties as strings (Ref answers text); CreateTable wants integers.
+        for holder in [args, *args.get("GlobalSecondaryIndexes", [])]:
+            if "ProvisionedThroughput" in holder:
+                holder["ProvisionedThroughput"] = {k: int(v) for k, v in holder["ProvisionedThroughput"].items()}
         stream = args.get("StreamSpecification")
         if stream is not None:
             # CloudFormation enables the stream by giving its view type alone; CreateTable needs both.
@@ -260,10 +264,9 @@ def state_machine_definition(stack: Stack, resource: Resource, props: dict[str, 
     substitutions = props.get("DefinitionSubstitutions", {})
 
     def substitute(match: re.Match[str]) -> str:
+        # As SAM and CloudFormation: only the keys given are replaced, any other ${...} stays as written.
         name = match.group(1)
-        if name not in substitutions:
-            raise TemplateError(f"{resource.logical_id}: ${{{name}}} has no DefinitionSubstitutions entry")
-        return str(substitutions[name])
+        return str(substitutions[name]) if name in substitutions else match.group(0)
 
     return _parse_asl(resource, _SUBSTITUTION.sub(substitute, text), path), path
 
@@ -299,8 +302,12 @@ def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, An
                                 f"{where}") from None
     if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
         raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} has no States")
+    not_states = [name for name, state in definition["States"].items() if not isinstance(state, dict)]
+    if not_states:
+        raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: "
+                            f"{', '.join(not_states)} under States is no state (a state is an object)")
     try:  # CreateStateMachine's InvalidDefinition on AWS; moto accepts such a definition and fails each run
         asl_graph.parse(definition)
-    except asl_graph.AslGraphError as error:
+    except (asl_graph.AslGraphError, AttributeError, TypeError, KeyError) as error:
         raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: {error}") from None
     return definition

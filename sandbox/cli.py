@@ -59,10 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stand-in", action="append", default=[], metavar="FUNCTION=FILE.py:NAME",
                         help="answer a function's invocations with a Python function (e.g. one whose runtime the "
                              "sandbox cannot run); repeatable")
+    parser.add_argument("--parameter-overrides", action="append", metavar="OVERRIDES", default=[],
+                        help="template parameters, as SAM CLI takes them: 'Key=Value Key2=Value2' or "
+                             "'ParameterKey=Key,ParameterValue=Value' (default: parameter_overrides of "
+                             "samconfig.toml beside the template)")
+    parser.add_argument("--stack-name", help="the stack name resource names derive from (default: stack_name of "
+                                             "samconfig.toml beside the template, else sfn-suite)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the state machines of the template and how each starts")
+    commands.add_parser("check", help="list every Task of every state machine and whether the sandbox answers it "
+                                      "(exit 1 if some need a mock)")
     run = commands.add_parser("run", help="run one workflow with one event")
-    run.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    run.add_argument("workflow", help="workflow slug or logical ID, e.g. document-processing")
     run.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     run.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     run.add_argument("--output", choices=("table", "json"), default="table")
@@ -75,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_command.add_parser(commands)
     test_state_command.add_parser(commands)
     cost = commands.add_parser("cost", help="run one workflow with one event and estimate its cost in USD")
-    cost.add_argument("workflow", help="workflow slug, e.g. document-processing")
+    cost.add_argument("workflow", help="workflow slug or logical ID, e.g. document-processing")
     cost.add_argument("--event", required=True, help="event JSON file, or - for stdin")
     cost.add_argument("--seed", help="S3 objects to create first (default: objects.json beside the event)")
     cost.add_argument("--executions", type=int, default=1_000_000, metavar="N",
@@ -127,6 +135,9 @@ def _main(argv: list[str] | None) -> int:
     except (UsageError, TemplateError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `sandbox list | head`: the reader has all it wants
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: give it somewhere
+        return EXIT_OK
 
 
 def entry() -> NoReturn:
@@ -163,17 +174,6 @@ def _patience(args: argparse.Namespace, progress: ProgressLine) -> dict[str, Any
             "on_progress": progress.update}
 
 
-def _sandbox(args: argparse.Namespace) -> Any:
-    from sandbox.core import Sandbox
-
-    template = Path(args.template)
-    if not template.is_file():
-        raise UsageError(f"template not found: {template}")
-    sb = Sandbox.from_template(template)
-    register_stand_ins(sb, getattr(args, "stand_in", []))
-    return sb
-
-
 def register_stand_ins(sb: Any, specs: list[str]) -> None:
     """`--stand-in FUNCTION=FILE.py:NAME` options: each Python function answers that function's invocations."""
     from sandbox.core import SandboxError
@@ -208,13 +208,58 @@ def _stand_in(spec: str) -> tuple[str, Any]:
     return logical_id, handler
 
 
+def _template(args: argparse.Namespace) -> Path:
+    """The template file; a CDK project (no template, a cdk.json) is told how to get one."""
+    from sandbox.stack import CDK_PROJECT
+
+    template = Path(args.template)
+    if template.is_file():
+        return template
+    folder = template.parent if template.parent.is_dir() else Path()
+    if (folder / "cdk.json").is_file() or (template.is_dir() and (template / "cdk.json").is_file()):
+        raise UsageError(f"template not found: {template}; {CDK_PROJECT}")
+    raise UsageError(f"template not found: {template}")
+
+
+def sandbox_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The stack name and parameter overrides the top-level options give (None/empty: samconfig.toml's)."""
+    from sandbox.stack import parse_parameter_overrides
+
+    parameters: dict[str, str] = {}
+    for overrides in getattr(args, "parameter_overrides", None) or []:
+        parameters.update(parse_parameter_overrides(overrides))
+    return {"stack_name": getattr(args, "stack_name", None), "parameters": parameters}
+
+
+@contextmanager
+def _sandbox(args: argparse.Namespace) -> Iterator[Any]:
+    """The template's sandbox, started; one warning line names what it did not create."""
+    from sandbox.core import Sandbox
+
+    sb = Sandbox.from_template(_template(args), **sandbox_options(args))
+    register_stand_ins(sb, getattr(args, "stand_in", []))
+    with sb:
+        if sb.skipped:
+            print(f"sandbox: warning: not created offline (type not supported): {', '.join(sb.skipped)}",
+                  file=sys.stderr)
+        yield sb
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Who answers each Task (sandbox/check.py), read from the template without running anything."""
+    from sandbox import check
+    from sandbox.stack import Stack
+
+    checks = check.check(Stack.from_file(_template(args).resolve(), **sandbox_options(args)))
+    print(check.format_checks(checks))
+    return EXIT_OK if all(c.answered for c in checks) else EXIT_FAILED
+
+
 def _list(args: argparse.Namespace) -> int:
     """The template's state machines: the name `run` takes, type, logical ID, physical name and how each starts."""
     from sandbox import workflows
 
-    path = Path(args.template)
-    if not path.is_file():
-        raise UsageError(f"template not found: {path}")
+    path = _template(args)
     stack, found = workflows.load(path)
     if not found:
         print(f"{path}: no state machine (AWS::Serverless::StateMachine or AWS::StepFunctions::StateMachine)")
@@ -252,8 +297,12 @@ def _seed(sb: Any, path: Path) -> None:
     """`sb.seed(path)`, with a file that is not a seed file (objects.json format) as a usage error."""
     if not isinstance(_read_json(str(path), "seed file"), dict):
         raise UsageError(f"seed file {path} must hold a JSON object (bucket or table -> objects)")
+    from sandbox.core import SandboxError
+
     try:
         sb.seed(path)
+    except SandboxError as error:
+        raise UsageError(str(error)) from None
     except (KeyError, AttributeError, TypeError, ClientError) as error:
         raise UsageError(f"seed file {path} does not fit the template: {type(error).__name__}: {error}") from None
 
@@ -275,9 +324,13 @@ def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
     """The sandbox with the event read, the workflow checked and the seed objects in place."""
     event = _read_event(args.event)
     seed = _seed_file(args)
+    from sandbox.core import SandboxError
+
     with _sandbox(args) as sb:
-        if args.workflow not in sb.state_machines:
-            raise UsageError(f"unknown workflow {args.workflow!r}; try: {', '.join(sorted(sb.state_machines))}")
+        try:
+            args.workflow = sb.workflow(args.workflow).slug
+        except SandboxError as error:
+            raise UsageError(str(error)) from None
         if seed:
             _seed(sb, seed)
         yield sb, event
@@ -524,8 +577,8 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"list": _list, "run": _run, "demo": _demo, "view": _view, "cost": _cost, "serve": serve_command.main,
-             "test-state": test_state_command.main}
+_COMMANDS = {"list": _list, "check": _check, "run": _run, "demo": _demo, "view": _view, "cost": _cost,
+             "serve": serve_command.main, "test-state": test_state_command.main}
 
 if __name__ == "__main__":
     entry()

@@ -28,8 +28,7 @@ from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
-from sandbox.stack import DEFAULT_STACK_NAME, Stack
-from sandbox.template_yaml import load_template
+from sandbox.stack import Stack
 from sandbox.teststate.result import TestStateResult, request_for
 
 _exclusive = threading.Lock()
@@ -85,14 +84,16 @@ class Sandbox:
     because moto's mock and the virtual clock are process-wide.
     """
 
-    def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str = DEFAULT_STACK_NAME,
+    def __init__(self, template_path: str | Path = "template.yaml", *, stack_name: str | None = None,
                  parameters: dict[str, str] | None = None, clock: VirtualClock | None = None,
                  direct_calls: bool | None = None) -> None:
-        """`direct_calls=False` sends every service call through botocore's HTTP path (see
-        `sandbox.direct_calls`); the default follows $SANDBOX_DIRECT_CALLS (on unless 0)."""
+        """`stack_name` and `parameters` (overrides): see `Stack.from_file`. `direct_calls=False` sends every
+        service call through botocore's HTTP path (see `sandbox.direct_calls`); the default follows
+        $SANDBOX_DIRECT_CALLS (on unless 0)."""
         self.template_path = Path(template_path).resolve()
-        self.stack = Stack(load_template(self.template_path), self.template_path.parent,
-                           stack_name=stack_name, parameters=parameters)
+        self.stack = Stack.from_file(self.template_path, stack_name=stack_name, parameters=parameters)
+        self.skipped: list[str] = []
+        """`<LogicalId> (<Type>)` of the resources not created offline (a type the sandbox does not know)."""
         self.clock = clock or VirtualClock()
         self.region = self.stack.region
         self.account_id = self.stack.account_id
@@ -156,9 +157,10 @@ class Sandbox:
         self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
         for logical_id, handler in self._stand_ins.items():
             self.register_function(logical_id, handler)
+        self.skipped = [f"{r.logical_id} ({r.type})" for r in provisioner.skipped]
         self.state_machines = provisioner.state_machines
-        self.faults.aliases = {sm.arn.rsplit(":", 1)[1]: (slug, sm.logical_id)
-                               for slug, sm in self.state_machines.items()}
+        self.faults.aliases = {name: (slug, sm.logical_id, name.removeprefix(f"{self.stack.stack_name}-"))
+                               for slug, sm in self.state_machines.items() for name in [sm.arn.rsplit(":", 1)[1]]}
         self.sfn = session.shared_client(self.region, "stepfunctions")
         engine.freeze_provisioned()
 
@@ -243,10 +245,14 @@ class Sandbox:
 
     # -- running -----------------------------------------------------------------
     def workflow(self, slug: str) -> StateMachine:
-        if slug not in self.state_machines:
-            known = ", ".join(sorted(self.state_machines)) or "none"
+        """A state machine by slug, logical ID or deployed name."""
+        found = self.state_machines.get(slug) or next(
+            (sm for sm in self.state_machines.values() if slug in (sm.logical_id, sm.arn.rsplit(":", 1)[1])), None)
+        if found is None:
+            known = ", ".join(sorted(f"{s} ({sm.logical_id})" if s != sm.logical_id else s
+                                     for s, sm in self.state_machines.items())) or "none"
             raise SandboxError(f"unknown workflow {slug!r}; the template has: {known}")
-        return self.state_machines[slug]
+        return found
 
     def start(self, slug: str, event: Any, *, name: str | None = None, test_case: str | None = None) -> str:
         """StartExecution with `event` as input; returns the execution ARN.
@@ -407,13 +413,14 @@ class Sandbox:
         """
         spec = json.loads(Path(objects_file).read_text())
         assert self.router is not None
+        self._check_seeded_names(objects_file, spec)
         with self.router.muted():
             for bucket, objects in spec.items():
                 if bucket.startswith("fake:"):
                     getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
                     continue
                 if isinstance(objects, list):
-                    table = self.stack.resources[bucket].name
+                    table = self.bucket_name(bucket)
                     for item in objects:
                         session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
                     continue
@@ -422,6 +429,20 @@ class Sandbox:
                                     metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
                     if "restoredDays" in obj:
                         self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
+
+    def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """Every bucket (objects) or table (a list of items) the file names is one of the template's."""
+        kinds = {"S3 bucket": ("AWS::S3::Bucket",),
+                 "DynamoDB table": ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")}
+        for name, objects in spec.items():
+            if name.startswith("fake:"):
+                continue
+            kind = "DynamoDB table" if isinstance(objects, list) else "S3 bucket"
+            known = self.stack.of_type(*kinds[kind])
+            if not any(name in (r.logical_id, r.name) for r in known):
+                listed = ", ".join(r.logical_id for r in known) or "none"
+                raise SandboxError(f"{objects_file} names {name!r}, which is no {kind} of the template "
+                                   f"(it has: {listed})")
 
     def notifications(self, topic: str) -> list[dict[str, Any]]:
         """Messages published to an SNS topic (logical ID or ARN): {"message", "subject", "attributes"}."""
@@ -542,4 +563,9 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json_or_none(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:  # moto can end an execution with text that is not JSON: show it as it is
+        return text

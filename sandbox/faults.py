@@ -198,7 +198,12 @@ class FaultPlan:
                 f"({MOCK_CONFIG_ENV} or the sandbox's mock_config)")
         config = _read_mock_config(self.mock_config)
         listed = config.get("StateMachines", {})
-        key = next((n for n in (state_machine, *self.aliases.get(state_machine, ())) if n in listed), state_machine)
+        accepted = (state_machine, *self.aliases.get(state_machine, ()))
+        key = next((name for name in accepted if name in listed), None)
+        if key is None:
+            raise MockConfigError(
+                f"no state machine under StateMachines is named {' or '.join(dict.fromkeys(accepted))} "
+                f"(the file has: {', '.join(listed) or 'none'})")
         self.load_mock_config(config, key, test_case, execution_arn=execution_arn)
 
     def clear(self) -> None:

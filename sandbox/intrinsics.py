@@ -1,7 +1,7 @@
 """Resolve CloudFormation intrinsic functions against the sandbox's resources.
 
-Only what a SAM template of this suite uses: Ref, Fn::GetAtt, Fn::Sub, Fn::Join,
-Fn::If (with Conditions), Fn::Equals/Not/And/Or, Fn::Select, Fn::Split.
+Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If (with Conditions), Fn::Equals/Not/And/Or,
+Fn::Select, Fn::Split and Fn::FindInMap (with Mappings).
 Anything else is a clear error rather than a silent wrong value.
 """
 
@@ -29,10 +29,11 @@ class Resolver:
     """
 
     def __init__(self, ref: Callable[[str], Any], get_att: Callable[[str, str], Any],
-                 conditions: dict[str, Any]) -> None:
+                 conditions: dict[str, Any], mappings: dict[str, Any] | None = None) -> None:
         self._ref = ref
         self._get_att = get_att
         self._conditions = conditions
+        self._mappings = mappings or {}
         self._condition_values: dict[str, bool] = {}
 
     def resolve(self, value: Any) -> Any:
@@ -115,6 +116,15 @@ class Resolver:
         delimiter, text = self.resolve(arg)
         return str(text).split(delimiter)
 
+    def _fn_find_in_map(self, arg: list[Any]) -> Any:
+        name, top, second = (self.resolve(a) for a in arg[:3])
+        try:
+            return self._mappings[name][top][second]
+        except (KeyError, TypeError):
+            if len(arg) > 3 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                return self.resolve(arg[3]["DefaultValue"])
+            raise TemplateError(f"Fn::FindInMap: Mappings has no {name}.{top}.{second}") from None
+
     _FUNCTIONS: dict[str, Callable[[Resolver, Any], Any]] = {
         "Ref": _fn_ref,
         "Fn::GetAtt": _fn_get_att,
@@ -128,4 +138,5 @@ class Resolver:
         "Condition": _fn_condition,
         "Fn::Select": _fn_select,
         "Fn::Split": _fn_split,
+        "Fn::FindInMap": _fn_find_in_map,
     }

@@ -2,7 +2,8 @@
 
 Each supported type has one small creator. Types with no offline behaviour
 (IAM, KMS, log groups, alarms) are left out on purpose: nothing reads them
-offline, and their identities already answer `Ref`/`GetAtt`.
+offline, and their identities already answer `Ref`/`GetAtt`. Any other type is
+skipped and named in `Provisioner.skipped` (the CLI warns with one line).
 """
 
 from __future__ import annotations
@@ -13,14 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+from botocore.exceptions import ClientError, ParamValidationError
+
+from sandbox import asl_graph
 from sandbox.intrinsics import TemplateError
 from sandbox.moto_fixes.distributed_map import adapt_definition
 from sandbox.runtimes import LambdaFunction, lambda_function, layer_folders, sam_properties
 from sandbox.session import shared_client
-from sandbox.stack import Resource, Stack
-from sandbox.workflows import workflow_slug
+from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
+from sandbox.template_yaml import loads_yaml
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# Types nothing reads offline (permissions, logs, alarms, deployment plumbing): created by no one, warned about by
+# no one. `Ref`/`GetAtt` on them still answer with the identities the stack derives.
+NO_OFFLINE_BEHAVIOUR = (
+    "AWS::IAM::", "AWS::Logs::", "AWS::KMS::", "AWS::CloudWatch::", "AWS::Lambda::Permission",
+    "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::Events::Archive",
+    "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::", "AWS::ApiGatewayV2::",
+    "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion",
+    "AWS::Serverless::Connector", "AWS::CloudFormation::", "AWS::XRay::", "AWS::SSM::Parameter",
+    "AWS::SecretsManager::Secret", "AWS::Lambda::EventSourceMapping", "AWS::Pipes::Pipe",
+)
 
 
 @dataclass
@@ -35,11 +50,6 @@ class StateMachine:
     definition_path: Path | None
 
 
-def slug_of(resource: Resource) -> str:
-    """The workflow slug (`sandbox.workflows.workflow_slug`)."""
-    return workflow_slug(resource.logical_id, resource.properties)
-
-
 class Provisioner:
     """Builds the stack in moto with boto3 clients of the active mock."""
 
@@ -47,6 +57,8 @@ class Provisioner:
         self.stack = stack
         self.functions: dict[str, LambdaFunction] = {}
         self.state_machines: dict[str, StateMachine] = {}
+        self.skipped: list[Resource] = []
+        """Resources of a type the sandbox does not create (and that has behaviour offline)."""
 
     def client(self, service: str) -> Any:
         return shared_client(self.stack.region, service)
@@ -61,14 +73,26 @@ class Provisioner:
             ("AWS::Events::EventBus", self._create_bus),
             ("AWS::Serverless::Function", self._create_function),
             ("AWS::Lambda::Function", self._create_plain_function),
+            ("AWS::StepFunctions::Activity", self._create_activity),
             ("AWS::Serverless::StateMachine", self._create_state_machine),
+            ("AWS::StepFunctions::StateMachine", self._create_state_machine),
             ("AWS::Events::Rule", self._create_rule),
             # Handlers read bucket policies (e.g. to check what a service is granted).
             ("AWS::S3::BucketPolicy", self._create_bucket_policy),
         ]
         for kind, create in order:
             for resource in self.stack.of_type(kind):
-                create(resource, self.stack.resolve(resource.properties))
+                try:
+                    create(resource, self.stack.resolve(resource.properties))
+                except (ClientError, ParamValidationError) as error:
+                    # What CloudFormation would report as the resource's CREATE_FAILED reason.
+                    message = error.response["Error"]["Message"] if isinstance(error, ClientError) else str(error)
+                    message = message.split(" in definition '")[0]  # moto repeats the whole definition
+                    raise TemplateError(f"{resource.logical_id} ({kind}) cannot be created: "
+                                        f"{' '.join(message.split())[:400]}") from None
+        created = {kind for kind, _ in order}
+        self.skipped = [r for r in self.stack.resources.values()
+                        if r.type not in created and not r.type.startswith(NO_OFFLINE_BEHAVIOUR)]
 
     # -- storage and messaging -------------------------------------------------
     def _create_bucket(self, resource: Resource, props: dict[str, Any]) -> None:
@@ -88,6 +112,14 @@ class Provisioner:
         keep = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                 "StreamSpecification", "ProvisionedThroughput")
         args = {k: props[k] for k in keep if k in props}
+        # Parameters reach numeric properties as strings (Ref answers text); CreateTable wants integers.
+        for holder in [args, *args.get("GlobalSecondaryIndexes", [])]:
+            if "ProvisionedThroughput" in holder:
+                holder["ProvisionedThroughput"] = {k: int(v) for k, v in holder["ProvisionedThroughput"].items()}
+        stream = args.get("StreamSpecification")
+        if stream is not None:
+            # CloudFormation enables the stream by giving its view type alone; CreateTable needs both.
+            args["StreamSpecification"] = {"StreamEnabled": "StreamViewType" in stream, **stream}
         args["BillingMode"] = props.get("BillingMode", "PAY_PER_REQUEST" if "ProvisionedThroughput" not in props
                                         else "PROVISIONED")
         dynamodb = self.client("dynamodb")
@@ -138,41 +170,22 @@ class Provisioner:
             resource.logical_id, resource.name, resource.attributes["Arn"], sam_properties(props), self.stack.root,
             self.stack.region, layers=layer_folders(self.stack, props))
 
+    def _create_activity(self, resource: Resource, props: dict[str, Any]) -> None:
+        self.client("stepfunctions").create_activity(name=resource.name)
+
     def _create_state_machine(self, resource: Resource, props: dict[str, Any]) -> None:
-        definition, path = self._definition(resource, props)
-        kind = props.get("Type", "STANDARD")
+        definition, path = state_machine_definition(self.stack, resource, props)
+        kind = props.get("Type") or props.get("StateMachineType") or "STANDARD"
         self.client("stepfunctions").create_state_machine(
             name=resource.name, definition=json.dumps(adapt_definition(definition)), type=kind,
             roleArn=self.stack.arn("iam", f"role/{resource.logical_id}Role", region=False),
         )
-        self.state_machines[slug_of(resource)] = StateMachine(
-            slug_of(resource), resource.logical_id, resource.ref, kind, definition, path)
+        slug = slug_of(resource)
+        if slug in self.state_machines:  # two machines share an ASL file name: the second goes by its logical ID
+            slug = resource.logical_id
+        self.state_machines[slug] = StateMachine(slug, resource.logical_id, resource.ref, kind, definition, path)
         for event_id, event in (props.get("Events") or {}).items():
             self._create_event_source(resource, event_id, event, {"Arn": resource.ref})
-
-    def _definition(self, resource: Resource, props: dict[str, Any]) -> tuple[dict[str, Any], Path | None]:
-        if "Definition" in props:
-            text, path = json.dumps(props["Definition"]), None
-        else:
-            path = (self.stack.root / props["DefinitionUri"]).resolve()
-            try:
-                text = path.read_text()
-            except OSError as error:
-                raise TemplateError(
-                    f"{resource.logical_id}: cannot read DefinitionUri {path}: {error.strerror}") from error
-        substitutions = props.get("DefinitionSubstitutions", {})
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in substitutions:
-                raise TemplateError(f"{resource.logical_id}: ${{{name}}} has no DefinitionSubstitutions entry")
-            return str(substitutions[name])
-
-        try:
-            return json.loads(_SUBSTITUTION.sub(substitute, text)), path
-        except json.JSONDecodeError as error:
-            raise TemplateError(f"{resource.logical_id}: {path or 'Definition'} is not valid JSON: {error.msg} "
-                                f"at line {error.lineno}") from None
 
     def _with_globals(self, section: str, props: dict[str, Any]) -> dict[str, Any]:
         defaults = self.stack.resolve(self.stack.template.get("Globals", {}).get(section, {}))
@@ -219,3 +232,82 @@ class Provisioner:
             targets.append(entry)
         if targets:
             events.put_targets(Rule=props["Name"], EventBusName=bus, Targets=targets)
+
+
+def state_machine_definitions(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Every state machine's ASL by logical ID (a TemplateError names the first that cannot be read)."""
+    return {resource.logical_id: state_machine_definition(stack, resource, stack.resolve(resource.properties))[0]
+            for resource in stack.of_type(*STATE_MACHINE_TYPES)}
+
+
+def state_machine_definition(stack: Stack, resource: Resource, props: dict[str, Any]
+                             ) -> tuple[dict[str, Any], Path | None]:
+    """The ASL of a SAM or CloudFormation state machine (`props` resolved), in any of the forms they accept."""
+    path = None
+    if "Definition" in props:
+        text = json.dumps(props["Definition"])
+    elif "DefinitionString" in props:
+        text = props["DefinitionString"]
+        if not isinstance(text, str):
+            raise TemplateError(f"{resource.logical_id}: DefinitionString must be a string")
+    else:
+        location = props.get("DefinitionUri", props.get("DefinitionS3Location"))
+        if location is None:
+            raise TemplateError(f"{resource.logical_id}: no Definition, DefinitionString, DefinitionUri "
+                                "or DefinitionS3Location")
+        path = _local_definition_file(stack, resource, location)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise TemplateError(
+                f"{resource.logical_id}: cannot read the ASL file {path}: {error.strerror}") from error
+    substitutions = props.get("DefinitionSubstitutions", {})
+
+    def substitute(match: re.Match[str]) -> str:
+        # As SAM and CloudFormation: only the keys given are replaced, any other ${...} stays as written.
+        name = match.group(1)
+        return str(substitutions[name]) if name in substitutions else match.group(0)
+
+    return _parse_asl(resource, _SUBSTITUTION.sub(substitute, text), path), path
+
+
+def _local_definition_file(stack: Stack, resource: Resource, location: Any) -> Path:
+    """A DefinitionUri / DefinitionS3Location that names a local file (as `sam build` and `aws cloudformation
+    package` read it); an S3 object is not local: the sandbox cannot read it."""
+    if isinstance(location, dict):
+        where = f"s3://{location.get('Bucket', '?')}/{location.get('Key', '?')}"
+    elif isinstance(location, str) and location.startswith("s3://"):
+        where = location
+    elif isinstance(location, str):
+        return (stack.root / location).resolve()
+    else:
+        raise TemplateError(f"{resource.logical_id}: the definition location must be a path or an S3 location")
+    local = sorted(str(p.relative_to(stack.root)) for p in stack.root.glob("**/*.asl.*") if ".aws-sam" not in p.parts)
+    hint = f" (beside the template: {', '.join(local[:3])})" if local else ""
+    raise TemplateError(f"{resource.logical_id}: the ASL is the S3 object {where}, which is not local: "
+                        f"point DefinitionUri at the local ASL file{hint} (sam build uploads it) or inline Definition")
+
+
+def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, Any]:
+    """ASL text as JSON or YAML (SAM reads `*.asl.yaml` files): a one-line error when it is neither."""
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as json_error:
+        try:
+            definition = loads_yaml(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else f" (JSON: {json_error.msg} at line {json_error.lineno})"
+            raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is neither JSON nor YAML"
+                                f"{where}") from None
+    if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
+        raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} has no States")
+    not_states = [name for name, state in definition["States"].items() if not isinstance(state, dict)]
+    if not_states:
+        raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: "
+                            f"{', '.join(not_states)} under States is no state (a state is an object)")
+    try:  # CreateStateMachine's InvalidDefinition on AWS; moto accepts such a definition and fails each run
+        asl_graph.parse(definition)
+    except (asl_graph.AslGraphError, AttributeError, TypeError, KeyError) as error:
+        raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: {error}") from None
+    return definition

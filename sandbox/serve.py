@@ -613,9 +613,9 @@ def main(args: argparse.Namespace) -> int:
             reason = "nested too deeply" if isinstance(error, RecursionError) else error
             print(f"sandbox: --start {spec}: {reason}", file=sys.stderr)
             return 2
-    from sandbox.cli import register_stand_ins  # here: the CLI module imports this one
+    from sandbox.cli import register_stand_ins, sandbox_options  # here: the CLI module imports this one
 
-    sb = Sandbox.from_template(template)
+    sb = Sandbox.from_template(template, **sandbox_options(args))
     register_stand_ins(sb, getattr(args, "stand_in", []))
     with sb:
         try:

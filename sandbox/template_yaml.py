@@ -89,10 +89,15 @@ def _construct_timestamp_as_string(loader: yaml.SafeLoader, node: yaml.Node) -> 
 _TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_string)
 
 
+def loads_yaml(text: str) -> Any:
+    """Parse YAML (or JSON) as CloudFormation reads it: short-form tags in long form, dates kept as text."""
+    # bandit B506: _TemplateLoader is a SafeLoader subclass
+    return yaml.load(text, Loader=_TemplateLoader)  # nosec B506
+
+
 def loads_template(text: str) -> dict[str, Any]:
     """Parse template text (YAML or JSON) into long-form dicts."""
-    # bandit B506: _TemplateLoader is a SafeLoader subclass
-    data = yaml.load(text, Loader=_TemplateLoader)  # nosec B506
+    data = loads_yaml(text)
     if not isinstance(data, dict):
         raise TemplateError("a CloudFormation template must be a mapping at top level")
     return data

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from sandbox.intrinsics import TemplateError
-from sandbox.stack import Resource, Stack
+from sandbox.stack import Resource, Stack, workflow_slug
 from sandbox.template_yaml import load_template
 
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
@@ -32,14 +32,6 @@ _RULE_EVENTS = ("EventBridgeRule", "CloudWatchEvent")
 _SCHEDULE_EVENTS = ("Schedule", "ScheduleV2")
 _API_EVENTS = ("Api", "HttpApi")
 _START_INTEGRATION = re.compile(r"states:action/Start(Sync)?Execution")
-
-
-def workflow_slug(logical_id: str, properties: dict[str, Any]) -> str:
-    """The name a workflow goes by offline: its ASL file name without `.asl.json` (or its logical ID)."""
-    uri = properties.get("DefinitionUri")
-    if isinstance(uri, str):
-        return Path(uri).name.removesuffix(".json").removesuffix(".asl")
-    return logical_id
 
 
 @dataclass(frozen=True)

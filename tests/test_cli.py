@@ -88,9 +88,9 @@ def test_unknown_workflow_exits_2(capsys):
     from sandbox.template_yaml import load_template
 
     stack = Stack(load_template(ROOT / "template.yaml"), ROOT)
-    slugs = sorted(slug_of(r) for r in stack.of_type("AWS::Serverless::StateMachine"))
+    machines = sorted(f"{slug_of(r)} ({r.logical_id})" for r in stack.of_type("AWS::Serverless::StateMachine"))
     assert _usage_error(capsys, "run", "no-such-flow", "--event", str(EVENTS / "licence.json")) == (
-        f"sandbox: unknown workflow 'no-such-flow'; try: {', '.join(slugs)}")
+        f"sandbox: unknown workflow 'no-such-flow'; the template has: {', '.join(machines)}")
 
 
 def test_missing_template_exits_2(capsys, tmp_path):
@@ -112,7 +112,7 @@ def test_bad_arguments_exit_2_with_a_one_line_reason(capsys, argv, reason):
     ("Resources: [\n", "is not valid YAML: did not find expected node content at line 2"),
     ("- a\n- b\n", "a CloudFormation template must be a mapping at top level"),
     ("Resources:\n  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n"
-     "      DefinitionUri: missing.asl.json\n", "Flow: cannot read DefinitionUri"),
+     "      DefinitionUri: missing.asl.json\n", "Flow: cannot read the ASL file"),
 ])
 def test_a_template_that_cannot_be_loaded_exits_2_with_a_one_line_reason(capsys, tmp_path, text, reason):
     template = tmp_path / "template.yaml"

@@ -34,7 +34,7 @@ def test_every_price_names_its_source_and_date():
                *PRICES["lambda"].values(), *PRICES["requests"].values()]
     for entry in entries:
         assert entry["source"].startswith("https://aws.amazon.com/"), entry  # the AWS page, not a blog
-        assert entry["checked"] == PRICES["checked"] == "2026-11-26", entry
+        assert entry["checked"] >= PRICES["checked"] == "2026-11-26", entry  # ISO dates: read then or since
     assert PRICES["stepfunctions"]["standard"]["per_state_transition"] == 0.025 / 1000
     assert PRICES["lambda"]["arm64"]["per_gb_second"] == 0.0000133334
 
@@ -63,6 +63,11 @@ def test_every_service_a_workflow_calls_has_a_price_entry_and_unconfirmed_prices
     dynamodb = PRICES["requests"]["dynamodb:*"]
     assert "no workflow" not in json.dumps(dynamodb) and "glacier-restore" in dynamodb["note"]
     assert PRICES["requests"]["rekognition:detectLabels"]["per_request"] == 0.001
+    # DynamoDB on-demand: a write request unit per write ($0.625 / million), half a read unit per GetItem.
+    assert cost.request_price("dynamodb:putItem", PRICES)["per_request"] == pytest.approx(0.625 / 1_000_000)
+    assert cost.request_price("dynamodb:getItem", PRICES)["per_request"] == pytest.approx(0.125 / 2 / 1_000_000)
+    query = cost.request_lines(usage(requests={"dynamodb:query": 1}), PRICES)
+    assert query[0].usd is None and not query[0].billed_per  # named as unpriced, not guessed
     assert PRICES["requests"]["s3:headObject"]["per_request"] == pytest.approx(0.0004 / 1000)
     assert PRICES["requests"]["cloudformation:*"]["per_request"] == 0.0
     restore = cost.request_lines(usage(requests={"s3:restoreObject": 2}), PRICES)
@@ -158,7 +163,7 @@ def test_cost_command_prints_a_monthly_estimate(capsys):
     assert "Step Functions Express (this workflow)  1 request, 0.1 s x 64 MB" in out
     assert "9 state transitions" in out
     assert "events:putEvents" in out and "textract:analyzeID" in out
-    assert "Not in the totals (no price found): dynamodb:putItem, textract:analyzeID." in out
+    assert "Not in the totals (no price found): textract:analyzeID." in out
     standard = next(line for line in out.splitlines() if line.startswith("Total as Standard"))
     assert standard.split()[-1] == "$1.23"  # 9 x $0.000025 + 1 PutEvents + 1 DetectLabels ($0.001), x 1,000
 

@@ -62,6 +62,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("execution_worker", "An execution whose interpreter crashes FAILS with States.Runtime; a stop never raises."),
     Fix("concurrent_end", "A Parallel branch ending after a sibling stopped the program ends quietly."),
     Fix("http_task", "The HTTP Task (arn:aws:states:::http:invoke) is answered by a registered responder or a mock."),
+    Fix("unimplemented", "A call moto cannot answer fails its Task with a cause naming the action and the way out."),
     Fix("sfl_history", "TaskScheduled records AWS's resource fields (Step Functions Local's shape on request)."),
     Fix("jsonata", "JSONata is evaluated, with the Step Functions functions and errors."),
     Fix("distributed_map", "Distributed Maps run child executions over every ItemReader page, with tolerances."),

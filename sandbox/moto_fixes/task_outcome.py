@@ -39,6 +39,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskService,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import StateTaskActivity
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
     StateTaskLambda,
 )
@@ -90,7 +91,7 @@ def _patch_moto() -> None:
     """Three seams, all in moto 5.2.5's Task evaluation:
 
     * `_eval_execution` of StateTaskService (every optimised, aws-sdk and callback
-      integration) and StateTaskLambda (plain Lambda ARN): count the attempt and park
+      integration), StateTaskLambda (plain Lambda ARN) and StateTaskActivity: count the attempt and park
       the planned outcome on the attempt's frame.
     * `Environment.is_mocked_mode` / `get_current_mocked_response`: the places where moto
       already swaps the service call for a canned answer (after TaskScheduled/TaskStarted,
@@ -100,7 +101,7 @@ def _patch_moto() -> None:
       rename any non-ClientError to a generic service error, which would hide the
       injected error name from Retry/Catch.
     """
-    for task_class in (StateTaskService, StateTaskLambda):
+    for task_class in (StateTaskService, StateTaskLambda, StateTaskActivity):
         task_class._eval_execution = _planned_execution(task_class.__dict__["_eval_execution"])
     for task_class in with_subclasses(StateTask):
         if "_from_error" in task_class.__dict__:

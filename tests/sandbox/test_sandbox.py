@@ -133,7 +133,8 @@ def test_seeding_fixtures_triggers_no_rule(sb, tmp_path):
 
 
 def test_unknown_workflow_is_a_clear_error(sb):
-    with pytest.raises(SandboxError, match=r"unknown workflow 'nope'.*edge, flow"):
+    listed = r"unknown workflow 'nope'; the template has: .*edge \(EdgeStateMachine\), flow \(FlowStateMachine\)"
+    with pytest.raises(SandboxError, match=listed):
         sb.run("nope", {})
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox import asl_graph
-from sandbox.moto_fixes.unimplemented import RUNTIME_CLIENTS, sdk_client_name
+from sandbox.moto_fixes.unimplemented import CANNED, RUNTIME_CLIENTS, sdk_client_name
 from sandbox.provision import state_machine_definition
 from sandbox.stack import STATE_MACHINE_TYPES, Resource, Stack, slug_of
 
@@ -26,8 +26,6 @@ _INTEGRATION = re.compile(r"arn:aws[\w-]*:states:::(?P<service>[\w-]+):(?P<actio
                           r"(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$")
 _LAMBDA_ARN = re.compile(r"arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:(?P<name>[^:]+)(?::.*)?$")
 _SANDBOX_SERVICES = {"states"}  # nested executions run in the same sandbox
-# Actions moto implements with a canned answer no workflow can use.
-_CANNED = {("bedrock-runtime", "InvokeModel"): "moto answers every model with an empty body"}
 
 
 @dataclass(frozen=True)
@@ -98,8 +96,8 @@ def _answer(stack: Stack, functions: dict[str, Resource], target: str, parameter
     operation = action[:1].upper() + action[1:]
     if (boto_service, operation) in faked_operations():
         return "fake"
-    if (boto_service, operation) in _CANNED:
-        return f"{NEEDS_MOCK} ({_CANNED[boto_service, operation]})"
+    if (boto_service, operation) in CANNED:
+        return f"{NEEDS_MOCK} ({CANNED[boto_service, operation]})"
     if _moto_implements(boto_service, action):
         return "moto"
     return f"{NEEDS_MOCK} (moto does not implement {boto_service} {operation})"

@@ -258,9 +258,12 @@ def _check(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     """The template's state machines: the name `run` takes, type, logical ID, physical name and how each starts."""
     from sandbox import workflows
+    from sandbox.provision import state_machine_definitions
 
     path = _template(args)
-    stack, found = workflows.load(path)
+    stack, found = workflows.load(path, **sandbox_options(args))
+    # What `run` would refuse (a parameter without value, an unreadable or invalid ASL), `list` refuses too.
+    state_machine_definitions(stack)
     if not found:
         print(f"{path}: no state machine (AWS::Serverless::StateMachine or AWS::StepFunctions::StateMachine)")
         return EXIT_OK

@@ -24,7 +24,6 @@ import yaml
 
 from sandbox.intrinsics import TemplateError
 from sandbox.stack import Resource, Stack, workflow_slug
-from sandbox.template_yaml import load_template
 
 STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
 API_TYPES = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi")
@@ -108,9 +107,11 @@ class Workflow:
         return loaded
 
 
-def load(template: Path) -> tuple[Stack, list[Workflow]]:
-    """The stack of a template file and its state machines, sorted by slug."""
-    stack = Stack(load_template(template), template.parent)
+def load(template: Path, *, stack_name: str | None = None,
+         parameters: dict[str, str] | None = None) -> tuple[Stack, list[Workflow]]:
+    """The stack of a template file (`Stack.from_file`: samconfig.toml beside it, then the overrides) and its
+    state machines, sorted by slug."""
+    stack = Stack.from_file(template.resolve(), stack_name=stack_name, parameters=parameters)
     return stack, sorted(in_stack(stack), key=lambda w: w.slug)
 
 

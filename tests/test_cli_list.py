@@ -143,6 +143,8 @@ def test_list_of_the_suite_shows_its_five_workflows(capsys):
 
 
 def test_list_of_a_template_the_sandbox_cannot_read_exits_2_with_a_one_line_reason(tmp_path, capsys):
-    (tmp_path / "template.yaml").write_text("Parameters:\n  Stage: {Type: String}\nResources: {}\n")
+    (tmp_path / "template.yaml").write_text("Parameters:\n  Stage: {Type: String}\nResources:\n"
+                                            "  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: !Ref Stage}}\n")
     assert main(["--template", str(tmp_path / "template.yaml"), "list"]) == 2
-    assert capsys.readouterr().err == "sandbox: parameter Stage has no Default: pass it as an override\n"
+    assert capsys.readouterr().err == ("sandbox: parameter Stage has no Default: pass --parameter-overrides "
+                                       "Stage=<value> (or parameter_overrides in samconfig.toml)\n")

@@ -71,9 +71,14 @@ def sdk_client_name(sdk_service: str) -> str:
     return next((name for name in available if name.replace("-", "") == sdk_service), sdk_service)
 
 
-def unanswered_cause(service: str, action: str) -> str:
+CANNED = {("bedrock-runtime", "InvokeModel"): "moto answers every model with an empty body"}
+"""Actions moto implements with a canned answer no workflow can use: a Task calling them fails, as an unimplemented
+one does, and `sandbox check` says they need a mock."""
+
+
+def unanswered_cause(service: str, action: str, reason: str = "moto does not implement it") -> str:
     """What to tell the user when the sandbox cannot answer `service:action`."""
-    return (f"the sandbox cannot answer {service}:{action} (moto does not implement it): answer this Task with a "
+    return (f"the sandbox cannot answer {service}:{action} ({reason}): answer this Task with a "
             f"MockConfigFile test case (--test-case/--mock-config), or register a fake for {service} {action} "
             "(see sandbox/fakes)")
 
@@ -132,6 +137,9 @@ def _runtime_client_call(original: Callable[..., None]) -> Callable[..., None]:
         if key not in RUNTIME_CLIENTS:
             original(self, env, *args, **kwargs)
             return
+        operation = (RUNTIME_CLIENTS[key], key[1][:1].upper() + key[1][1:])
+        if operation in CANNED:  # an answer no workflow can use: say so rather than pass it on
+            raise _unanswered(env, unanswered_cause(*key, reason=CANNED[operation]))
         kwargs["normalised_parameters"] = _runtime_parameters(kwargs["normalised_parameters"])
         original(self, env, *args, **kwargs)
         # The runtime API's members (`body`, `contentType`) as the integration's fields (`Body`, `ContentType`).

@@ -135,9 +135,6 @@ def _main(argv: list[str] | None) -> int:
     except (UsageError, TemplateError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # `sandbox list | head`: the reader has all it wants
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: give it somewhere
-        return EXIT_OK
 
 
 def entry() -> NoReturn:
@@ -151,8 +148,8 @@ def entry() -> NoReturn:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except BrokenPipeError:  # the reader went away (`sandbox run ... | head`): as Python's own exit would
-        code = code or EXIT_FAILED
+    except BrokenPipeError:  # the reader went away (`sandbox run ... | head`): as `main` reports it
+        code = EXIT_BROKEN_PIPE
     logging.shutdown()
     os._exit(code)
 

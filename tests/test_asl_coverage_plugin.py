@@ -259,4 +259,4 @@ def test_a_template_the_sandbox_cannot_read_turns_coverage_off_with_a_warning(pr
     (warning,) = warnings
     assert isinstance(warning, pytest.PytestConfigWarning)
     assert str(warning) == f"ASL coverage off: {project / 'template.yaml'}: parameter Stage has no Default: " \
-                           "pass it as an override"
+                           "pass --parameter-overrides Stage=<value> (or parameter_overrides in samconfig.toml)"

@@ -42,7 +42,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     "event not text": (["run", "flow", "--event", "{tmp}/binary.json"], "event {tmp}/binary.json is not UTF-8 text"),
     "event is a folder": (["run", "flow", "--event", "{tmp}"], "cannot read event {tmp}: Is a directory"),
     "ASL file not JSON": (["--template", "{tmp}/not-asl.yaml", "run", "flow", "--event", "{tmp}/event.json"],
-                          "Flow: {tmp}/broken.asl.json is not valid JSON: Expecting value at line 1"),
+                          "Flow: the ASL {tmp}/broken.asl.json is neither JSON nor YAML at line 2"),
     "demo events folder missing": (["demo", "--events-dir", "{tmp}/nope"], "events folder not found: {tmp}/nope"),
     "serve port too high": (["serve", "--port", "99999"], "serve: argument --port: invalid port '99999': use 0-65535"),
     "serve port negative": (["serve", "--port", "-1"], "serve: argument --port: invalid port '-1'"),

@@ -481,6 +481,8 @@ def test_a_definition_that_fails_to_parse_fails_its_execution_and_leaves_the_nex
     FAILED with States.Runtime, as AWS reports an internal failure; a JSONPath execution after it runs."""
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
+    from sandbox.moto_fixes import program_cache
+
     jsonata, jsonpath = create_machine(JSONATA_PASS), create_machine(JSONPATH_PASS)
     visit = Preprocessor.visitState_decl_body
 
@@ -489,9 +491,12 @@ def test_a_definition_that_fails_to_parse_fails_its_execution_and_leaves_the_nex
         raise ValueError("injected parse failure")
 
     monkeypatch.setattr(Preprocessor, "visitState_decl_body", crash_inside_the_state)
+    # The execution reads its definition again (no stored program), as moto does at every start.
+    monkeypatch.setattr(program_cache, "stored", lambda _definition: None)
     crashed = sfn_client().start_execution(stateMachineArn=jsonata, input="{}")["executionArn"]
     description = wait_done(crashed)
     monkeypatch.setattr(Preprocessor, "visitState_decl_body", visit)
+    monkeypatch.undo()
 
     assert (description["status"], description["error"]) == ("FAILED", "States.Runtime")
     assert "injected parse failure" in description["cause"]

@@ -220,8 +220,8 @@ class Sandbox:
             self._stand_ins[logical_id] = handler
             return
         if logical_id not in self.lambdas.functions:
-            known = ", ".join(sorted(self.lambdas.functions)) or "none"
-            raise SandboxError(f"unknown function {logical_id!r}; the template has: {known}")
+            names = ", ".join(sorted(self.lambdas.functions)) or "none"
+            raise SandboxError(f"unknown function {logical_id!r}; the template has: {names}")
         self.lambdas.replace(logical_id, handler)
 
     # -- running -----------------------------------------------------------------
@@ -414,7 +414,7 @@ class Sandbox:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
         spec = json.loads(Path(objects_file).read_text())
-        assert self.router is not None
+        assert self.router is not None and self.fakes is not None
         with self.router.muted():
             for bucket, objects in spec.items():
                 if bucket.startswith("fake:"):

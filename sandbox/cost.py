@@ -253,7 +253,7 @@ def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, Map
 
     if not getattr(run, "execution_arn", None):
         return []
-    found = []
+    found: list[tuple[Any, Mapping[str, Any], str]] = []
     for body, children in map_children(definition, [run.execution_arn]):
         execution_type = str((body.processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD")).upper()
         found.extend((child, body.processor, execution_type) for child in children)

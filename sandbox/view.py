@@ -117,6 +117,7 @@ def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str
     visit_of_event: dict[int, dict[str, Any]] = {}
     state_visits: dict[str, list[dict[str, Any]]] = {}
     pending = list(entered_ids)
+    visit: dict[str, Any] | None
     for event in history:
         details = event.get("stateEnteredEventDetails")
         if not details:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -28,6 +28,9 @@ from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import DEFAULT_STACK_NAME, Stack
 from sandbox.template_yaml import load_template
 from sandbox.teststate.result import TestStateResult, request_for
+
+if TYPE_CHECKING:
+    from moto.core.models import MockAWS
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -92,7 +95,7 @@ class Sandbox:
         self.clock = clock or VirtualClock()
         self.region = self.stack.region
         self.account_id = self.stack.account_id
-        self._mock: Any = None
+        self._mock: MockAWS | None = None
         self.state_machines: dict[str, StateMachine] = {}
         self.lambdas: LambdaRuntime | None = None
         self.router: routing.EventRouter | None = None

@@ -6,11 +6,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.exceptions import ClientError
@@ -22,6 +22,7 @@ from sandbox import lambda_async, routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
+from sandbox.history import HistoryEvent
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.provision import Provisioner, StateMachine
@@ -55,7 +56,7 @@ class Run:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
     start_date: Any = None
     stop_date: Any = None
 
@@ -68,7 +69,7 @@ class Run:
     def succeeded(self) -> bool:
         return self.status == "SUCCEEDED"
 
-    def events_of(self, event_type: str) -> list[dict[str, Any]]:
+    def events_of(self, event_type: str) -> list[HistoryEvent]:
         return [e for e in self.history if e["type"] == event_type]
 
     def state_output(self, state: str) -> Any:
@@ -507,7 +508,7 @@ class Sandbox:
         status = self._backend().describe_execution(execution_arn).exec_status
         return status.value if status is not None else "RUNNING"
 
-    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
+    def _history(self, execution_arn: str) -> list[HistoryEvent]:
         """GetExecutionHistory's events, read from the backend.
 
         The same events the API returns; skipping moto's response serializer saves
@@ -530,13 +531,13 @@ def _record(sb: Sandbox) -> None:
             logging.getLogger(__name__).exception("execution recorder failed")
 
 
-def _as_api_event(event: dict[str, Any]) -> dict[str, Any]:
+def _as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
     """Backend event -> boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
     converted = dict(event)
     converted["type"] = getattr(event["type"], "value", event["type"])
     stamp = event["timestamp"]
     converted["timestamp"] = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    return converted
+    return cast(HistoryEvent, converted)
 
 
 def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:

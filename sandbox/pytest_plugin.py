@@ -37,6 +37,7 @@ from sandbox.coverage import Uncovered, coverage
 
 if TYPE_CHECKING:
     from sandbox.core import Run, Sandbox
+    from sandbox.history import HistoryEvent
 
 GATE_EXIT = pytest.ExitCode.TESTS_FAILED
 MAX_LISTED = 40
@@ -56,7 +57,7 @@ class MachineCoverage(Uncovered):
     unresolved: set[tuple[str, str]] = field(default_factory=set)
     undeclared: set[tuple[str, str]] = field(default_factory=set)
 
-    def add(self, histories: list[list[dict[str, Any]]]) -> None:
+    def add(self, histories: list[list[HistoryEvent]]) -> None:
         report = coverage(self.graph, histories)
         self.executions += len(histories)
         self.visited |= report.visited & set(self.graph.states)

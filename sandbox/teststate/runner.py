@@ -295,7 +295,7 @@ def _failure(env: Environment, error: str, cause: str | None) -> FailureEvent:
     if cause is not None:
         details["cause"] = cause
     return FailureEvent(env=env, error_name=error_name, event_type=HistoryEventType.TaskFailed,
-                        event_details=EventDetails(taskFailedEventDetails=details))  # type: ignore[typeddict-item]
+                        event_details=EventDetails(taskFailedEventDetails=details))  # type: ignore[typeddict-item]  # one key, as AWS
 
 
 def _variables_of(env: Environment) -> dict[str, Any]:

@@ -29,7 +29,7 @@ export AWS_EC2_METADATA_DISABLED := true
 help: ## list targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-lint: $(VENV_STAMP) .tools ## ruff, cfn-lint (+serverless rules), sam validate (translator and --lint), checkov, bandit, statelint
+lint: $(VENV_STAMP) .tools ## ruff, mypy sandbox/, cfn-lint (+serverless rules), sam validate (translator and --lint), checkov, bandit, statelint
 	SAM="$(SAM)" scripts/lint.sh
 
 build: .tools ## sam build (Lambda runtimes from pyenv when present)

@@ -5,7 +5,10 @@ runs Lambda handlers in-process, drives Wait/Retry/timeouts on a virtual clock a
 routes events along the template's rules.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # type checkers see the real classes; at run time they load on first use
+    from sandbox.core import Run, Sandbox, SandboxError
 
 from sandbox.moto_fixes import lazy_imports
 

@@ -166,6 +166,7 @@ def _parse_scope(body: Mapping[str, Any], scope_id: str, parent: str | None, lab
         raise AslGraphError(f"{where} has no States")
     if start_at not in own:
         raise AslGraphError(f"{where}: StartAt {start_at!r} is not one of its states")
+    assert isinstance(start_at, str)  # one of the state names, which are JSON object keys
     scope = Scope(id=scope_id, parent=parent, label=label, start_at=_qualify(scope_id, start_at),
                   states=tuple(_qualify(scope_id, name) for name in own))
     scopes[scope_id] = scope

@@ -134,7 +134,7 @@ def faked_operations() -> frozenset[tuple[str, str]]:
                 self.operations.add((service, operation))
 
     recorder = _Recorder()
-    install_fakes(recorder, None)
+    install_fakes(recorder, None)  # type: ignore[arg-type]  # registering records the operations; no fake runs
     return frozenset(recorder.operations)
 
 

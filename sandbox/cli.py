@@ -14,11 +14,11 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -27,6 +27,9 @@ from sandbox import serve as serve_command
 from sandbox.progress import ProgressLine
 from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
 from sandbox.teststate import command as test_state_command
+
+if TYPE_CHECKING:
+    from sandbox.core import Run, Sandbox
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13
@@ -171,7 +174,7 @@ def _patience(args: argparse.Namespace, progress: ProgressLine) -> dict[str, Any
             "on_progress": progress.update}
 
 
-def register_stand_ins(sb: Any, specs: list[str]) -> None:
+def register_stand_ins(sb: Sandbox, specs: list[str]) -> None:
     """`--stand-in FUNCTION=FILE.py:NAME` options: each Python function answers that function's invocations."""
     from sandbox.core import SandboxError
 
@@ -183,7 +186,7 @@ def register_stand_ins(sb: Any, specs: list[str]) -> None:
             raise UsageError(f"--stand-in {spec}: {error}") from None
 
 
-def _stand_in(spec: str) -> tuple[str, Any]:
+def _stand_in(spec: str) -> tuple[str, Callable[[Any, Any], Any]]:
     """`LogicalId=path/to/file.py:function` -> (LogicalId, the function)."""
     import importlib.util
 
@@ -293,7 +296,7 @@ def _read_json(source: str, what: str) -> Any:
         raise UsageError(f"{what} {source} is not valid JSON: nested too deeply") from None
 
 
-def _seed(sb: Any, path: Path) -> None:
+def _seed(sb: Sandbox, path: Path) -> None:
     """`sb.seed(path)`, with a file that is not a seed file (objects.json format) as a usage error."""
     if not isinstance(_read_json(str(path), "seed file"), dict):
         raise UsageError(f"seed file {path} must hold a JSON object (bucket or table -> objects)")
@@ -320,7 +323,7 @@ def _seed_file(args: argparse.Namespace) -> Path | None:
 
 
 @contextmanager
-def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Any, Any]]:
+def _sandbox_for_event(args: argparse.Namespace) -> Iterator[tuple[Sandbox, Any]]:
     """The sandbox with the event read, the workflow checked and the seed objects in place."""
     event = _read_event(args.event)
     seed = _seed_file(args)
@@ -360,6 +363,7 @@ def _run(args: argparse.Namespace) -> int:
                        [failure.describe() for failure in sb.failed_invocations])
         _print_story(story, args.output)
         if args.test_case and args.output == "table":
+            assert sb.faults is not None  # a started sandbox has its fault plan
             mocked = [f"{i.state} (attempt {i.attempt + 1})" for i in sb.faults.injected
                       if i.execution_arn == run.execution_arn]
             print(f"Mocked: {', '.join(mocked) or 'nothing'}, by test case {args.test_case} of {args.mock_config}")
@@ -375,7 +379,8 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if run.succeeded else EXIT_FAILED
 
 
-def _keep_runs(args: argparse.Namespace, sb: Any, runs: list[Any], set_off: dict[str, list[Any]] | None = None) -> None:
+def _keep_runs(args: argparse.Namespace, sb: Sandbox, runs: list[Run],
+               set_off: dict[str, list[Run]] | None = None) -> None:
     """Save the runs of this invocation for `sandbox view` (the previous invocation's are replaced).
 
     `set_off`: the runs each run set off, by its execution ARN (their pages show each other on the timeline).
@@ -425,10 +430,11 @@ def _resolve_test_case(args: argparse.Namespace) -> None:
         args.mock_config = str(beside)
 
 
-def _run_to_the_end(sb: Any, args: argparse.Namespace, event: Any, progress: ProgressLine) -> Any:
+def _run_to_the_end(sb: Sandbox, args: argparse.Namespace, event: Any, progress: ProgressLine) -> Run:
     """Start the execution (as its test case, if any) and answer its callbacks as the options say."""
     approve = _approval(args)  # bad JSON is refused before anything starts
     if args.mock_config:
+        assert sb.faults is not None  # a started sandbox has its fault plan
         sb.faults.mock_config = args.mock_config
     try:
         arn = sb.start(args.workflow, json.dumps(event), test_case=args.test_case)
@@ -475,8 +481,8 @@ def _approval(args: argparse.Namespace) -> Any:
 class _Story:
     """One CLI run: the execution, what it triggered, and what it told the world."""
 
-    run: Any
-    triggered: list[Any]
+    run: Run
+    triggered: list[Run]
     notifications: dict[str, list[dict[str, Any]]]
     events: list[dict[str, Any]]
     wall_seconds: float
@@ -484,7 +490,7 @@ class _Story:
     """Asynchronous Lambda invocations that failed after Lambda's retries."""
 
 
-def _business_events(sb: Any) -> list[dict[str, Any]]:
+def _business_events(sb: Sandbox) -> list[dict[str, Any]]:
     """Events put on the template's own buses (S3's events on the default bus are inputs, not results)."""
     return [event for event in sb.published() if event.get("source") != "aws.s3"]
 
@@ -533,7 +539,7 @@ def _print_story(story: _Story, output: str) -> None:
     print(f"Time:   {format_duration(virtual)} virtual, {story.wall_seconds:.2f} s wall")
 
 
-def _offset(first: Any, other: Any, end: bool = False) -> float:
+def _offset(first: Run, other: Run, end: bool = False) -> float:
     """Virtual seconds from `first`'s start to `other`'s start (or end)."""
     reference = first.history[0]["timestamp"]
     moment = other.history[-1 if end else 0]["timestamp"]
@@ -544,8 +550,8 @@ def _demo(args: argparse.Namespace) -> int:
     events_dir = Path(args.events_dir)
     if not events_dir.is_dir():
         raise UsageError(f"events folder not found: {events_dir} (it holds one folder of sample events per workflow)")
-    runs: list[Any] = []
-    set_off: dict[str, list[Any]] = {}
+    runs: list[Run] = []
+    set_off: dict[str, list[Run]] = {}
     with _sandbox(args) as sb:
         for slug in sorted(sb.state_machines):
             folder = events_dir / slug

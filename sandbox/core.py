@@ -6,11 +6,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.exceptions import ClientError
@@ -24,12 +24,16 @@ from sandbox import lambda_async, routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
+from sandbox.history import HistoryEvent
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import Stack
 from sandbox.teststate.result import TestStateResult, request_for
+
+if TYPE_CHECKING:
+    from moto.core.models import MockAWS
 
 _exclusive = threading.Lock()
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -52,7 +56,7 @@ class Run:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
     start_date: Any = None
     stop_date: Any = None
 
@@ -65,7 +69,7 @@ class Run:
     def succeeded(self) -> bool:
         return self.status == "SUCCEEDED"
 
-    def events_of(self, event_type: str) -> list[dict[str, Any]]:
+    def events_of(self, event_type: str) -> list[HistoryEvent]:
         return [e for e in self.history if e["type"] == event_type]
 
     def state_output(self, state: str) -> Any:
@@ -97,7 +101,7 @@ class Sandbox:
         self.clock = clock or VirtualClock()
         self.region = self.stack.region
         self.account_id = self.stack.account_id
-        self._mock: Any = None
+        self._mock: MockAWS | None = None
         self.state_machines: dict[str, StateMachine] = {}
         self.lambdas: LambdaRuntime | None = None
         self.router: routing.EventRouter | None = None
@@ -239,8 +243,8 @@ class Sandbox:
             self._stand_ins[logical_id] = handler
             return
         if logical_id not in self.lambdas.functions:
-            known = ", ".join(sorted(self.lambdas.functions)) or "none"
-            raise SandboxError(f"unknown function {logical_id!r}; the template has: {known}")
+            names = ", ".join(sorted(self.lambdas.functions)) or "none"
+            raise SandboxError(f"unknown function {logical_id!r}; the template has: {names}")
         self.lambdas.replace(logical_id, handler)
 
     # -- running -----------------------------------------------------------------
@@ -412,7 +416,7 @@ class Sandbox:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
         spec = json.loads(Path(objects_file).read_text())
-        assert self.router is not None
+        assert self.router is not None and self.fakes is not None
         self._check_seeded_names(objects_file, spec)
         with self.router.muted():
             for bucket, objects in spec.items():
@@ -520,7 +524,7 @@ class Sandbox:
         status = self._backend().describe_execution(execution_arn).exec_status
         return status.value if status is not None else "RUNNING"
 
-    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
+    def _history(self, execution_arn: str) -> list[HistoryEvent]:
         """GetExecutionHistory's events, read from the backend.
 
         The same events the API returns; skipping moto's response serializer saves
@@ -543,13 +547,13 @@ def _record(sb: Sandbox) -> None:
             logging.getLogger(__name__).exception("execution recorder failed")
 
 
-def _as_api_event(event: dict[str, Any]) -> dict[str, Any]:
+def _as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
     """Backend event -> boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
     converted = dict(event)
     converted["type"] = getattr(event["type"], "value", event["type"])
     stamp = event["timestamp"]
     converted["timestamp"] = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    return converted
+    return cast(HistoryEvent, converted)
 
 
 def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:

@@ -44,11 +44,14 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.core import Run, Sandbox
 
 PRICES = Path(__file__).resolve().parent / "data" / "prices.json"
 DOCS_LAMBDA_MS = 100
@@ -120,14 +123,14 @@ class LambdaMeter:
     `init_seconds`, so every invocation is billed as a warm one.
     """
 
-    def __init__(self, sb: Any) -> None:
+    def __init__(self, sb: Sandbox) -> None:
         self.functions = dict(sb.lambdas.functions) if sb.lambdas is not None else {}
         self.durations: dict[str, list[float]] = {}
         self.init_seconds: dict[str, float] = {}
 
     def __enter__(self) -> LambdaMeter:
         for logical_id, function in self.functions.items():
-            function.invoke = self._timed(logical_id, function.invoke)
+            function.invoke = self._timed(logical_id, function.invoke)  # type: ignore[method-assign]  # per instance
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -168,7 +171,7 @@ class LambdaMeter:
         return billed
 
 
-def requests_of(history: list[Mapping[str, Any]]) -> dict[str, int]:
+def requests_of(history: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Service requests made by the execution's tasks, `<service>:<action>` -> count (retries included)."""
     counts: Counter[str] = Counter()
     for event in history:
@@ -184,14 +187,14 @@ def request_key(resource_type: str, resource: str) -> str:
     return f"{service}:{action}"
 
 
-def state_transitions(history: list[Mapping[str, Any]]) -> int:
+def state_transitions(history: Sequence[Mapping[str, Any]]) -> int:
     from sandbox.coverage import retries
 
     entered = sum(1 for event in history if "stateEnteredEventDetails" in event)
     return entered + sum(retries(history).values())
 
 
-def express_memory_mb(definition: Mapping[str, Any], history: list[Mapping[str, Any]], prices: Mapping[str, Any]
+def express_memory_mb(definition: Mapping[str, Any], history: Sequence[Mapping[str, Any]], prices: Mapping[str, Any]
                       ) -> int:
     """AWS's documented estimate: 50 MB + definition size + execution data size x Parallel/Map steps."""
     express = prices["stepfunctions"]["express"]
@@ -204,7 +207,7 @@ def express_memory_mb(definition: Mapping[str, Any], history: list[Mapping[str, 
     return int(math.ceil(used_mb / chunk) * chunk)
 
 
-def usage(run: Any, sb: Any, billed_ms: Mapping[str, list[int]] | None = None, *,
+def usage(run: Run, sb: Sandbox, billed_ms: Mapping[str, list[int]] | None = None, *,
           assumed_lambda_ms: int | None = None) -> Usage:
     """The usage of one execution of `sb`. Lambda durations: measured (`billed_ms`), or assumed."""
     machine = sb.workflow(run.workflow)
@@ -240,7 +243,7 @@ def with_assumed_lambda(found: Usage, assumed_ms: int) -> Usage:
     return replace(found, lambdas=[replace(fn, billed_ms=fn.invocations * assumed_ms) for fn in found.lambdas])
 
 
-def _span(history: list[Mapping[str, Any]]) -> float:
+def _span(history: Sequence[Mapping[str, Any]]) -> float:
     return (history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds() if history else 0.0
 
 
@@ -253,14 +256,14 @@ def _children_of(run: Any, definition: Mapping[str, Any]) -> list[tuple[Any, Map
 
     if not getattr(run, "execution_arn", None):
         return []
-    found = []
+    found: list[tuple[Any, Mapping[str, Any], str]] = []
     for body, children in map_children(definition, [run.execution_arn]):
         execution_type = str((body.processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD")).upper()
         found.extend((child, body.processor, execution_type) for child in children)
     return found
 
 
-def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
+def _lambda_calls(history: Sequence[Mapping[str, Any]], sb: Sandbox) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for event in history:
         details = event.get("taskScheduledEventDetails") or event.get("lambdaFunctionScheduledEventDetails")
@@ -278,7 +281,7 @@ def _lambda_calls(history: list[Mapping[str, Any]], sb: Any) -> dict[str, int]:
     return dict(counts)
 
 
-def _architecture(sb: Any, logical_id: str) -> str:
+def _architecture(sb: Sandbox, logical_id: str) -> str:
     template = sb.stack.template
     props = template.get("Resources", {}).get(logical_id, {}).get("Properties", {})
     defaults = template.get("Globals", {}).get("Function", {})

@@ -104,6 +104,7 @@ def _analyse(graph: Graph, history: Any) -> tuple[list[str], list[Transition]]:
     for event in log.events:
         entered = event.get("stateEnteredEventDetails")
         if entered:
+            state_id: str | None
             transition = _transition_into(graph, log, event, entered["name"])
             if transition is not None:
                 found.append(transition)
@@ -165,7 +166,7 @@ def _transition_into(graph: Graph, log: _History, event: Mapping[str, Any], name
     error = event_details(failure).get("error") if failure is not None else None
     candidates = [e for e in graph.edges_from(source) if e.target == target]
     if failure is not None and any(e.kind == "catch" for e in candidates):
-        edge = _catch_edge(candidates, error)
+        edge: Edge | None = _catch_edge(candidates, error)
         return Transition(source, target, "catch", edge, True, event["id"])
     if state.type == "Choice":
         return _choice_transition(state, source, target, candidates, _entered_input(log, source_name, event),
@@ -247,7 +248,7 @@ def _choice_transition(state: State, source: str, target: str, candidates: list[
 _PATH_TOKEN = re.compile(r"\.([A-Za-z_][^.\[\]]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]")
 
 
-def _resolve(document: Any, path: str) -> Any:
+def _resolve(document: Any, path: str | None) -> Any:
     """A plain JSONPath (`$`, `$.a.b`, `$.a[0]`, `$['a b']`): the value, `_MISSING` or `_UNSUPPORTED`."""
     if not isinstance(path, str) or not path.startswith("$") or path.startswith("$$"):
         return _UNSUPPORTED

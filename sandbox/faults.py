@@ -135,7 +135,7 @@ class FaultPlan:
         self.aliases: dict[str, tuple[str, ...]] = {}
         """Other names a MockConfigFile may give a state machine under StateMachines (the sandbox
         adds each workflow's slug and logical ID: the deployed name depends on the stack)."""
-        self.on_hang: Callable[[], None] | None = None
+        self.on_hang: Callable[[], object] | None = None
         """Called on the task's thread instead of the default hang (block until the attempt is
         abandoned). A virtual clock sets it to wait on `task_outcome.attempt_ended()` without holding the
         clock; it may also raise TimeoutError to report States.Timeout at once."""

@@ -3,9 +3,57 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Required, TypedDict
+
+
+class HistoryEvent(TypedDict, total=False):
+    """One GetExecutionHistory event as boto3 returns it (`Run.history`): its type as text, an aware UTC timestamp,
+    and the one `...EventDetails` entry its type has, if any."""
+
+    id: Required[int]
+    type: Required[str]
+    timestamp: Required[datetime]
+    previousEventId: int
+    activityFailedEventDetails: dict[str, Any]
+    activityScheduleFailedEventDetails: dict[str, Any]
+    activityScheduledEventDetails: dict[str, Any]
+    activityStartedEventDetails: dict[str, Any]
+    activitySucceededEventDetails: dict[str, Any]
+    activityTimedOutEventDetails: dict[str, Any]
+    taskFailedEventDetails: dict[str, Any]
+    taskScheduledEventDetails: dict[str, Any]
+    taskStartFailedEventDetails: dict[str, Any]
+    taskStartedEventDetails: dict[str, Any]
+    taskSubmitFailedEventDetails: dict[str, Any]
+    taskSubmittedEventDetails: dict[str, Any]
+    taskSucceededEventDetails: dict[str, Any]
+    taskTimedOutEventDetails: dict[str, Any]
+    executionFailedEventDetails: dict[str, Any]
+    executionStartedEventDetails: dict[str, Any]
+    executionSucceededEventDetails: dict[str, Any]
+    executionAbortedEventDetails: dict[str, Any]
+    executionTimedOutEventDetails: dict[str, Any]
+    executionRedrivenEventDetails: dict[str, Any]
+    mapStateStartedEventDetails: dict[str, Any]
+    mapIterationStartedEventDetails: dict[str, Any]
+    mapIterationSucceededEventDetails: dict[str, Any]
+    mapIterationFailedEventDetails: dict[str, Any]
+    mapIterationAbortedEventDetails: dict[str, Any]
+    lambdaFunctionFailedEventDetails: dict[str, Any]
+    lambdaFunctionScheduleFailedEventDetails: dict[str, Any]
+    lambdaFunctionScheduledEventDetails: dict[str, Any]
+    lambdaFunctionStartFailedEventDetails: dict[str, Any]
+    lambdaFunctionSucceededEventDetails: dict[str, Any]
+    lambdaFunctionTimedOutEventDetails: dict[str, Any]
+    stateEnteredEventDetails: dict[str, Any]
+    stateExitedEventDetails: dict[str, Any]
+    mapRunStartedEventDetails: dict[str, Any]
+    mapRunFailedEventDetails: dict[str, Any]
+    mapRunRedrivenEventDetails: dict[str, Any]
+    evaluationFailedEventDetails: dict[str, Any]
+
 
 _DETAIL_KEYS = ("taskScheduledEventDetails", "lambdaFunctionScheduledEventDetails")
 
@@ -29,7 +77,7 @@ def event_details(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def history_rows(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per event: ID, type, step (state), resource, elapsed ms, virtual timestamp."""
     rows = []
     start = history[0]["timestamp"] if history else None
@@ -49,7 +97,7 @@ def history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _resource(event: dict[str, Any]) -> str:
+def _resource(event: Mapping[str, Any]) -> str:
     for key in _DETAIL_KEYS:
         details = event.get(key)
         if details:
@@ -63,7 +111,7 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def format_table(history: list[dict[str, Any]]) -> str:
+def format_table(history: Sequence[Mapping[str, Any]]) -> str:
     rows = history_rows(history)
     headers = {"id": "ID", "type": "Type", "step": "Step", "resource": "Resource",
                "elapsed_ms": "Elapsed (ms)", "timestamp": "Timestamp (virtual)"}
@@ -80,7 +128,7 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: _iso(v) if isinstance(v, datetime) else str(v)))
 
 
-def virtual_duration(history: list[dict[str, Any]]) -> float:
+def virtual_duration(history: Sequence[Mapping[str, Any]]) -> float:
     """Seconds of virtual time from the first to the last event."""
     if not history:
         return 0.0

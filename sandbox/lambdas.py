@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -33,6 +33,9 @@ from botocore.response import StreamingBody
 
 from sandbox.clock import VirtualClock
 from sandbox.lambda_async import AsyncInvocations
+
+if TYPE_CHECKING:
+    from sandbox.runtimes import LambdaFunction
 
 # Handlers share one process environment: invocations take turns so that each
 # sees exactly its own function's variables.
@@ -248,7 +251,7 @@ def _missing_package_message(logical_id: str, code_dir: Path, module_path: str, 
             f"({logical_id}: install the function's packages into the sandbox's Python: {install})")
 
 
-def stand_in(function: Any, handler: Callable[[Any, Any], Any]) -> InProcessFunction:
+def stand_in(function: LambdaFunction, handler: Callable[[Any, Any], Any]) -> InProcessFunction:
     """`handler(event, context)` answering a function's invocations, with its name, ARN and environment."""
     return InProcessFunction(logical_id=function.logical_id, name=function.name, arn=function.arn,
                              code_dir=Path(getattr(function, "code_dir", ".")), handler="<stand-in>",
@@ -259,7 +262,7 @@ def stand_in(function: Any, handler: Callable[[Any, Any], Any]) -> InProcessFunc
 class LambdaRuntime:
     """Answers Lambda Invoke calls from the template's functions (in-process Python, Node.js children, stand-ins)."""
 
-    def __init__(self, functions: dict[str, Any], clock: VirtualClock, region: str, account_id: str) -> None:
+    def __init__(self, functions: dict[str, LambdaFunction], clock: VirtualClock, region: str, account_id: str) -> None:
         from sandbox.session import shared_client
 
         self.functions = functions
@@ -305,7 +308,7 @@ class LambdaRuntime:
         events.register("before-call.lambda.Invoke", self._on_invoke)
         lambda_server.activate(self)
 
-    def find(self, function_name: str) -> Any:
+    def find(self, function_name: str) -> LambdaFunction | None:
         """Resolve a name, full or partial ARN, with or without a qualifier."""
         name = function_name
         if name.startswith("arn:"):

@@ -36,7 +36,8 @@ from sandbox.asl_graph import Edge, Graph, parse
 from sandbox.coverage import Uncovered, coverage
 
 if TYPE_CHECKING:
-    from sandbox.core import Sandbox
+    from sandbox.core import Run, Sandbox
+    from sandbox.history import HistoryEvent
 
 GATE_EXIT = pytest.ExitCode.TESTS_FAILED
 MAX_LISTED = 40
@@ -56,7 +57,7 @@ class MachineCoverage(Uncovered):
     unresolved: set[tuple[str, str]] = field(default_factory=set)
     undeclared: set[tuple[str, str]] = field(default_factory=set)
 
-    def add(self, histories: list[Any]) -> None:
+    def add(self, histories: list[list[HistoryEvent]]) -> None:
         report = coverage(self.graph, histories)
         self.executions += len(histories)
         self.visited |= report.visited & set(self.graph.states)
@@ -64,7 +65,7 @@ class MachineCoverage(Uncovered):
         self.unresolved |= {(t.source, t.target) for t in report.unresolved}
         self.undeclared |= {(t.source, t.target) for t in report.undeclared}
 
-    def add_children(self, runs: list[Any]) -> None:
+    def add_children(self, runs: list[Run]) -> None:
         """Distributed Map children run as executions of their own: count them in the Map's scope."""
         from sandbox.map_children import map_children
 
@@ -126,11 +127,11 @@ class AslCoverage:
                          for slug, definition in _definitions(self.template).items()}
 
     # -- recording -------------------------------------------------------------------------
-    def record(self, sb: Any, runs: list[Any]) -> None:
+    def record(self, sb: Sandbox, runs: list[Run]) -> None:
         """A `sandbox.core.RECORDERS` callback: count the ended executions of this template."""
         if Path(sb.template_path).resolve() != self.template:
             return
-        by_slug: dict[str, list[Any]] = {}
+        by_slug: dict[str, list[Run]] = {}
         for run in runs:
             if run.history and run.workflow in self.machines:
                 by_slug.setdefault(run.workflow, []).append(run)
@@ -303,7 +304,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = GATE_EXIT
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     plugin = config.stash.get(_KEY, None)
     if plugin is None or _is_xdist_worker(config):
         return

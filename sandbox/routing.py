@@ -19,9 +19,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sandbox.clock import VirtualClock
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
 
 _active: EventRouter | None = None
 
@@ -70,7 +73,7 @@ class EventRouter:
         if event_bus is None:
             return
         for rule in list(event_bus.rules.values()):
-            if rule.state == "ENABLED" and rule.event_pattern.matches_event(event):
+            if rule.state == "ENABLED" and rule.event_pattern.matches_event(cast("EventMessageType", event)):
                 for target in rule.targets:
                     self._deliver(rule, target, event)
 

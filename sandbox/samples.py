@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.core import Sandbox
 
 SEED_FILE = "objects.json"
 ANSWER_FILE = "callback-answer.json"
@@ -33,10 +36,11 @@ def sample_test_case(event: Path, slug: str) -> str | None:
     return event.stem if event.stem in cases else None
 
 
-def start(sb: Any, slug: str, event: Path) -> str:
+def start(sb: Sandbox, slug: str, event: Path) -> str:
     """Start one sample (as its test case, when it has one) in the sandbox `sb`; the execution ARN."""
     case = sample_test_case(event, slug)
     if case:
+        assert sb.faults is not None  # a started sandbox has its fault plan
         sb.faults.mock_config = event.parent / MOCK_CONFIG_FILE
     return sb.start(slug, json.loads(event.read_text()), test_case=case)
 

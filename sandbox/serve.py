@@ -51,13 +51,16 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.apigateway import integration
 from sandbox.apigateway.openapi import IntegrationRoute, integration_routes, match_route
 from sandbox.apigateway.resources import method_routes
 from sandbox.session import shared_client
+
+if TYPE_CHECKING:
+    from sandbox.core import Sandbox
 
 DEFAULT_CALLER = "arn:aws:iam::123456789012:user/sandbox-user"
 """The IAM identity put into requestContext.identity of IAM-authorised routes (no signature is checked)."""
@@ -274,8 +277,9 @@ class ApiServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
+    server_address: tuple[str, int]
 
-    def __init__(self, sandbox: Any, host: str, port: int, caller: str | None, quiet: bool = True, *,
+    def __init__(self, sandbox: Sandbox, host: str, port: int, caller: str | None, quiet: bool = True, *,
                  read_timeout: float = READ_TIMEOUT_SECONDS, max_connections: int = MAX_CONNECTIONS) -> None:
         self.sandbox = sandbox
         self.routes, self.skipped = api_routes(sandbox.stack)
@@ -344,8 +348,9 @@ class ApiServer(ThreadingHTTPServer):
         """The route taking this request, its path parameters and the path without the stage prefix."""
         first = path.split("/")[1] if path.count("/") >= 2 else None
         candidates = [path] + ([path[len(first) + 1:]] if first in self.stages else [])
+        routes: list[Route | IntegrationRoute] = [*self.integrations, *self.routes]
         for candidate in candidates:
-            for route in [*self.integrations, *self.routes]:
+            for route in routes:
                 params = route.match(method, candidate)
                 if params is not None and (candidate == path or route.stage == first):
                     return route, params, candidate
@@ -375,6 +380,7 @@ class ApiServer(ThreadingHTTPServer):
                             headers=[(k, v) for k, v in headers if k.lower() != CALLER_HEADER.lower()],
                             body=body, source_ip=source_ip, caller=caller, api_id=api_id,
                             account_id=sb.account_id, domain=host, now=sb.clock.time())
+        assert sb.lambdas is not None  # served from a started sandbox
         function = sb.lambdas.functions[route.function]
         _status, payload, error = sb.lambdas.invoke(function.name, event)
         if error:
@@ -422,7 +428,8 @@ class _Handler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.1"
 
     def setup(self) -> None:
-        self.timeout = self.server.read_timeout  # socket timeout of every read and write on this connection
+        # The socket timeout of every read and write on this connection (a class attribute in the standard library).
+        self.timeout = self.server.read_timeout  # type: ignore[misc]
         super().setup()
 
     def _handle(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,11 @@ def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
+    assert isinstance(node, yaml.MappingNode)  # the third and last kind of YAML node
     return loader.construct_mapping(node, deep=True)
 
 
-def _make_constructor(long_key: str):
+def _make_constructor(long_key: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
         value = _node_value(loader, node)
         if long_key == "Fn::GetAtt" and isinstance(value, str):
@@ -81,7 +83,7 @@ for _tag, _key in _FN_TAGS.items():
     _TemplateLoader.add_constructor(f"!{_tag}", _make_constructor(_key))
 
 
-def _construct_timestamp_as_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+def _construct_timestamp_as_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     # CloudFormation keeps dates (e.g. AWSTemplateFormatVersion: 2010-09-09 unquoted) as strings.
     return loader.construct_scalar(node)
 

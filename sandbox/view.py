@@ -38,12 +38,15 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.asl_graph import Graph, parse
 from sandbox.coverage import retries, transitions, visits
 from sandbox.history import event_details, format_duration, history_rows, is_state_failure, jsonable
 from sandbox.map_children import map_bodies, map_children
+
+if TYPE_CHECKING:
+    from sandbox.core import Run
 
 VENDOR = Path(__file__).resolve().parent / "data" / "vendor"
 DAGRE = VENDOR / "dagre.min.js"
@@ -53,8 +56,8 @@ OUTCOMES = ("succeeded", "failed", "caught", "retried", "not-reached")
 # -- records: a run with its definition, as JSON ----------------------------------------------
 
 
-def record(run: Any, definition: Mapping[str, Any], *, triggered: Iterable[Any] = (),
-           set_off_by: Any = None) -> dict[str, Any]:
+def record(run: Run, definition: Mapping[str, Any], *, triggered: Iterable[Run] = (),
+           set_off_by: Run | None = None) -> dict[str, Any]:
     """A run (a `sandbox.core.Run`) and its state machine definition, as JSON-ready data.
 
     Also kept: the child executions its Distributed Maps ran (by Map state; they live only as
@@ -74,7 +77,7 @@ def record(run: Any, definition: Mapping[str, Any], *, triggered: Iterable[Any] 
     })
 
 
-def _lane_record(run: Any) -> dict[str, Any]:
+def _lane_record(run: Run) -> dict[str, Any]:
     """What a timeline lane shows of another run."""
     return {"workflow": run.workflow, "execution_arn": run.execution_arn, "status": run.status,
             "error": run.error, "start": run.history[0]["timestamp"], "end": run.history[-1]["timestamp"]}
@@ -117,6 +120,7 @@ def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str
     visit_of_event: dict[int, dict[str, Any]] = {}
     state_visits: dict[str, list[dict[str, Any]]] = {}
     pending = list(entered_ids)
+    visit: dict[str, Any] | None
     for event in history:
         details = event.get("stateEnteredEventDetails")
         if not details:
@@ -338,8 +342,8 @@ def render(data: Mapping[str, Any]) -> str:
             .replace("{{dagre}}", dagre).replace("{{app}}", _APP).replace("{{data}}", payload))
 
 
-def write(run: Any, definition: Mapping[str, Any], path: str | Path, *, triggered: Iterable[Any] = (),
-          set_off_by: Any = None) -> Path:
+def write(run: Run | Mapping[str, Any], definition: Mapping[str, Any], path: str | Path, *,
+          triggered: Iterable[Run] = (), set_off_by: Run | None = None) -> Path:
     """Write the page of `run` (a Run, or a `record` dict) to `path`; `triggered`, `set_off_by`: see `record`."""
     data = run if isinstance(run, Mapping) else record(run, definition, triggered=triggered, set_off_by=set_off_by)
     target = Path(path)

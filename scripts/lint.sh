@@ -48,6 +48,10 @@ fi
 step "ruff check"
 "$VENV/bin/ruff" check .
 
+# The sandbox runtime is typed: mypy over sandbox/ (settings: [tool.mypy] in pyproject.toml).
+step "mypy sandbox"
+"$VENV/bin/mypy" sandbox
+
 step "cfn-lint template.yaml (rules: .cfnlintrc)"
 "$VENV/bin/cfn-lint" template.yaml
 

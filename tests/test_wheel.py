@@ -160,7 +160,8 @@ def test_the_wheel_holds_the_runtime_its_data_and_its_entry_points(installed):
     wheel, _ = installed
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"sandbox", wheel.name.split("-")[0] + "-0.1.0.dist-info"}
-    assert {"sandbox/data/prices.json", "sandbox/data/vendor/dagre.min.js", "sandbox/pytest_plugin.py"} <= set(names)
+    assert {"sandbox/data/prices.json", "sandbox/data/vendor/dagre.min.js", "sandbox/pytest_plugin.py",
+            "sandbox/py.typed"} <= set(names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[console_scripts]\nsandbox = sandbox.cli:entry" in entry_points
     assert "[pytest11]\nsandbox.pytest_plugin = sandbox.pytest_plugin" in entry_points

@@ -19,6 +19,7 @@ an answer never repeats a megabyte the client sent.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,12 +66,14 @@ _MESSAGES: dict[str, str] = {
 
 def message(error: ValidationError) -> str:
     """One error in the json-schema-validator wording."""
+    value: Any
     kind, value, limit = error.validator, error.instance, error.validator_value
     if kind == "type":
         allowed = limit if isinstance(limit, list) else [limit]
         return (f"instance type ({_type_of(value)}) does not match any allowed primitive type "
                 f"(allowed: {_quoted(allowed)})")
     if kind == "additionalProperties":
+        assert isinstance(error.schema, Mapping)  # the object schema that holds the keyword
         extra = sorted(set(value) - set(error.schema.get("properties", {})))
         return f"object instance has properties which are not allowed by the schema: {_quoted(extra)}"
     template = _MESSAGES.get(str(kind))
@@ -102,15 +105,15 @@ def body_errors(body: str, schema: dict[str, Any], document: dict[str, Any]) -> 
     # One "missing required properties" message per object, listing all its missing names.
     messages: list[str | list[str]] = []
     missing: dict[tuple[str, ...], list[str]] = {}
-    for error in errors:
-        if error.validator == "required":
-            path = tuple(map(str, error.absolute_path))
+    for failure in errors:
+        if failure.validator == "required":
+            path = tuple(map(str, failure.absolute_path))
             if path not in missing:
                 missing[path] = []
                 messages.append(missing[path])
-            missing[path].append(error.message.split("'")[1])
+            missing[path].append(failure.message.split("'")[1])
         else:
-            messages.append(message(error))
+            messages.append(message(failure))
     return [m if isinstance(m, str) else f"object has missing required properties ({_quoted(m)})" for m in messages]
 
 

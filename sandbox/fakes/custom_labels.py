@@ -454,8 +454,8 @@ class CustomLabelsFake:
         """The project's datasets, which must be ready; with no test dataset, training splits about 20%
         of the training entries into a new test dataset of the project (a training failure if it cannot).
         Returns the inputs and the training failure message, if any."""
-        for dataset in project.datasets.values():
-            dataset.settle(now)
+        for existing in project.datasets.values():
+            existing.settle(now)
         train, test = project.datasets.get("TRAIN"), project.datasets.get("TEST")
         for kind, dataset in (("TRAIN", train), ("TEST", test)):
             if (dataset is None and kind == "TRAIN") or (dataset and dataset.phase.status(now) not in READY):

@@ -25,7 +25,7 @@ class Fakes:
     s3_restore: S3RestoreFake = field(default_factory=S3RestoreFake)
     http: HttpFake = field(default_factory=HttpFake)
 
-    def all(self) -> tuple[Any, ...]:
+    def all(self) -> tuple[TextractFake | DetectLabelsFake | CustomLabelsFake | S3RestoreFake | HttpFake, ...]:
         return (self.textract, self.detect_labels, self.custom_labels, self.s3_restore, self.http)
 
 

@@ -78,10 +78,10 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
     AssignDecl._eval_body = _eval_assign
-    CommonStateField._set_next = _assigning_on_exit(CommonStateField._set_next)
-    StateChoice._set_next = _assigning_on_exit(StateChoice._set_next)
+    CommonStateField._set_next = _assigning_on_exit(CommonStateField._set_next)  # type: ignore[assignment]
+    StateChoice._set_next = _assigning_on_exit(StateChoice._set_next)  # type: ignore[assignment]
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-    Preprocessor.visitChoice_rule_comparison_variable = _keeping_rule_assign(
+    Preprocessor.visitChoice_rule_comparison_variable = _keeping_rule_assign(  # type: ignore[assignment]
         Preprocessor.visitChoice_rule_comparison_variable)
     _installed = True

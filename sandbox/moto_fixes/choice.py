@@ -48,5 +48,5 @@ def install() -> None:
         return
     from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
 
-    StateChoice._eval_state = _no_choice_matched(StateChoice._eval_state)
+    StateChoice._eval_state = _no_choice_matched(StateChoice._eval_state)  # type: ignore[assignment]
     _installed = True

@@ -37,6 +37,6 @@ def install() -> None:
         if isinstance(state, ProgramRunning):
             state.next_field_name = next_field_name
 
-    Environment.next_state_name = Environment.next_state_name.setter(set_next_state_name)
-    Environment.next_field_name = Environment.next_field_name.setter(set_next_field_name)
+    Environment.next_state_name = Environment.next_state_name.setter(set_next_state_name)  # type: ignore[attr-defined]
+    Environment.next_field_name = Environment.next_field_name.setter(set_next_field_name)  # type: ignore[attr-defined]
     _installed = True

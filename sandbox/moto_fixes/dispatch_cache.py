@@ -30,7 +30,7 @@ def install() -> None:
     def method_names_from_class(clazz: object) -> frozenset[str]:
         return frozenset(original_names(clazz))
 
-    responses.method_names_from_class = method_names_from_class
+    responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
 
     urls_property = BaseBackend.urls
 
@@ -38,10 +38,10 @@ def install() -> None:
         # Per instance: url_bases are fixed at construction (region and partition).
         cached = self.__dict__.get("_sandbox_urls")
         if cached is None:
-            cached = self.__dict__["_sandbox_urls"] = urls_property.fget(self)
+            cached = self.__dict__["_sandbox_urls"] = urls_property.fget(self)  # type: ignore[attr-defined]
         return cached
 
-    BaseBackend.urls = property(urls)  # type: ignore[method-assign,assignment]
+    BaseBackend.urls = property(urls)  # type: ignore[assignment]
 
     original_getitem = BackendDict.__getitem__
 
@@ -53,5 +53,5 @@ def install() -> None:
         except KeyError:
             return original_getitem(self, account_id)
 
-    BackendDict.__getitem__ = getitem  # type: ignore[method-assign]
+    BackendDict.__getitem__ = getitem
     _installed = True

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -124,7 +125,7 @@ def forget_children() -> None:
         _children.clear()
 
 
-def _api_event(event: dict[str, Any]) -> dict[str, Any]:
+def _api_event(event: Mapping[str, Any]) -> dict[str, Any]:
     converted = dict(event)
     converted["type"] = getattr(event["type"], "value", event["type"])
     stamp = event.get("timestamp")
@@ -211,8 +212,9 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         worker = self._create_worker(env=env, eval_input=eval_input, job_pool=pool)
         HoldingThread(target=worker.eval, name="sandbox-map-run-worker", daemon=True).start()
     pool.await_jobs()  # gives the clock back meanwhile: children's Waits and back-offs move it
-    if pool.get_worker_exception() is not None:
-        raise pool.get_worker_exception()
+    worker_exception = pool.get_worker_exception()
+    if worker_exception is not None:
+        raise worker_exception
     counts = record.item_counter
     failed = counts.failed.get() + counts.timed_out.get() + counts.aborted.get()
     if _threshold_exceeded(failed, len(items), eval_input.tolerated_failure_count,

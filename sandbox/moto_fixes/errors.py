@@ -101,7 +101,7 @@ def install() -> None:
     for module in _PROPAGATING_MODULES:
         # These modules look the name up in their globals at call time.
         module.CustomErrorName = _factory  # type: ignore[attr-defined]
-    iteration_worker.FailureEvent = _failure_event  # type: ignore[attr-defined]
+    iteration_worker.FailureEvent = _failure_event  # type: ignore[misc,assignment]
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 
     ErrorEqualsDecl._eval_body = _all_but_terminal(ErrorEqualsDecl._eval_body)

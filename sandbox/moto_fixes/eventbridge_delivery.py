@@ -92,6 +92,6 @@ def install() -> None:
     from moto.s3 import notifications
 
     _ORIGINALS["put_events"] = EventsBackend.put_events
-    EventsBackend.put_events = _put_events
+    EventsBackend.put_events = _put_events  # type: ignore[assignment]
     notifications._send_event_bridge_message = _send_s3_event
     _installed = True

@@ -47,6 +47,7 @@ def _reflect_execution_status(self: Any) -> None:
         execution.error, execution.cause = state.error or None, state.cause or None
         status = ExecutionStatus.ABORTED
     elif isinstance(state, ProgramError):
+        assert state.error is not None  # a program ends in error with its details
         execution.error, execution.cause = state.error.get("error"), state.error.get("cause")
         status = ExecutionStatus.FAILED
     elif isinstance(state, ProgramTimedOut):
@@ -68,7 +69,7 @@ def install() -> None:
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.backend.execution import Execution
 
-    Execution.status = property(lambda self: (self.exec_status or ExecutionStatus.RUNNING).value)
+    Execution.status = property(lambda self: (self.exec_status or ExecutionStatus.RUNNING).value)  # type: ignore[assignment]
     environment = execution_worker.ExecutionWorker._get_evaluation_environment
 
     def with_iso_start_time(self: Any) -> Any:

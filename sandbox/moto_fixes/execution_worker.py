@@ -42,7 +42,7 @@ def crash_cause(error: BaseException) -> str:
 class CrashedProgram(EvalComponent):
     """Stands in for a program that could not be built: evaluating it fails the execution."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: BaseException) -> None:
         self.error = error
 
     def eval(self, env: Any) -> None:
@@ -85,7 +85,7 @@ def _fail_execution(worker: Any, error: BaseException, logic: Callable[[Any], No
 
     _log.error("execution worker crashed", exc_info=error)
     if worker.env is None:
-        worker._get_evaluation_entrypoint = lambda: CrashedProgram(error)  # type: ignore[method-assign]
+        worker._get_evaluation_entrypoint = lambda: CrashedProgram(error)
         try:
             logic(worker)
             return

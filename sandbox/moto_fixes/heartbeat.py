@@ -32,7 +32,7 @@ def _patch_windows() -> None:
 
     def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
         endpoint = setup(self, heartbeat_seconds)
-        endpoint._sandbox_last_beat = getattr(self, "_sandbox_created", None)
+        endpoint._sandbox_last_beat = getattr(self, "_sandbox_created", None)  # type: ignore[attr-defined]
         return endpoint
 
     heartbeat_notify = callback.HeartbeatEndpoint.notify
@@ -95,7 +95,7 @@ def _patch_error_name() -> None:
                 return heartbeat_timed_out(self, env)
             return _original(self, env, ex)
 
-        cls._from_error = _from_error  # type: ignore[attr-defined]
+        cls._from_error = _from_error
 
 
 def install() -> None:

@@ -63,6 +63,6 @@ def install() -> None:
     )
     from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor
 
-    Preprocessor._text_of_str = staticmethod(_unescaping(Preprocessor._text_of_str))
+    Preprocessor._text_of_str = staticmethod(_unescaping(Preprocessor._text_of_str))  # type: ignore[assignment]
     StringFormat._eval_body = _format
     _installed = True

@@ -115,11 +115,11 @@ def install() -> None:
     from sandbox.moto_fixes.program_tree import on_parse
 
     config = reader_config_decl.ReaderConfig
-    config._eval_body = _with_form(config._eval_body)
+    config._eval_body = _with_form(config._eval_body)  # type: ignore[assignment]
     json_reader = transformer_json.ResourceOutputTransformerJson
-    json_reader._eval_body = _reading_json_lines(json_reader._eval_body)
+    json_reader._eval_body = _reading_json_lines(json_reader._eval_body)  # type: ignore[assignment]
     csv_reader = transformer_csv.ResourceOutputTransformerCSV
-    csv_reader._eval_body = _reading_delimited(csv_reader._eval_body)
+    csv_reader._eval_body = _reading_delimited(csv_reader._eval_body)  # type: ignore[assignment]
 
     on_parse(split_reader_forms, _attach)
     _installed = True

@@ -25,7 +25,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from jsonata import JException, Jsonata, Utils
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
@@ -80,7 +80,7 @@ class JSONataEvaluationError(Exception):
 # ---------------------------------------------------------------------------------------------------
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     """Raise a JSONata error from inside a function, so it surfaces as States.QueryEvaluationError."""
     raise JException("D3137", 0, message)
 
@@ -433,9 +433,8 @@ def _keeps_query_evaluation_errors(from_error: Callable[..., FailureEvent]) -> C
     """
 
     def _from_error(self: Any, env: Environment, ex: Exception) -> FailureEvent:
-        if isinstance(ex, FailureEventException) and ex.failure_event.error_name.error_name == (
-            _QUERY_EVALUATION_ERROR
-        ):
+        if (isinstance(ex, FailureEventException) and ex.failure_event.error_name is not None
+                and ex.failure_event.error_name.error_name == _QUERY_EVALUATION_ERROR):
             return ex.failure_event
         return from_error(self, env, ex)
 

@@ -47,7 +47,7 @@ class _DeferredInit(importlib.abc.Loader):
             except KeyError:
                 raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}") from None
 
-        module.__getattr__ = __getattr__  # type: ignore[attr-defined]
+        module.__getattr__ = __getattr__
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -58,7 +58,7 @@ class _Finder(importlib.abc.MetaPathFinder):
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None or spec.submodule_search_locations is None:
             return spec
-        spec.loader = _DeferredInit(spec.loader)  # type: ignore[assignment]
+        spec.loader = _DeferredInit(spec.loader)
         return spec
 
 

@@ -36,7 +36,8 @@ def _worded_as_json(original: Callable[[Any, Any], None]) -> Callable[[Any, Any]
         try:
             original(self, env)
         except FailureEventException as failure:
-            details = (failure.failure_event.event_details or {}).get("evaluationFailedEventDetails")
+            event_details = failure.failure_event.event_details
+            details = event_details.get("evaluationFailedEventDetails") if event_details else None
             if details and str(details.get("cause", "")).startswith(NOT_AN_ARRAY):
                 details["cause"] = NOT_AN_ARRAY + to_json_str(_items_value(self, env, stack), separators=(",", ":"))
             raise
@@ -51,5 +52,5 @@ def install() -> None:
         return
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 
-    StateMap._eval_execution = _worded_as_json(StateMap._eval_execution)
+    StateMap._eval_execution = _worded_as_json(StateMap._eval_execution)  # type: ignore[assignment]
     _installed = True

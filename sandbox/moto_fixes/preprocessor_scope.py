@@ -31,5 +31,5 @@ def install() -> None:
 
     Preprocessor.__init__ = __init__
     # Anything still reaching the class-level list would share it again: make that fail loudly.
-    Preprocessor._query_language_per_scope = ()
+    Preprocessor._query_language_per_scope = ()  # type: ignore[assignment]
     _installed = True

@@ -46,6 +46,6 @@ def install() -> None:
         StateTaskServiceAwsSdk,
     )
 
-    StateTaskServiceAwsSdk._get_sfn_resource_type = _resource_type(StateTaskServiceAwsSdk._get_sfn_resource_type)
-    StateTaskServiceAwsSdk._get_sfn_resource = _resource(StateTaskServiceAwsSdk._get_sfn_resource)
+    StateTaskServiceAwsSdk._get_sfn_resource_type = _resource_type(StateTaskServiceAwsSdk._get_sfn_resource_type)  # type: ignore[assignment]
+    StateTaskServiceAwsSdk._get_sfn_resource = _resource(StateTaskServiceAwsSdk._get_sfn_resource)  # type: ignore[assignment]
     _installed = True

@@ -36,5 +36,5 @@ def install() -> None:
     from moto.core.base_backend import AccountSpecificBackend
 
     moto.core.utils.create_loader = functools.cache(moto.core.utils.create_loader)
-    AccountSpecificBackend.get_session = classmethod(lambda _cls: _botocore_session())  # type: ignore[method-assign,assignment]
+    AccountSpecificBackend.get_session = classmethod(lambda _cls: _botocore_session())  # type: ignore[assignment]
     _installed = True

@@ -7,7 +7,7 @@ has to reach every subclass that is loaded, and every one must be loaded first.
 from __future__ import annotations
 
 import importlib
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 _TASK_FACTORY_MODULE: Final[str] = (
     "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory"
@@ -21,5 +21,6 @@ def with_subclasses(root: _Class) -> list[_Class]:
     importlib.import_module(_TASK_FACTORY_MODULE)
     found: list[_Class] = [root]
     for cls in found:
-        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+        subclasses = cast("list[_Class]", cls.__subclasses__())
+        found.extend(sub for sub in subclasses if sub not in found)
     return found

@@ -26,12 +26,15 @@ import math
 import re
 import time
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.responses import StepFunctionResponse
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 SYNC_URL_BASE: Final[str] = r"https?://sync-states\.(.+)\.amazonaws.com"
 EXPRESS_LIMIT_SECONDS: Final[float] = 300.0
@@ -75,7 +78,7 @@ def start_sync_execution(self: StepFunctionResponse) -> ActionResult:
     """StepFunctionResponse.start_sync_execution: start, wait for the end, describe as AWS does."""
     from sandbox.moto_fixes.api import INPUT_TOO_LARGE_MESSAGE, input_too_large
 
-    backend = self.stepfunction_backend
+    backend = cast("StepFunctionsParserBackend", self.stepfunction_backend)  # with execute_state_machine on
     arn = self._get_param("stateMachineArn")
     execution_input = self._get_param("input", if_none="{}")
     if input_too_large(execution_input):
@@ -138,5 +141,5 @@ def install() -> None:
     pattern = ("stepfunctions", re.compile(SYNC_URL_BASE))
     if all(p.pattern != SYNC_URL_BASE for _, p in backend_index.backend_url_patterns):
         backend_index.backend_url_patterns.append(pattern)
-    StepFunctionResponse.start_sync_execution = start_sync_execution
+    StepFunctionResponse.start_sync_execution = start_sync_execution  # type: ignore[attr-defined]
     _installed = True

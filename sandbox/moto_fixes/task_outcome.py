@@ -102,10 +102,10 @@ def _patch_moto() -> None:
       injected error name from Retry/Catch.
     """
     for task_class in (StateTaskService, StateTaskLambda, StateTaskActivity):
-        task_class._eval_execution = _planned_execution(task_class.__dict__["_eval_execution"])
-    for task_class in with_subclasses(StateTask):
-        if "_from_error" in task_class.__dict__:
-            task_class._from_error = _injected_errors_first(task_class.__dict__["_from_error"])
+        task_class._eval_execution = _planned_execution(task_class.__dict__["_eval_execution"])  # type: ignore[assignment]
+    for any_task_class in with_subclasses(StateTask):
+        if "_from_error" in any_task_class.__dict__:
+            any_task_class._from_error = _injected_errors_first(any_task_class.__dict__["_from_error"])
     Environment.is_mocked_mode = _is_mocked_mode
     Environment.get_current_mocked_response = _current_mocked_response
     StepFunctionsParserBackend.start_execution = _test_case_start(StepFunctionsParserBackend.start_execution)

@@ -15,7 +15,7 @@ _PREFIX: Final[str] = "moto.stepfunctions.parser"
 _installed = False
 
 
-class _KeepsNothing(list):  # type: ignore[type-arg]
+class _KeepsNothing(list):
     """A list whose `append` drops the item (moto only ever appends to it)."""
 
     def append(self, _item: Any) -> None:

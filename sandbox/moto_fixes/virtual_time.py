@@ -62,14 +62,14 @@ class _VirtualTime(types.ModuleType):
         # Everything else of `time`, but not the two functions this class replaces.
         self.__dict__.update({k: v for k, v in vars(_time).items() if k not in ("sleep", "time")})
 
-    def sleep(self, seconds: float) -> None:  # type: ignore[override]
+    def sleep(self, seconds: float) -> None:
         active = clock_module.active()
         if active is None:
             _time.sleep(seconds)
         else:
             active.sleep(seconds)
 
-    def time(self) -> float:  # type: ignore[override]
+    def time(self) -> float:
         active = clock_module.active()
         return _time.time() if active is None else active.time()
 
@@ -163,7 +163,7 @@ class _HandBackEvent(threading.Event):
 
 def _waits_for_children(pool_class: type, wait_name: str) -> None:
     """Make `pool_class`'s wait for its children give the clock back, with a hand-back at the end."""
-    init, wait = pool_class.__init__, getattr(pool_class, wait_name)
+    init, wait = pool_class.__init__, getattr(pool_class, wait_name)  # type: ignore[misc]
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
@@ -179,7 +179,7 @@ def _waits_for_children(pool_class: type, wait_name: str) -> None:
             wait(self)
         event.take_back()
 
-    pool_class.__init__ = __init__
+    pool_class.__init__ = __init__  # type: ignore[misc]
     setattr(pool_class, wait_name, wait_released)
 
 
@@ -241,7 +241,7 @@ def _patch_wait_state() -> None:
         if target.tzinfo is None:
             target = target.replace(tzinfo=_datetime.UTC)
         # Fractional seconds kept: the state leaves exactly at the timestamp, not a moment before.
-        return (target - VirtualDatetime.now(_datetime.UTC)).total_seconds()  # type: ignore[return-value]
+        return (target - VirtualDatetime.now(_datetime.UTC)).total_seconds()
 
     timestamp.Timestamp._get_wait_seconds = _timestamp_wait_seconds
 
@@ -284,8 +284,8 @@ def _patch_task_timeouts() -> None:
 
     execute_state.ExecutionState._evaluate_with_timeout = _evaluate_with_timeout
     # The state's own work holds the clock: its timeout can only fire while it waits on the clock.
-    execute_state.Thread = HoldingThread
-    callback.Event = ExternalClockEvent
+    execute_state.Thread = HoldingThread  # type: ignore[misc]
+    callback.Event = ExternalClockEvent  # type: ignore[misc]
 
 
 def _patch_program_threads() -> None:
@@ -343,7 +343,7 @@ def _patch_timestamps() -> None:
     for module in modules:
         module.datetime = shim  # type: ignore[attr-defined]
     # moto.stepfunctions.models imported the class itself, not the module.
-    sfn_models.datetime = VirtualDatetime  # type: ignore[attr-defined]
+    sfn_models.datetime = VirtualDatetime  # type: ignore[misc]
 
 
 def install() -> None:

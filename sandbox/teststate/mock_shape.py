@@ -83,18 +83,18 @@ def _check(shape: Shape, name: str, value: Any, *, strict: bool) -> None:
         _check_structure(shape, value, strict=strict)
     elif kind == "list":
         for item in value:
-            _check(shape.member, name, item, strict=strict)  # type: ignore[attr-defined]
+            _check(shape.member, name, item, strict=strict)
     elif kind == "map":
         for item in value.values():
-            _check(shape.value, name, item, strict=strict)  # type: ignore[attr-defined]
+            _check(shape.value, name, item, strict=strict)
     elif kind in ("string", "blob"):
         _check_text(shape, name, value)
 
 
 def _check_structure(shape: Shape, value: dict[str, Any], *, strict: bool) -> None:
-    members = {_sfn_cased(member): member_shape for member, member_shape in shape.members.items()}  # type: ignore[attr-defined]
+    members = {_sfn_cased(member): member_shape for member, member_shape in shape.members.items()}
     if strict:
-        for required in shape.required_members:  # type: ignore[attr-defined]
+        for required in shape.required_members:
             if _sfn_cased(required) not in value:
                 _fail(f"Required field '{_sfn_cased(required)}' is missing")
     # A Lambda Payload (the output's payload member): any JSON, as Step Functions decodes it.

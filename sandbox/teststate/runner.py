@@ -20,7 +20,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from moto.stepfunctions.parser.api import HistoryEventType, StateMachineType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.catch.catch_outcome import CatchOutcome
@@ -33,6 +33,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry.retry_outcome import RetryOutcome
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -117,14 +118,14 @@ def _built_state(request: TestStateRequest) -> CommonStateField:
         raise invalid_definition(f"SCHEMA_VALIDATION_FAILED: {'; '.join(map(str, error.errors))}") from None
     except Exception as error:  # the preprocessor rejects values the grammar let through
         raise invalid_definition(f"SCHEMA_VALIDATION_FAILED: {error}") from None
-    return program.states.states[request.state_name]
+    return cast(Program, program).states.states[request.state_name]
 
 
 def _environment(request: TestStateRequest, scope: Scope) -> Environment:
     name = f"TestState-{uuid.uuid4().hex[:12]}"
     machine_arn = f"arn:aws:states:{scope.region}:{scope.account_id}:stateMachine:{name}"
     role_arn = request.role_arn or f"arn:aws:iam::{scope.account_id}:role/TestState"
-    context = ContextObjectData(
+    context = ContextObjectData(  # type: ignore[typeddict-item]  # State, Task, Map: moto declares them, AWS adds them later
         Execution=ExecutionData(Id=f"arn:aws:states:{scope.region}:{scope.account_id}:express:{name}:{name}",
                                 Input=copy.deepcopy(request.input), Name=name, RoleArn=role_arn,
                                 StartTime=datetime.now(UTC).isoformat()),
@@ -160,6 +161,7 @@ def _evaluate(state: CommonStateField, env: Environment, outcome: Outcome) -> No
         return
     program_state = env.program_state()
     if isinstance(program_state, ProgramError):
+        assert program_state.error is not None  # the interpreter ends in error with its details
         outcome.status = "FAILED"
         outcome.error = program_state.error.get("error")
         outcome.cause = program_state.error.get("cause")
@@ -172,7 +174,7 @@ def _evaluate(state: CommonStateField, env: Environment, outcome: Outcome) -> No
 
 
 def _set_error(outcome: Outcome, failure: FailureEvent) -> None:
-    details = next(iter(failure.event_details.values()), {}) if failure.event_details else {}
+    details = cast("dict[str, Any]", next(iter(failure.event_details.values()), {}) if failure.event_details else {})
     outcome.error = details.get("error", failure.error_name.error_name if failure.error_name else None)
     outcome.cause = details.get("cause")
 
@@ -293,7 +295,7 @@ def _failure(env: Environment, error: str, cause: str | None) -> FailureEvent:
     if cause is not None:
         details["cause"] = cause
     return FailureEvent(env=env, error_name=error_name, event_type=HistoryEventType.TaskFailed,
-                        event_details=EventDetails(taskFailedEventDetails=details))
+                        event_details=EventDetails(taskFailedEventDetails=details))  # type: ignore[typeddict-item]  # one key, as AWS
 
 
 def _variables_of(env: Environment) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import logging
 import os
 import select
 import shutil
-import subprocess
+import subprocess  # nosec B404: the sandbox starts `node` (the user's Node.js runtime) for its functions
 import threading
 import time
 import uuid
@@ -221,9 +221,10 @@ class NodeFunction:
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
+            # bandit B105: moto's fake credentials (the SDK needs some; moto accepts any), never a secret
             "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105
+            "AWS_SESSION_TOKEN": "testing",  # nosec B105
             "AWS_ENDPOINT_URL": ENDPOINT.url(),
             "LAMBDA_TASK_ROOT": str(self.code_dir),
             "NODE_PATH": os.pathsep.join(str(layer) for layer in self.layers),
@@ -259,7 +260,8 @@ class _Environment:
         read_end, write_end = os.pipe()
         bootstrap = resources.files("sandbox") / "data" / BOOTSTRAP
         try:
-            self.process = subprocess.Popen(
+            # bandit B603: `node` found on PATH runs the sandbox's own bootstrap file; no shell, no user string
+            self.process = subprocess.Popen(  # nosec B603
                 [node, str(bootstrap)], cwd=code_dir, env={**variables, "SANDBOX_PROTOCOL_FD": str(write_end)},
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(write_end,),
                 start_new_session=True)

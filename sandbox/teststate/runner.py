@@ -220,7 +220,8 @@ def backoff_seconds(retrier: Any, retry_count: int) -> int:
     interval = retrier.interval_seconds.seconds * retrier.backoff_rate.rate ** retry_count
     interval = min(interval, retrier.max_delay_seconds.max_delays_seconds)
     if retrier.jitter_strategy.jitter_strategy.name == "FULL":
-        interval = random.uniform(0, interval)
+        # bandit B311: a retry's jittered wait, as AWS draws it, not a security value
+        interval = random.uniform(0, interval)  # nosec B311
     return int(interval)
 
 

@@ -277,10 +277,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _read_event(source: str) -> Any:
-    return _read_json(source, "event")
+    return read_json(source, "event")
 
 
-def _read_json(source: str, what: str) -> Any:
+def read_json(source: str, what: str) -> Any:
     """The JSON document of a file (or stdin for -); UsageError naming `what` if it is not one."""
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text()
@@ -288,17 +288,22 @@ def _read_json(source: str, what: str) -> Any:
         raise UsageError(f"cannot read {what} {source}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{what} {source} is not UTF-8 text") from None
+    return parse_json(text, f"{what} {source}")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """`text` as JSON; UsageError naming `what` if it is not JSON (or nested beyond what Python reads)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise UsageError(f"{what} {source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+        raise UsageError(f"{what} is not valid JSON: {error.msg} at line {error.lineno}") from None
     except RecursionError:
-        raise UsageError(f"{what} {source} is not valid JSON: nested too deeply") from None
+        raise UsageError(f"{what} is not valid JSON: nested too deeply") from None
 
 
 def _seed(sb: Sandbox, path: Path) -> None:
     """`sb.seed(path)`, with a file that is not a seed file (objects.json format) as a usage error."""
-    if not isinstance(_read_json(str(path), "seed file"), dict):
+    if not isinstance(read_json(str(path), "seed file"), dict):
         raise UsageError(f"seed file {path} must hold a JSON object (bucket or table -> objects)")
     from sandbox.core import SandboxError
 

@@ -51,7 +51,7 @@ def test_a_failed_state_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     (("document-processing", "DetectLabels", "--mock-result", '{"Labels": 3}'),
      "ValidationException: Mock result schema validation error: Field 'Labels' must be an array"),
     (("document-processing", "RouteDocument", "--input", "{bad"), "--input is not valid JSON"),
-    (("document-processing", "RouteDocument", "--input", "@/no/such/file"), "--input: cannot read /no/such/file"),
+    (("document-processing", "RouteDocument", "--input", "@/no/such/file"), "cannot read --input /no/such/file"),
     (("document-processing", "RouteDocument", "--variables", "[1]"), "--variables must be a JSON object"),
 ])
 def test_refusals_are_one_line_with_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],

@@ -83,17 +83,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _json_argument(value: str, option: str) -> Any:
-    if value.startswith("@"):
-        try:
-            value = Path(value[1:]).read_text()
-        except OSError as error:
-            raise _Refused(f"{option}: cannot read {value[1:]}: {error.strerror}") from None
+    """An option's JSON: inline, or `@FILE` (the CLI's own rules for reading JSON, so its own messages)."""
+    from sandbox.cli import UsageError, parse_json, read_json
+
     try:
-        return json.loads(value)
-    except json.JSONDecodeError as error:
-        raise _Refused(f"{option} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    except RecursionError:
-        raise _Refused(f"{option} is nested too deeply") from None
+        return read_json(value[1:], option) if value.startswith("@") else parse_json(value, option)
+    except UsageError as error:
+        raise _Refused(str(error)) from None
 
 
 def render(args: argparse.Namespace, result: TestStateResult) -> str:

@@ -6,11 +6,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -24,7 +23,7 @@ from sandbox import lambda_async, routing, session, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
-from sandbox.history import HistoryEvent
+from sandbox.history import HistoryEvent, as_api_event
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
 from sandbox.progress import Patience, Snapshot
@@ -531,7 +530,7 @@ class Sandbox:
         about 2.5 ms per event, which dominates long histories.
         """
         events = self._backend().get_execution_history(execution_arn)["events"]
-        return [_as_api_event(event) for event in events]
+        return [as_api_event(event) for event in events]
 
 
 def _record(sb: Sandbox) -> None:
@@ -545,15 +544,6 @@ def _record(sb: Sandbox) -> None:
             recorder(sb, runs)
         except Exception:
             logging.getLogger(__name__).exception("execution recorder failed")
-
-
-def _as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
-    """Backend event -> boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
-    converted = dict(event)
-    converted["type"] = getattr(event["type"], "value", event["type"])
-    stamp = event["timestamp"]
-    converted["timestamp"] = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
-    return cast(HistoryEvent, converted)
 
 
 def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:

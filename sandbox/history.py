@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, cast
 
 
 class HistoryEvent(TypedDict, total=False):
@@ -54,6 +54,15 @@ class HistoryEvent(TypedDict, total=False):
     mapRunRedrivenEventDetails: dict[str, Any]
     evaluationFailedEventDetails: dict[str, Any]
 
+
+def as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
+    """A backend history event in boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
+    converted = dict(event)
+    converted["type"] = getattr(event["type"], "value", event["type"])
+    stamp = event.get("timestamp")
+    if isinstance(stamp, str):
+        converted["timestamp"] = datetime.fromisoformat(stamp)
+    return cast(HistoryEvent, converted)
 
 _DETAIL_KEYS = ("taskScheduledEventDetails", "lambdaFunctionScheduledEventDetails")
 

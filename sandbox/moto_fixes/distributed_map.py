@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from sandbox.history import HistoryEvent, as_api_event
 from sandbox.moto_fixes import item_batcher
 from sandbox.moto_fixes.virtual_time import HoldingThread
 
@@ -103,7 +102,7 @@ class ChildExecution:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
 
     @property
     def path(self) -> list[str]:
@@ -123,15 +122,6 @@ def forget_children() -> None:
     """Drop every recorded child: `Sandbox` stops with them (one sandbox runs at a time in a process)."""
     with _lock:
         _children.clear()
-
-
-def _api_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    converted = dict(event)
-    converted["type"] = getattr(event["type"], "value", event["type"])
-    stamp = event.get("timestamp")
-    if isinstance(stamp, str):
-        converted["timestamp"] = datetime.fromisoformat(stamp)
-    return converted
 
 
 # -- patches -----------------------------------------------------------------------------------
@@ -290,7 +280,7 @@ def _recording(original: Any) -> Any:
             manager.add_event(context=context, event_type=HistoryEventType.ExecutionSucceeded,
                               event_details=EventDetails(executionSucceededEventDetails=ExecutionSucceededEventDetails(
                                   output=to_json_str(job.job_output), outputDetails={"truncated": False})))
-        child.history = [_api_event(event) for event in manager.get_event_history()]
+        child.history = [as_api_event(event) for event in manager.get_event_history()]
         with _lock:
             _children.setdefault(parent_arn, []).append(child)
 

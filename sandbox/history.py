@@ -55,6 +55,16 @@ class HistoryEvent(TypedDict, total=False):
     evaluationFailedEventDetails: dict[str, Any]
 
 
+def json_or_text(value: Any) -> Any:
+    """A JSON text as its value; anything else (text that is no JSON, a value already read) as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
     """A backend history event in boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
     converted = dict(event)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.asl_graph import Graph, parse
 from sandbox.coverage import retries, transitions, visits
-from sandbox.history import event_details, format_duration, history_rows, is_state_failure, jsonable
+from sandbox.history import event_details, format_duration, history_rows, is_state_failure, json_or_text, jsonable
 from sandbox.map_children import map_bodies, map_children
 
 if TYPE_CHECKING:
@@ -98,15 +98,6 @@ def _history(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 # -- analysis ----------------------------------------------------------------------------------
 
 
-def _json(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str | None,
             cause: str | None) -> dict[str, Any]:
     """Per state: outcome and visits (input, output, errors); the edges taken."""
@@ -132,7 +123,7 @@ def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str
             state_id = ids[0]
         else:
             continue
-        visit = {"event": event["id"], "input": _json(details.get("input")), "output": None, "errors": [],
+        visit = {"event": event["id"], "input": json_or_text(details.get("input")), "output": None, "errors": [],
                  "start": _offset(start, event["timestamp"]), "end": None}
         visit_of_event[event["id"]] = visit
         state_visits.setdefault(state_id, []).append(visit)
@@ -150,7 +141,7 @@ def analyse(graph: Graph, history: list[dict[str, Any]], status: str, error: str
         if exited:
             visit = owner(event)
             if visit is not None and visit["end"] is None:
-                visit["output"] = _json(exited.get("output"))
+                visit["output"] = json_or_text(exited.get("output"))
                 visit["end"] = _offset(start, event["timestamp"])
         elif is_state_failure(event["type"]):
             visit = owner(event)

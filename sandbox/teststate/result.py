@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.history import json_or_text
+
 _UNSET: Any = object()
 
 
@@ -26,23 +28,14 @@ class TestStateResult:
 
     @classmethod
     def of(cls, response: dict[str, Any]) -> TestStateResult:
-        inspection = {key: _parsed(value) for key, value in (response.get("inspectionData") or {}).items()}
-        return cls(status=response["status"], output=_parsed(response.get("output")), error=response.get("error"),
+        inspection = {key: json_or_text(value) for key, value in (response.get("inspectionData") or {}).items()}
+        return cls(status=response["status"], output=json_or_text(response.get("output")), error=response.get("error"),
                    cause=response.get("cause"), next_state=response.get("nextState"), inspection=inspection,
                    response={k: v for k, v in response.items() if k != "ResponseMetadata"})
 
     @property
     def error_details(self) -> dict[str, Any]:
         return dict(self.inspection.get("errorDetails") or {})
-
-
-def _parsed(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def request_for(definition: str, state: str, input: Any = None, *, mock_result: Any = _UNSET,

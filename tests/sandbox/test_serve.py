@@ -15,6 +15,7 @@ import pytest
 from sandbox import serve as serve_module
 from sandbox.core import Sandbox
 from sandbox.serve import CALLER_HEADER, DEFAULT_CALLER, api_routes, banner, serve
+from tests.sandbox.serving import serving
 
 FIXTURE = Path(__file__).parent / "fixture_api" / "template.yaml"
 
@@ -30,14 +31,8 @@ IDENTITY_KEYS = {"cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "cal
 
 @pytest.fixture
 def served() -> Iterator[tuple[Sandbox, Any]]:
-    with Sandbox.from_template(FIXTURE) as sb:
-        server, thread = serve(sb)
-        try:
-            yield sb, server
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+    with serving(FIXTURE) as served_sandbox:
+        yield served_sandbox
 
 
 def call(server: Any, method: str, path: str, body: bytes | None = None,

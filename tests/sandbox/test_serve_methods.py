@@ -13,21 +13,16 @@ import pytest
 
 from sandbox.apigateway.resources import method_routes
 from sandbox.core import Sandbox
-from sandbox.serve import banner, serve
+from sandbox.serve import banner
+from tests.sandbox.serving import serving
 
 FIXTURE = Path(__file__).parent / "fixture_api_methods" / "template.yaml"
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[Sandbox, Any]]:
-    with Sandbox.from_template(FIXTURE) as sb:
-        server, thread = serve(sb)
-        try:
-            yield sb, server
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+    with serving(FIXTURE) as served_sandbox:
+        yield served_sandbox
 
 
 def _request(server: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -38,26 +38,29 @@ build: .tools ## sam build (Lambda runtimes from pyenv when present)
 	fi; \
 	"$(SAM)" build --config-env "$(CONFIG_ENV)"
 
+# Installs go through uv (pinned, bootstrapped with pip into its own venv): it resolves and
+# installs the same versions as pip, from its cache, in seconds instead of minutes.
+UV_VERSION ?= 0.13.9
+UV := $(TOOLS_DIR)/uv/bin/uv
+$(UV):
+	"$(PYTHON)" -m venv "$(TOOLS_DIR)/uv"
+	"$(TOOLS_DIR)/uv/bin/python" -m pip install --quiet "uv==$(UV_VERSION)"
+
 # .cfnlintrc appends the serverless rules: `sam validate --lint` imports them from this venv.
-.tools: ## create the SAM CLI tool venv (and checkov's, inside it) if missing
-	if [[ ! -x "$(SAM)" ]]; then \
+.tools: | $(UV) ## create the SAM CLI tool venv (and checkov's, inside it) if missing
+	if [[ ! -x "$(SAM)" ]] || ! "$(TOOLS_DIR)/bin/python" -c "import cfn_lint_serverless" 2>/dev/null; then \
 	    "$(PYTHON)" -m venv "$(TOOLS_DIR)"; \
-	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
-	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"; \
-	fi
-	if ! "$(TOOLS_DIR)/bin/python" -c "import cfn_lint_serverless" 2>/dev/null; then \
-	    "$(TOOLS_DIR)/bin/python" -m pip install --quiet "cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)"; \
+	    "$(UV)" pip install --quiet --python "$(TOOLS_DIR)/bin/python" \
+	        "aws-sam-cli==$(SAM_CLI_VERSION)" "cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)"; \
 	fi
 	if [[ "$$("$(CHECKOV_DIR)/bin/checkov" --version 2>/dev/null)" != "$(CHECKOV_VERSION)" ]]; then \
 	    "$(PYTHON)" -m venv "$(CHECKOV_DIR)"; \
-	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet --upgrade pip; \
-	    "$(CHECKOV_DIR)/bin/python" -m pip install --quiet "checkov==$(CHECKOV_VERSION)"; \
+	    "$(UV)" pip install --quiet --python "$(CHECKOV_DIR)/bin/python" "checkov==$(CHECKOV_VERSION)"; \
 	fi
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml | $(UV)
 	"$(PYTHON)" -m venv "$(VENV)"
-	"$(VENV)/bin/python" -m pip install --quiet --upgrade pip
-	"$(VENV)/bin/python" -m pip install --quiet -e '.[dev]'
+	"$(UV)" pip install --quiet --python "$(VENV)/bin/python" -e '.[dev]'
 	touch "$@"
 
 install: $(VENV_STAMP) ## create .venv and install the suite, the sandbox and the dev tools

@@ -45,76 +45,96 @@ if [[ "${LINT_CACHE:-1}" != "0" ]] && git rev-parse --is-inside-work-tree >/dev/
     fi
 fi
 
-step "ruff check"
-"$VENV/bin/ruff" check .
-
+# Each check below is a job: they read and write nothing the others use, so they run side by side
+# (LINT_JOBS at once, default one per core); each one's output is printed whole, in this order.
+# A job runs without errexit (its status is collected): a check of several commands chains them with &&.
+check_ruff() { "$VENV/bin/ruff" check .; }
 # The sandbox runtime is typed: mypy over sandbox/ (settings: [tool.mypy] in pyproject.toml).
-step "mypy sandbox"
-"$VENV/bin/mypy" sandbox
-
-step "cfn-lint template.yaml (rules: .cfnlintrc)"
-"$VENV/bin/cfn-lint" template.yaml
-
-if [[ ! -x "$SAM" ]]; then
-    echo "SAM CLI not found at $SAM: run 'make .tools' or set SAM=/path/to/sam" >&2
-    exit 1
-fi
-
-step "sam validate --region $REGION"
-"$SAM" validate --template-file template.yaml --region "$REGION"
-
-step "sam validate --lint"
-"$SAM" validate --template-file template.yaml --region "$REGION" --lint
-
+check_mypy() { "$VENV/bin/mypy" sandbox; }
+# Every template: the suite's and each workflow's standalone one (patterns/<slug>/template.yaml,
+# generated from template.yaml by `make docs`), so that every pattern deploys alone as well.
+check_cfn_lint() { "$VENV/bin/cfn-lint" template.yaml "${pattern_templates[@]}"; }
+check_sam_validate() {
+    "$SAM" validate --template-file "$1" --region "$REGION" &&
+        "$SAM" validate --template-file "$1" --region "$REGION" --lint
+}
 # Security: every finding is fixed or suppressed with its reason (.checkov.yaml for suite-wide
 # decisions, Metadata.checkov.skip on a resource; `# nosec <id>` under a `# bandit <id>: why`).
-if [[ ! -x "$CHECKOV" ]]; then
-    echo "checkov not found at $CHECKOV: run 'make .tools' or set CHECKOV=/path/to/checkov" >&2
-    exit 1
-fi
-step "checkov template.yaml (settings: .checkov.yaml)"
-"$CHECKOV" --config-file .checkov.yaml --file template.yaml
-
+check_checkov() { "$CHECKOV" --config-file .checkov.yaml --file template.yaml; }
 # functions/ is deployed: every check applies. The sandbox, suite_docs and benchmarks are offline tooling
 # whose asserts state internal invariants (B101); tests are not scanned (fake credentials and
 # localhost URLs are their point).
-step "bandit functions/ (all checks)"
-"$VENV/bin/bandit" --quiet --recursive functions
-step "bandit sandbox/ suite_docs/ benchmarks/ scripts/ (asserts allowed)"
-"$VENV/bin/bandit" --quiet --recursive sandbox suite_docs benchmarks scripts --skip B101
+check_bandit() {
+    "$VENV/bin/bandit" --quiet --recursive functions &&
+        "$VENV/bin/bandit" --quiet --recursive sandbox suite_docs benchmarks scripts --skip B101
+}
+# URI: ${...} DefinitionSubstitutions placeholders are not ARNs yet.
+# FLOAT: statelint wants floats where AWS accepts integers (BackoffRate).
+# statelint 3.1.0 predates the CSV options of a Distributed Map's ItemReader.ReaderConfig
+# (InputType, CSVHeaderLocation: documented in the Step Functions ItemReader reference); those
+# two findings, and only those, are known-valid and filtered out.
+check_statelint() {
+    local known_valid='Field "(InputType|CSVHeaderLocation)" not allowed in State Machine\.States\.[A-Za-z.]+\.ItemReader\.ReaderConfig'
+    local asl findings
+    for asl in "${asl_files[@]}"; do
+        echo "$asl"
+        findings=$("$VENV/bin/statelint" --ignore=URI,FLOAT "$asl" | grep -Ev "^[0-9]+ errors?:$" | grep -Ev "$known_valid" || true)
+        if [[ -n "$findings" ]]; then
+            echo "$findings" >&2
+            return 1
+        fi
+    done
+}
 
-step "statelint statemachines/*.asl.json"
+for tool in "$SAM:SAM CLI:SAM" "$CHECKOV:checkov:CHECKOV"; do
+    IFS=: read -r path name variable <<< "$tool"
+    if [[ ! -x "$path" ]]; then
+        echo "$name not found at $path: run 'make .tools' or set $variable=/path/to/$name" >&2
+        exit 1
+    fi
+done
 shopt -s nullglob
 asl_files=(statemachines/*.asl.json)
 if (( ${#asl_files[@]} == 0 )); then
     echo "no ASL files under statemachines/" >&2
     exit 1
 fi
-# URI: ${...} DefinitionSubstitutions placeholders are not ARNs yet.
-# FLOAT: statelint wants floats where AWS accepts integers (BackoffRate).
-# statelint 3.1.0 predates the CSV options of a Distributed Map's ItemReader.ReaderConfig
-# (InputType, CSVHeaderLocation: documented in the Step Functions ItemReader reference); those
-# two findings, and only those, are known-valid and filtered out.
-known_valid='Field "(InputType|CSVHeaderLocation)" not allowed in State Machine\.States\.[A-Za-z.]+\.ItemReader\.ReaderConfig'
-for asl in "${asl_files[@]}"; do
-    echo "$asl"
-    findings=$("$VENV/bin/statelint" --ignore=URI,FLOAT "$asl" | grep -Ev "^[0-9]+ errors?:$" | grep -Ev "$known_valid" || true)
-    if [[ -n "$findings" ]]; then
-        echo "$findings" >&2
-        exit 1
-    fi
+pattern_templates=(patterns/*/template.yaml)
+
+jobs=(
+    "ruff check|check_ruff"
+    "mypy sandbox|check_mypy"
+    "cfn-lint template.yaml ${pattern_templates[*]} (rules: .cfnlintrc)|check_cfn_lint"
+    "checkov template.yaml (settings: .checkov.yaml)|check_checkov"
+    "bandit functions/ (all checks); sandbox/ suite_docs/ benchmarks/ scripts/ (asserts allowed)|check_bandit"
+    "statelint statemachines/*.asl.json|check_statelint"
+)
+for template in template.yaml "${pattern_templates[@]}"; do
+    jobs+=("sam validate, sam validate --lint: $template|check_sam_validate $template")
 done
 
-# Each workflow's standalone template (patterns/<slug>/template.yaml, generated from template.yaml
-# by `make docs`): the same three checks, so that every pattern deploys alone as well.
-shopt -s nullglob
-pattern_templates=(patterns/*/template.yaml)
-for pattern in "${pattern_templates[@]}"; do
-    step "cfn-lint, sam validate, sam validate --lint: $pattern"
-    "$VENV/bin/cfn-lint" "$pattern"
-    "$SAM" validate --template-file "$pattern" --region "$REGION"
-    "$SAM" validate --template-file "$pattern" --region "$REGION" --lint
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+max_jobs="${LINT_JOBS:-$(nproc)}"
+pids=()
+for i in "${!jobs[@]}"; do
+    while (( $(jobs -rp | wc -l) >= max_jobs )); do wait -n || true; done
+    ( set +e; ${jobs[$i]#*|} > "$logs/$i" 2>&1; echo $? > "$logs/$i.rc" ) &
+    pids+=($!)
 done
+failed=()
+for i in "${!jobs[@]}"; do
+    wait "${pids[$i]}" || true
+    step "${jobs[$i]%%|*}"
+    cat "$logs/$i"
+    if [[ "$(cat "$logs/$i.rc")" != 0 ]]; then
+        failed+=("${jobs[$i]%%|*}")
+    fi
+done
+if (( ${#failed[@]} )); then
+    printf '\nlint: findings in %s\n' "${failed[*]}" >&2
+    exit 1
+fi
 
 step "lint: no findings"
 # Kept only if nothing changed while the chain ran (it passed on exactly these inputs).

@@ -58,6 +58,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("api", "StartExecution names, input limit, SendTaskFailure/StopExecution causes; cached clients."),
     Fix("execution_record", "An ended execution's record is complete when its status says so; RedriveCount is 0."),
     Fix("dynamodb_atomic", "DynamoDB item writes are atomic."),
+    Fix("dynamodb_expressions", "A DynamoDB expression is parsed once per text, not at every request (speed only)."),
     Fix("sync_execution", "StartSyncExecution runs an Express execution and answers when it ends."),
     Fix("execution_worker", "An execution whose interpreter crashes FAILS with States.Runtime; a stop never raises."),
     Fix("concurrent_end", "A Parallel branch ending after a sibling stopped the program ends quietly."),

@@ -13,6 +13,10 @@ objects sends the same few expressions 20,000 times. Here each parse is kept:
   item they are evaluated on.
 
 A parse that fails is not kept: the same request fails again with the same error.
+
+The validator then walks its copy of an UpdateExpression tree once per check (ten of them), and
+each check rebuilt its table of node types and handlers for every node it met; a check's table
+never changes (its keys are classes, its values its own methods), so it is built once per check.
 """
 
 from __future__ import annotations
@@ -43,11 +47,33 @@ def _condition_key(parser: Any) -> tuple[str, str, str]:
             json.dumps(parser.expression_attribute_values, sort_keys=True, default=repr))
 
 
+def _handlers(traverser: Any) -> dict[type, Any]:
+    kept = traverser.__dict__.get("_sandbox_handlers")
+    if kept is None:
+        kept = traverser.__dict__["_sandbox_handlers"] = traverser._processing_map()
+    return kept
+
+
+def _node_types(traverser: Any) -> tuple[type, ...]:
+    kept = traverser.__dict__.get("_sandbox_node_types")
+    if kept is None:
+        kept = traverser.__dict__["_sandbox_node_types"] = tuple(_handlers(traverser))
+    return kept
+
+
+def _process(traverser: Any, node: Any) -> Any:
+    for node_type, handler in _handlers(traverser).items():
+        if isinstance(node, node_type):
+            return handler(node)
+    return None
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     make = UpdateExpressionParser.make.__func__
@@ -79,4 +105,6 @@ def install() -> None:
         return operation
 
     ConditionExpressionParser.parse = parse_once
+    DepthFirstTraverser.nodes_to_be_processed = _node_types
+    DepthFirstTraverser.process = _process
     _installed = True

@@ -7,6 +7,7 @@ saves, counted rather than timed: tests never assert on wall time.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
 import sys
@@ -23,7 +24,7 @@ from moto import mock_aws
 
 from sandbox import cli
 from sandbox.core import Sandbox
-from sandbox.moto_fixes import dynamodb_expressions, json_copy, map_pool, result_path_cache
+from sandbox.moto_fixes import dynamodb_expressions, json_copy, map_pool, request_environ, result_path_cache
 from tests.sandbox.engine_helpers import ENGINE_CONFIG, output_of, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,6 +265,53 @@ def test_a_failing_task_without_timeout_still_fails_with_its_error() -> None:
     with Sandbox.from_template(FIXTURE) as sb:
         failed = sb.run("edge", {"case": "missing-function"})
     assert (failed.status, failed.error) == ("FAILED", "Lambda.ResourceNotFoundException")
+
+
+# -- moto's request object ---------------------------------------------------------------------------
+
+_REQUESTS: list[tuple[str, str, dict[str, Any], Any]] = [
+    ("POST", "https://dynamodb.us-east-1.amazonaws.com/",
+     {"X-Amz-Target": "DynamoDB_20120810.PutItem", "Content-Type": "application/x-amz-json-1.0", "Content-Length": "2"},
+     b"{}"),
+    ("HEAD", "https://bucket.s3.amazonaws.com/bench/000001.bin", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, None),
+    ("GET", "https://s3.us-east-1.amazonaws.com/bucket?list-type=2&prefix=a%2Fb", {"x-amz-meta-my_key": "v"}, b""),
+    ("PUT", "https://bucket.s3.amazonaws.com/a%20b/%C3%A9t%C3%A9.txt",
+     {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"}, b"hello"),
+    ("POST", "https://sns.us-east-1.amazonaws.com/", {"Content-Type": "application/x-www-form-urlencoded"},
+     "Action=Publish&Message=h%C3%A9"),
+    ("POST", "http://localhost:5000", {"Host": "other:1", "X-Bytes": b"value"}, io.BytesIO(b"x")),
+]
+
+
+def _environ_and_body(request: Any) -> tuple[dict[str, Any], bytes]:
+    environ = {k: v for k, v in request.environ.items() if k not in ("werkzeug.request", "wsgi.input")}
+    return environ, request.environ["wsgi.input"].read()
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body"), _REQUESTS)
+def test_moto_gets_the_request_werkzeug_would_build(method: str, url: str, headers: dict[str, Any], body: Any) -> None:
+    from moto.core.request import Request
+
+    def fresh() -> Any:
+        return io.BytesIO(body.getvalue()) if isinstance(body, io.BytesIO) else body
+
+    ours = request_environ.plain_request(method, url, dict(headers), fresh())
+    werkzeugs = Request.from_primitives(method, url, dict(headers), fresh())
+    read = [(r.url, r.raw_url, r.path, dict(r.headers), r.args, r.form, r.data) for r in (ours, werkzeugs)]
+    assert read[0] == read[1]
+    ours = request_environ.plain_request(method, url, dict(headers), fresh())
+    assert _environ_and_body(ours) == _environ_and_body(Request.from_primitives(method, url, dict(headers), fresh()))
+
+
+@pytest.mark.parametrize(("url", "headers", "body"), [
+    ("https://bucket.s3.amazonaws.com//leading-slash-key", {}, b""),
+    ("https://bucket.s3.amazonaws.com/caf\u00e9", {}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {"X-Bad": "a\nb"}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {"Content-Type": "multipart/form-data; boundary=x"}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {}, bytearray(b"x")),
+])
+def test_an_unusual_request_takes_moto_own_way(url: str, headers: dict[str, Any], body: Any) -> None:
+    assert request_environ.plain_request("PUT", url, headers, body) is None
 
 
 # -- DynamoDB expressions ----------------------------------------------------------------------------

@@ -112,5 +112,5 @@ def install() -> None:
                 return built
         return original(request)
 
-    botocore_stubber.normalize_request = normalize_request  # type: ignore[assignment]
+    botocore_stubber.normalize_request = normalize_request
     _installed = True

@@ -21,7 +21,6 @@ never changes (its keys are classes, its values its own methods), so it is built
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any, Final
 
@@ -42,9 +41,10 @@ def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 def _condition_key(parser: Any) -> tuple[str, str, str]:
-    return (parser.condition_expression,
-            json.dumps(parser.expression_attribute_names, sort_keys=True, default=repr),
-            json.dumps(parser.expression_attribute_values, sort_keys=True, default=repr))
+    # repr tells JSON-like values apart as exactly as JSON would, at a fraction of the cost;
+    # the same mapping written in another key order is only a second entry.
+    return (parser.condition_expression, repr(parser.expression_attribute_names),
+            repr(parser.expression_attribute_values))
 
 
 def _handlers(traverser: Any) -> dict[type, Any]:

@@ -5,12 +5,13 @@ for it with the state's TimeoutSeconds. That thread only costs a start and a han
 (a 10,000-object restore started 40,000 of them) when the timeout cannot fire:
 
 * a state without TimeoutSeconds has no deadline on AWS (moto waits 99999999 s for it);
-* a request-response call to a service that answers without running anyone's code (S3,
-  DynamoDB, SNS, SQS, EventBridge: deliveries they trigger are asynchronous) never waits on the
-  virtual clock. The task's thread holds the clock while it works, and the clock only moves when
-  every holder waits, so its TimeoutSeconds could never fire before the answer: timed or inline,
-  the outcome is the same. A Lambda invoke, a `.sync` or `.waitForTaskToken` task, and any state a
-  fault plan may make hang do wait on the clock and keep moto's thread, which their timeout needs.
+* a request-response call to a service that answers without running anyone's code never waits
+  on the virtual clock: S3, DynamoDB, SNS, SQS and EventBridge (what they deliver in the sandbox,
+  it delivers through its router or an asynchronous invoke, after the answer). The task's thread
+  holds the clock while it works, and the clock only moves when every holder waits, so its
+  TimeoutSeconds could never fire before the answer: timed or inline, the outcome is the same.
+  A Lambda invoke, a `.sync` or `.waitForTaskToken` task, and any state a fault plan may make
+  hang do wait on the clock and keep moto's thread, which their timeout needs.
 
 Such a state's work runs here on the thread that evaluates the state, with the same steps in the
 same order (input frame, work, frame closed, result selected and placed).

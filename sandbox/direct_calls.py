@@ -21,6 +21,8 @@ IAM authorization is on, which checks signatures) takes botocore's. `SANDBOX_DIR
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
 import time
@@ -35,6 +37,7 @@ from botocore.endpoint import convert_to_response_dict
 from botocore.hooks import first_non_none_response
 from botocore.httpchecksum import apply_request_checksum, handle_checksum_body
 from botocore.model import OperationModel
+from botocore.utils import parse_timestamp as botocore_parse_timestamp
 from moto import settings
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
@@ -64,7 +67,37 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
 in-process already (`lambdas.py` answers it at `before-call` before this does), as the fakes do
 for the APIs moto lacks."""
 
+_MONTHS: Final[dict[str, int]] = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser, without dateutil's general parser for the two forms moto sends.
+
+    An HTTP date (`Sat, 05 Dec 2026 14:46:38 GMT`: Last-Modified, Date) and ISO 8601 in UTC
+    (`2026-12-05T14:46:38.000Z`: XML and JSON bodies) become the datetime botocore's `parse_timestamp`
+    returns, time zone object included; anything else goes to botocore's.
+    """
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError, KeyError, IndexError):
+            if value.endswith(" GMT"):
+                _weekday, day, month, year, clock, _zone = value.split(" ")
+                hour, minute, second = clock.split(":")
+                moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+                return moment.replace(tzinfo=_zone_of("Sat, 01 Jan 2000 00:00:00 GMT"))
+            if value.endswith("Z") and "T" in value:
+                return datetime.fromisoformat(value).replace(tzinfo=_zone_of("2000-01-01T00:00:00Z"))
+    return botocore_parse_timestamp(value)
+
+
+@functools.cache
+def _zone_of(sample: str) -> Any:
+    """The tzinfo botocore gives that form: dateutil's tzutc, or tzlocal for `Z` where the machine's zone is UTC."""
+    return botocore_parse_timestamp(sample).tzinfo
+
+
 _PARSERS = parsers.ResponseParserFactory()
+_PARSERS.set_parser_defaults(timestamp_parser=parse_timestamp)
 
 
 def enabled_by_default() -> bool:

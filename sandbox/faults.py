@@ -219,6 +219,12 @@ class FaultPlan:
             self._rules = [rule for rule in self._rules if rule.execution_arn != execution_arn]
             self._attempts = {key: count for key, count in self._attempts.items() if key[0] != execution_arn}
 
+    def may_hang(self, state: str) -> bool:
+        """Whether some attempt of a state of that name may be made to hang (counts no attempt)."""
+        with self._lock:
+            return any(rule.state == state and any(isinstance(outcome, _Hang) for outcome in rule.outcomes)
+                       for rule in self._rules)
+
     def attempts(self, execution_arn: str, state: str) -> int:
         """How many times `state` has been evaluated in that execution so far."""
         with self._lock:

@@ -280,7 +280,11 @@ def _recording(original: Any) -> Any:
             manager.add_event(context=context, event_type=HistoryEventType.ExecutionSucceeded,
                               event_details=EventDetails(executionSucceededEventDetails=ExecutionSucceededEventDetails(
                                   output=to_json_str(job.job_output), outputDetails={"truncated": False})))
-        child.history = [as_api_event(event) for event in manager.get_event_history()]
+        # The child's own manager, dropped once read: its events need no defensive deep copy
+        # (`get_event_history` makes one per child, and each event is copied into the API shape anyway).
+        with manager._mutex:
+            events = list(manager._history_event_list)
+        child.history = [as_api_event(event) for event in events]
         with _lock:
             _children.setdefault(parent_arn, []).append(child)
 

@@ -294,6 +294,12 @@ def _hang(env: Environment) -> None:
         _hanging.ended = None
 
 
+def may_hang(state: StateTask, env: Environment) -> bool:
+    """Whether the plan that applies to this execution may make an attempt of `state` hang."""
+    plan = _plan_of(env)
+    return plan is not None and plan.may_hang(state.name)
+
+
 def _plan_of(env: Environment) -> FaultPlan | None:
     resolver = _plan_for
     if resolver is None:

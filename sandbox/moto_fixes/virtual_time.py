@@ -269,7 +269,7 @@ def _patch_task_timeouts() -> None:
         resource = getattr(self, "resource", None)
         condition = getattr(resource, "condition", None)
         active = clock_module.active()
-        if active is not None and _has_no_timeout_of_its_own(self):
+        if active is not None and (_has_no_timeout_of_its_own(self) or inline_task.cannot_time_out(self, env)):
             return inline_task.evaluate_inline(self, env)  # nothing to time: no thread to time it on
         previous = (getattr(_local, "external", False), getattr(_local, "task_started_at", None))
         # A state without TimeoutSeconds of its own has no deadline on AWS: moto's stand-in (99999999 s)

@@ -253,3 +253,16 @@ def sb_session_client(sb: Sandbox, service: str, **kwargs: Any) -> Any:
     from sandbox.session import shared_session
 
     return shared_session(sb.region).client(service, region_name=sb.region, **kwargs)
+
+
+@pytest.mark.parametrize("text", [
+    "Sat, 05 Dec 2026 14:46:38 GMT", "Sat, 5 Dec 2026 4:46:38 GMT", "2026-12-05T14:46:38.000Z", "2026-12-05T14:46:38Z",
+    "2026-12-05T14:46:38.123456Z", "2026-12-05T14:46:38+02:00", "1700000000", "2026-12-05",
+])
+def test_timestamps_parse_to_what_botocore_gives(text: str) -> None:
+    """The quick forms (HTTP date, ISO 8601 in UTC) and botocore's own for the rest: same instant, same zone object."""
+    from botocore.utils import parse_timestamp
+
+    ours, botocores = direct_calls.parse_timestamp(text), parse_timestamp(text)
+    assert (ours, type(ours.tzinfo)) == (botocores, type(botocores.tzinfo))
+

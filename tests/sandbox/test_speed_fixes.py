@@ -7,20 +7,24 @@ saves, counted rather than timed: tests never assert on wall time.
 from __future__ import annotations
 
 import copy
+import io
+import json
 import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
 import sys
 import textwrap
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
 from sandbox import cli
 from sandbox.core import Sandbox
-from sandbox.moto_fixes import json_copy, map_pool, result_path_cache
+from sandbox.moto_fixes import dynamodb_expressions, json_copy, map_pool, request_environ, result_path_cache
 from tests.sandbox.engine_helpers import ENGINE_CONFIG, output_of, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,10 +214,145 @@ def test_a_task_without_timeout_runs_on_its_execution_thread_and_one_with_a_time
     assert timed == plain + 1  # the execution's thread, plus the thread TimeoutSeconds is timed on
 
 
+def _s3_tasks(timeout: int | None) -> dict[str, Any]:
+    """PutObject then HeadObject (aws-sdk), each with `timeout` as TimeoutSeconds; a timeout is caught."""
+    timed = {"TimeoutSeconds": timeout} if timeout else {}
+    return {"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+                "Parameters": {"Bucket.$": "$.bucket", "Key": "k", "Body": "xy"}, "ResultPath": None, **timed,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "TimedOut"}],
+                "Next": "Head"},
+        "Head": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+                 "Parameters": {"Bucket.$": "$.bucket", "Key": "k"}, "ResultSelector": {"size.$": "$.ContentLength"},
+                 **timed, "End": True},
+        "TimedOut": {"Type": "Pass", "End": True}}}
+
+
+@pytest.fixture
+def s3_tasks_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """Two machines making the same S3 calls: `Timed` (TimeoutSeconds 10) and `Untimed`."""
+    template = {"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket"},
+        "Timed": {"Type": "AWS::Serverless::StateMachine", "Properties": {"Definition": _s3_tasks(10)}},
+        "Untimed": {"Type": "AWS::Serverless::StateMachine", "Properties": {"Definition": _s3_tasks(None)}}}}
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(template))  # JSON is YAML
+    with Sandbox.from_template(path) as sb:
+        yield sb
+
+
+def test_a_request_response_task_with_a_timeout_runs_on_its_execution_thread(s3_tasks_sandbox: Sandbox) -> None:
+    """An S3 call holds the clock until it answers, so its TimeoutSeconds cannot fire: no thread to time it on."""
+    sb = s3_tasks_sandbox
+    request = {"bucket": sb.bucket_name("Bucket")}
+    untimed = _threads_started_by(lambda: sb.run("Untimed", request))
+    timed = _threads_started_by(lambda: sb.run("Timed", request))
+    assert timed == untimed
+    assert [run.output for run in sb.executions()] == [{"size": 2}, {"size": 2}]
+
+
+def test_a_request_response_task_a_fault_plan_hangs_still_times_out(s3_tasks_sandbox: Sandbox) -> None:
+    """A planned hang waits on the clock: the state keeps its thread and TimeoutSeconds fires on virtual time."""
+    sb = s3_tasks_sandbox
+    sb.faults.hang("Put", times=1)
+    run = sb.run("Timed", {"bucket": sb.bucket_name("Bucket")})
+    assert (run.status, run.path) == ("SUCCEEDED", ["Put", "TimedOut"])
+    started, timed_out = run.events_of("TaskStarted")[0], run.events_of("TaskTimedOut")[0]
+    assert timed_out["timestamp"] - started["timestamp"] == timedelta(seconds=10)
+
+
 def test_a_failing_task_without_timeout_still_fails_with_its_error() -> None:
     with Sandbox.from_template(FIXTURE) as sb:
         failed = sb.run("edge", {"case": "missing-function"})
     assert (failed.status, failed.error) == ("FAILED", "Lambda.ResourceNotFoundException")
+
+
+# -- moto's request object ---------------------------------------------------------------------------
+
+_REQUESTS: list[tuple[str, str, dict[str, Any], Any]] = [
+    ("POST", "https://dynamodb.us-east-1.amazonaws.com/",
+     {"X-Amz-Target": "DynamoDB_20120810.PutItem", "Content-Type": "application/x-amz-json-1.0", "Content-Length": "2"},
+     b"{}"),
+    ("HEAD", "https://bucket.s3.amazonaws.com/bench/000001.bin", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, None),
+    ("GET", "https://s3.us-east-1.amazonaws.com/bucket?list-type=2&prefix=a%2Fb", {"x-amz-meta-my_key": "v"}, b""),
+    ("PUT", "https://bucket.s3.amazonaws.com/a%20b/%C3%A9t%C3%A9.txt",
+     {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"}, b"hello"),
+    ("POST", "https://sns.us-east-1.amazonaws.com/", {"Content-Type": "application/x-www-form-urlencoded"},
+     "Action=Publish&Message=h%C3%A9"),
+    ("POST", "http://localhost:5000", {"Host": "other:1", "X-Bytes": b"value"}, io.BytesIO(b"x")),
+]
+
+
+def _environ_and_body(request: Any) -> tuple[dict[str, Any], bytes]:
+    environ = {k: v for k, v in request.environ.items() if k not in ("werkzeug.request", "wsgi.input")}
+    return environ, request.environ["wsgi.input"].read()
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body"), _REQUESTS)
+def test_moto_gets_the_request_werkzeug_would_build(method: str, url: str, headers: dict[str, Any], body: Any) -> None:
+    from moto.core.request import Request
+
+    def fresh() -> Any:
+        return io.BytesIO(body.getvalue()) if isinstance(body, io.BytesIO) else body
+
+    ours = request_environ.plain_request(method, url, dict(headers), fresh())
+    werkzeugs = Request.from_primitives(method, url, dict(headers), fresh())
+    read = [(r.url, r.raw_url, r.path, dict(r.headers), r.args, r.form, r.data) for r in (ours, werkzeugs)]
+    assert read[0] == read[1]
+    ours = request_environ.plain_request(method, url, dict(headers), fresh())
+    assert _environ_and_body(ours) == _environ_and_body(Request.from_primitives(method, url, dict(headers), fresh()))
+
+
+@pytest.mark.parametrize(("url", "headers", "body"), [
+    ("https://bucket.s3.amazonaws.com//leading-slash-key", {}, b""),
+    ("https://bucket.s3.amazonaws.com/caf\u00e9", {}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {"X-Bad": "a\nb"}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {"Content-Type": "multipart/form-data; boundary=x"}, b""),
+    ("https://bucket.s3.amazonaws.com/k", {}, bytearray(b"x")),
+])
+def test_an_unusual_request_takes_moto_own_way(url: str, headers: dict[str, Any], body: Any) -> None:
+    assert request_environ.plain_request("PUT", url, headers, body) is None
+
+
+# -- DynamoDB expressions ----------------------------------------------------------------------------
+
+
+def test_a_kept_dynamodb_expression_still_follows_the_values_and_the_errors_of_each_request() -> None:
+    from botocore.exceptions import ClientError
+
+    with mock_aws():
+        dynamodb_expressions.install()
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "status": {"S": "RESTORING"}})
+
+        def put_unless(status: str) -> str:
+            try:
+                ddb.put_item(TableName="t", Item={"pk": {"S": "a"}, "status": {"S": status}},
+                             ConditionExpression="attribute_not_exists(pk) OR #s <> :s",
+                             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": status}})
+            except ClientError as error:
+                return error.response["Error"]["Code"]
+            return "written"
+
+        def add(counter: str, amount: str) -> dict[str, Any]:
+            return ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="ADD #c :n",
+                                   ExpressionAttributeNames={"#c": counter},
+                                   ExpressionAttributeValues={":n": {"N": amount}}, ReturnValues="ALL_NEW")
+
+        assert [put_unless("RESTORING"), put_unless("FAILED"), put_unless("FAILED"), put_unless("RESTORING")] == [
+            "ConditionalCheckFailedException", "written", "ConditionalCheckFailedException", "written"]
+        add("started", "1")
+        add("started", "2")
+        attributes = add("failed", "5")["Attributes"]
+        assert (attributes["started"], attributes["failed"]) == ({"N": "3"}, {"N": "5"})
+        for _ in range(2):
+            with pytest.raises(ClientError, match="ValidationException"):
+                ddb.update_item(TableName="t", Key={"pk": {"S": "a"}}, UpdateExpression="ADD :n",
+                                ExpressionAttributeValues={":n": {"N": "1"}})  # a syntax error
+    assert "ADD #c :n" in dynamodb_expressions._update_trees
 
 
 # -- the CLI's exit --------------------------------------------------------------------------------

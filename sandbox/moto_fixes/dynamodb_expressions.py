@@ -1,0 +1,110 @@
+"""A DynamoDB expression is parsed once per text, not at every request.
+
+moto 5.2.5 parses a request's expressions up to twice per item write (the response class checks
+the names and values they use, the backend parses again to apply them): an UpdateExpression with
+its tokenizer and parser, a ConditionExpression with its lexer. A Distributed Map over 10,000
+objects sends the same few expressions 20,000 times. Here each parse is kept:
+
+* an UpdateExpression's syntax tree, by its text. Nothing changes that tree: the validator
+  works on its own deep copy (and replaces names, values and item paths there), the response
+  class only reads which names and values it uses.
+* a ConditionExpression's operation, by its text with the names and values it was given (they
+  are substituted into it), with the names and values it found. The operations only read the
+  item they are evaluated on.
+
+A parse that fails is not kept: the same request fails again with the same error.
+
+The validator then walks its copy of an UpdateExpression tree once per check (ten of them), and
+each check rebuilt its table of node types and handlers for every node it met; a check's table
+never changes (its keys are classes, its values its own methods), so it is built once per check.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Final
+
+MAX_ENTRIES: Final[int] = 1024
+"""Expressions kept per kind; past it the cache starts over (a workload repeats a few texts)."""
+
+_installed = False
+_lock = threading.Lock()
+_update_trees: dict[str, Any] = {}
+_conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    with _lock:
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        cache[key] = value
+
+
+def _condition_key(parser: Any) -> tuple[str, str, str]:
+    # repr tells JSON-like values apart as exactly as JSON would, at a fraction of the cost;
+    # the same mapping written in another key order is only a second entry.
+    return (parser.condition_expression, repr(parser.expression_attribute_names),
+            repr(parser.expression_attribute_values))
+
+
+def _handlers(traverser: Any) -> dict[type, Any]:
+    kept = traverser.__dict__.get("_sandbox_handlers")
+    if kept is None:
+        kept = traverser.__dict__["_sandbox_handlers"] = traverser._processing_map()
+    return kept
+
+
+def _node_types(traverser: Any) -> tuple[type, ...]:
+    kept = traverser.__dict__.get("_sandbox_node_types")
+    if kept is None:
+        kept = traverser.__dict__["_sandbox_node_types"] = tuple(_handlers(traverser))
+    return kept
+
+
+def _process(traverser: Any, node: Any) -> Any:
+    for node_type, handler in _handlers(traverser).items():
+        if isinstance(node, node_type):
+            return handler(node)
+    return None
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    make = UpdateExpressionParser.make.__func__
+
+    def make_once(cls: type, expression: str) -> Any:
+        tree = _update_trees.get(expression)
+        if tree is None:
+            tree = make(cls, expression)
+            _keep(_update_trees, expression, tree)
+        return tree
+
+    UpdateExpressionParser.make = classmethod(make_once)
+
+    parse = ConditionExpressionParser.parse
+
+    def parse_once(self: Any) -> Any:
+        if not self.condition_expression:
+            return parse(self)
+        key = _condition_key(self)
+        kept = _conditions.get(key)
+        if kept is None:
+            operation = parse(self)
+            kept = (operation, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+            _keep(_conditions, key, kept)
+            return operation
+        operation, names_found, values_found = kept
+        self.expr_attr_names_found.extend(names_found)
+        self.expr_attr_values_found.extend(values_found)
+        return operation
+
+    ConditionExpressionParser.parse = parse_once
+    DepthFirstTraverser.nodes_to_be_processed = _node_types
+    DepthFirstTraverser.process = _process
+    _installed = True

@@ -7,6 +7,7 @@ saves, counted rather than timed: tests never assert on wall time.
 from __future__ import annotations
 
 import copy
+import gc
 import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
 import sys
 import textwrap
@@ -229,18 +230,45 @@ def test_the_command_flushes_its_output_and_exits_with_mains_code(monkeypatch: p
 
     monkeypatch.setattr(sys, "argv", ["sandbox", "--template", str(FIXTURE), "run", "nope", "--event", "x.json"])
     monkeypatch.setattr(cli.os, "_exit", fake_exit)
-    with pytest.raises(SystemExit):
-        cli.entry()
+    try:
+        with pytest.raises(SystemExit):
+            cli.entry()
+        collecting = gc.isenabled()
+    finally:
+        gc.enable()  # the real os._exit ends the process that turned the collector off
     assert exits == [cli.EXIT_USAGE]
     assert "sandbox: cannot read event x.json" in capsys.readouterr().err
+    assert not collecting  # the command runs with the collector off until a sandbox runs
+
+
+def test_the_command_runs_its_sandbox_with_the_collector_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from sandbox import engine
+
+    seen: list[bool] = []
+    freeze = engine.freeze_provisioned
+
+    def watch() -> None:
+        freeze()
+        seen.append(gc.isenabled())
+
+    monkeypatch.setattr(engine, "freeze_provisioned", watch)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: None)
+    event = tmp_path / "event.json"
+    event.write_text("{}")
+    monkeypatch.setattr(sys, "argv", ["sandbox", "--template", str(FIXTURE), "run", "nope", "--event", str(event)])
+    try:
+        cli.entry()
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [True]  # on while the sandbox ran (even a run refused for an unknown workflow starts one)
+    assert not after  # and off again once it stopped, as the command left it
 
 
 # -- garbage collection ----------------------------------------------------------------------------
 
 
 def test_a_running_sandbox_freezes_what_it_provisioned_and_gives_it_back_when_it_stops() -> None:
-    import gc
-
     from sandbox import engine
 
     before = gc.get_threshold()
@@ -249,6 +277,17 @@ def test_a_running_sandbox_freezes_what_it_provisioned_and_gives_it_back_when_it
         assert gc.get_threshold()[0] == engine.YOUNG_COLLECTION_THRESHOLD
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+def test_a_sandbox_started_with_the_collector_off_collects_while_it_runs_and_leaves_it_off() -> None:
+    gc.disable()
+    try:
+        with Sandbox.from_template(FIXTURE):
+            running = gc.isenabled()
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+    assert (running, after) == (True, False)
 
 
 def test_the_items_of_maps_still_running_are_counted_done_out_of_total() -> None:

@@ -57,6 +57,22 @@ def test_moto_batch_and_ec2_load_only_when_batch_is_used() -> None:
                                         "batch backends: BackendDict True"]
 
 
+_COMMAND_IMPORTS = textwrap.dedent("""
+    import sys
+    import sandbox.cli
+    import sandbox.core
+    print("server:", "sandbox.serve" in sys.modules, "test state runner:", "sandbox.teststate.runner" in sys.modules)
+    sandbox.cli._parser().parse_args(["serve", "--port", "0"])
+    print("server after parsing serve:", "sandbox.serve" in sys.modules)
+""")
+
+
+def test_a_run_loads_neither_the_server_nor_the_test_state_runner() -> None:
+    done = subprocess.run([sys.executable, "-c", _COMMAND_IMPORTS], cwd=ROOT, capture_output=True,  # nosec B603
+                          text=True, timeout=120, check=True)
+    assert done.stdout.splitlines() == ["server: False test state runner: False", "server after parsing serve: False"]
+
+
 # -- ResultPath ------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from sandbox.faults import FaultPlan
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
+from sandbox.moto_fixes import execution_record
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import Stack
@@ -280,9 +282,11 @@ class Sandbox:
         """The execution once it ended; gives up as `settle` does."""
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
         while (why := patience.check()) is None:
+            seen = execution_record.ends()
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
-            patience.pause(0.001)
+            # Woken by the end itself: polls only keep the patience limits, and leave the GIL to the execution.
+            patience.pause(Patience.LONGEST_PAUSE_SECONDS, functools.partial(execution_record.wait_for_an_end, seen))
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)} "
                            "(a task token to answer, or the clock to advance?)")
 
@@ -377,6 +381,7 @@ class Sandbox:
         """
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
         while (why := patience.check()) is None:
+            seen = execution_record.ends()
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
             tokens = self._waiting_task_tokens(execution_arn)
@@ -388,7 +393,7 @@ class Sandbox:
             if tokens and approve is None and reject is None and not self.clock.is_busy:
                 # Nobody will answer, and nothing else is at work: let the timeout happen.
                 self.clock.advance_to_next()
-            patience.pause(0.002)
+            patience.pause(0.002, functools.partial(execution_record.wait_for_an_end, seen))
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)}")
 
     # -- events and data ---------------------------------------------------------------

@@ -126,6 +126,84 @@ def test_the_interpreter_copies_state_data_with_the_json_copy(engine: None) -> N
     assert states.copy.copy is copy.copy  # everything else of `copy` unchanged
 
 
+def test_the_program_state_a_state_reads_is_a_copy_of_its_own() -> None:
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError, ProgramRunning, ProgramStopped
+
+    json_copy.install()
+    running = ProgramRunning()
+    running.next_state_name = "Next"
+    running.next_field_name = "Parameters"
+    copied = copy.deepcopy(running)
+    assert type(copied) is ProgramRunning and copied is not running
+    assert (copied.next_state_name, copied.next_field_name) == ("Next", "Parameters")
+    copied.next_state_name = "Other"
+    assert running.next_state_name == "Next"
+    failed = ProgramError(error={"error": "E", "cause": "C"})
+    copied_error = copy.deepcopy(failed)
+    assert copied_error.error == failed.error and copied_error.error is not failed.error
+    assert copy.deepcopy(ProgramStopped(stop_date=None, error="e", cause=None)).__dict__ == {
+        "stop_date": None, "error": "e", "cause": None}
+
+
+def test_history_json_texts_are_the_ones_moto_writes() -> None:
+    import datetime
+
+    from sandbox.moto_fixes import json_text
+
+    json_text.install()
+    values = [{"a": "\u00e9", "b": [1, 2.5, None, True]}, "text", [datetime.datetime(2020, 1, 1)], {"s": object()}]
+    for value in values:
+        for separators in (None, (",", ":")):
+            assert json_text.to_json_str(value, separators) == json_text._original(value, separators)
+    from moto.stepfunctions.parser.asl.component.state import state
+
+    assert state.to_json_str is json_text.to_json_str
+
+
+# -- JSONPath --------------------------------------------------------------------------------------
+
+_DATA = {"a": {"b": 1, "c": [1, {"d": 2}], "n": None}, "x": [1, 2], "s": "text", "a b": 3}
+
+
+@pytest.mark.parametrize("path", ["$", "$.a", "$.a.b", "$.a.c", "$.a.n", "$.a.n.z", "$.x", "$.x.y", "$.s.y",
+                                  "$.nope", "$.a.nope", "$['a b']", "$.a['b']", "$.a.c[1].d", "$.a.*", "$..b"])
+@pytest.mark.parametrize("data", [_DATA, [1, 2], "text", None, 5])
+def test_plain_names_are_read_as_jsonpath_ng_finds_them(path: str, data: Any) -> None:
+    from jsonpath_ng.ext import parse
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    from sandbox.moto_fixes import jsonpath
+
+    compiled = jsonpath._compiled(path)
+    matches = [match.value for match in parse(path).find(data)]
+    expected: Any = matches if not compiled.definite else (matches[0] if matches else NoSuchJsonPathError)
+    if expected is NoSuchJsonPathError:
+        with pytest.raises(NoSuchJsonPathError):
+            jsonpath.extract_json(path, data)
+    else:
+        assert jsonpath.extract_json(path, data) == expected
+    assert (compiled.names is not None) == (path in ("$", "$.a", "$.a.b", "$.a.c", "$.a.n", "$.a.n.z", "$.x",
+                                                     "$.x.y", "$.s.y", "$.nope", "$.a.nope", "$['a b']", "$.a['b']"))
+
+
+# -- waiting for an execution ----------------------------------------------------------------------
+
+
+def test_a_wait_is_woken_by_the_end_of_the_execution() -> None:
+    from sandbox.moto_fixes import execution_record
+
+    woken: list[int] = []
+    with Sandbox.from_template(FIXTURE) as sb:
+        seen = execution_record.ends()
+        waiter = threading.Thread(target=lambda: (execution_record.wait_for_an_end(seen, 600),
+                                                  woken.append(execution_record.ends())))
+        waiter.start()
+        ended = sb.run("edge", {"case": "plain-arn", "name": "Ada"})
+        waiter.join(60)  # liveness only: without the end's wake-up it would sleep its 600 s
+        assert not waiter.is_alive() and woken and woken[0] > seen
+    assert ended.status == "SUCCEEDED"
+
+
 # -- Map workers -----------------------------------------------------------------------------------
 
 

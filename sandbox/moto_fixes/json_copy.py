@@ -66,12 +66,12 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramState
 
-    def program_state(self: Environment) -> ProgramState:
+    def program_state(self: Environment) -> ProgramState | None:
         state = self._program_state
-        return state if state is None else copy_attributes(state, {})
+        return None if state is None else copy_attributes(state, {})
 
     ProgramState.__deepcopy__ = copy_attributes  # type: ignore[attr-defined]
-    Environment.program_state = program_state  # type: ignore[method-assign]
+    Environment.program_state = program_state  # type: ignore[assignment]  # moto types it never None; it can be
 
     for name, module in list(sys.modules.items()):
         if name.startswith(_PREFIX) and getattr(module, "copy", None) is copy:

@@ -10,6 +10,11 @@ are gzipped) into OrderedDicts: some 70 ms of a CLI run. Here each file is parse
 * on disk, under `cache_dir()`, one file per data file, keyed by its path, size and modification
   time (a botocore upgrade rewrites them), written with `program_cache.write_atomically`.
 
+Before loading a model, a loader lists the services it knows, walking every service folder of
+its search path (some 10 ms a listing, three listings a start). A listing of installed packages'
+data (botocore's own, moto's) is kept on disk too, keyed by their versions and folders; a search
+path with anything else in it (~/.aws/models, AWS_DATA_PATH) is walked as botocore walks it.
+
 A cache file that cannot be read or written only costs the parse botocore would have made.
 """
 
@@ -27,7 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from botocore.loaders import _JSON_OPEN_METHODS, JSONFileLoader
+import botocore
+from botocore.loaders import _JSON_OPEN_METHODS, JSONFileLoader, Loader
 
 from sandbox.moto_fixes.program_cache import cache_dir as programs_dir
 from sandbox.moto_fixes.program_cache import read_file, write_atomically
@@ -102,3 +108,55 @@ class CachedJSONFileLoader(JSONFileLoader):
 def file_loader() -> CachedJSONFileLoader:
     """The one file loader of the process: the sandbox's clients and moto read through it (see `shared_loader`)."""
     return CachedJSONFileLoader()
+
+
+def cache_listings(loader: Loader) -> None:
+    """Let `loader` take its lists of services from the cache when its search path holds installed data only."""
+    walk = loader.list_available_services
+    listings: dict[str, list[str]] = {}
+
+    def list_available_services(type_name: str) -> list[str]:
+        locations = list(loader._potential_locations())
+        if not all(_is_installed_data(location) for location in locations):
+            return walk(type_name)
+        text = f"{FORMAT} {sys.version} botocore {botocore.__version__} moto {_moto_version()} {type_name} " + " ".join(
+            f"{location} {os.stat(location).st_mtime_ns}" for location in locations)
+        key = hashlib.sha256(text.encode()).hexdigest()
+        if key not in listings:
+            listings[key] = _listing(key) or _store_listing(key, walk(type_name))
+        return list(listings[key])
+
+    loader.list_available_services = list_available_services
+
+
+def _is_installed_data(location: str) -> bool:
+    """botocore's data folder or moto's package folder: what only an install changes."""
+    if location == Loader.BUILTIN_DATA_PATH:
+        return True
+    moto_file = getattr(sys.modules.get("moto"), "__file__", None)
+    return moto_file is not None and location == os.path.dirname(os.path.abspath(moto_file))
+
+
+def _moto_version() -> str:
+    moto = sys.modules.get("moto")
+    return str(getattr(moto, "__version__", "none"))
+
+
+def _listing(key: str) -> list[str] | None:
+    folder = cache_dir()
+    blob = None if folder is None else read_file(folder, f"{key}.services.pickle")
+    if blob is None:
+        return None
+    try:
+        services = pickle.loads(blob)  # nosec B301: written below, under a key that names the folders
+    except Exception as error:  # a torn or foreign file: walk the folders again
+        _LOG.debug("cached service listing unreadable (%s)", error)
+        return None
+    return services if isinstance(services, list) else None
+
+
+def _store_listing(key: str, services: list[str]) -> list[str]:
+    folder = cache_dir()
+    if folder is not None:
+        write_atomically(folder, f"{key}.services.pickle", pickle.dumps(services, protocol=pickle.HIGHEST_PROTOCOL))
+    return services

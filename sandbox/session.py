@@ -29,6 +29,7 @@ def data_loader() -> botocore.loaders.Loader:
     files parsed once ever (`sandbox.data_files`)."""
     loader = botocore.loaders.create_loader()
     loader.file_loader = data_files.file_loader()
+    data_files.cache_listings(loader)
     return loader
 
 

@@ -7,7 +7,7 @@
   loader first lists every service botocore knows (some 30 ms of directory walking a service).
   Here moto keeps one loader, so the listing is made once.
 * Both loaders read the files through one `sandbox.data_files` loader: each file parsed once ever,
-  each load a copy of its own.
+  each load a copy of its own; their lists of services come from its cache too.
 
 Same files, same data: only the repeated reading goes.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import botocore.session
 
-from sandbox.data_files import file_loader
+from sandbox.data_files import cache_listings, file_loader
 from sandbox.session import data_loader
 
 _installed = False
@@ -45,6 +45,7 @@ def install() -> None:
     def shared_loader() -> Any:
         loader = create_loader()
         loader.file_loader = file_loader()
+        cache_listings(loader)
         return loader
 
     moto.core.utils.create_loader = shared_loader

@@ -119,3 +119,50 @@ def test_the_sandbox_and_moto_read_botocore_data_through_the_cache() -> None:
     # A service model as botocore reads it, extras merged: what the clients and moto's responses get.
     model = session.data_loader().load_service_model("dynamodb", "service-2")
     assert "PutItem" in model["operations"]
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folder walks botocore's own listing makes."""
+    walked: list[str] = []
+    walk = botocore.loaders.Loader.list_available_services
+
+    def counting(self: Any, type_name: str) -> Any:
+        walked.append(type_name)
+        return walk(self, type_name)
+
+    monkeypatch.setattr(botocore.loaders.Loader, "list_available_services", counting)
+    return walked
+
+
+def test_the_services_of_installed_data_are_listed_once_ever(cache_dir: Path, walks: list[str]) -> None:
+    loaders = []
+    for _process in range(2):
+        loader = botocore.loaders.Loader()  # botocore's data only: no ~/.aws/models, no AWS_DATA_PATH
+        loader._search_paths = [botocore.loaders.Loader.BUILTIN_DATA_PATH]
+        data_files.cache_listings(loader)
+        loaders.append(loader)
+    first = loaders[0].list_available_services("service-2")
+    again = loaders[1].list_available_services("service-2")
+    assert first == again and "dynamodb" in first and "stepfunctions" in first
+    assert walks == ["service-2"]  # the second loader (another process) read the first one's listing
+    assert loaders[1].list_available_services("waiters-2") != first  # each type has its own listing
+    assert walks == ["service-2", "waiters-2"]
+
+
+def test_a_search_path_with_other_data_is_walked_as_botocore_walks_it(tmp_path: Path, cache_dir: Path,
+                                                                      walks: list[str]) -> None:
+    _data_file(tmp_path / "models" / "example" / "2020-01-01", "service-2", MODEL)
+    for _process in range(2):
+        loader = botocore.loaders.Loader(extra_search_paths=[str(tmp_path / "models")])
+        data_files.cache_listings(loader)
+        assert "example" in loader.list_available_services("service-2")
+    assert walks == ["service-2", "service-2"]  # a folder no install owns can change any time: never cached
+    assert not list(cache_dir.glob("*.services.pickle"))
+
+
+def test_aws_sdk_service_names_come_from_the_listing() -> None:
+    from sandbox.moto_fixes.unimplemented import sdk_client_name
+
+    assert [sdk_client_name(name) for name in ("s3", "sfn", "bedrockagent", "dynamodb")] == [
+        "s3", "stepfunctions", "bedrock-agent", "dynamodb"]

@@ -64,13 +64,19 @@ _COMMAND_IMPORTS = textwrap.dedent("""
     print("server:", "sandbox.serve" in sys.modules, "test state runner:", "sandbox.teststate.runner" in sys.modules)
     sandbox.cli._parser().parse_args(["serve", "--port", "0"])
     print("server after parsing serve:", "sandbox.serve" in sys.modules)
+    from sandbox import engine
+    engine.install()
+    print("jsonata after the fixes:", "jsonata" in sys.modules)
+    from sandbox.moto_fixes import jsonata
+    print("a JSONata expression:", jsonata.evaluate("$a + 1", {"a": 1}), "jsonata" in sys.modules)
 """)
 
 
-def test_a_run_loads_neither_the_server_nor_the_test_state_runner() -> None:
+def test_a_run_loads_neither_the_server_nor_the_test_state_runner_nor_jsonata_before_it_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", _COMMAND_IMPORTS], cwd=ROOT, capture_output=True,  # nosec B603
                           text=True, timeout=120, check=True)
-    assert done.stdout.splitlines() == ["server: False test state runner: False", "server after parsing serve: False"]
+    assert done.stdout.splitlines() == ["server: False test state runner: False", "server after parsing serve: False",
+                                        "jsonata after the fixes: False", "a JSONata expression: 2 True"]
 
 
 # -- ResultPath ------------------------------------------------------------------------------------

@@ -380,6 +380,8 @@ class Sandbox:
         Gives up as `settle` does.
         """
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        # Tokens are looked for often only where some can appear; otherwise the end itself wakes this loop.
+        shortest = 0.002 if self._hands_out_tokens(execution_arn) else Patience.LONGEST_PAUSE_SECONDS
         while (why := patience.check()) is None:
             seen = execution_record.ends()
             if self._status(execution_arn) in TERMINAL:
@@ -393,8 +395,14 @@ class Sandbox:
             if tokens and approve is None and reject is None and not self.clock.is_busy:
                 # Nobody will answer, and nothing else is at work: let the timeout happen.
                 self.clock.advance_to_next()
-            patience.pause(0.002, functools.partial(execution_record.wait_for_an_end, seen))
+            patience.pause(shortest, functools.partial(execution_record.wait_for_an_end, seen))
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)}")
+
+    def _hands_out_tokens(self, execution_arn: str) -> bool:
+        """Whether the execution's definition has a task that waits for a token (a callback or an activity)."""
+        state_machine = getattr(self._backend().describe_execution(execution_arn), "state_machine", None)
+        definition = str(getattr(state_machine, "definition", None) or "")
+        return not definition or ".waitForTaskToken" in definition or ":activity:" in definition
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from enum import Enum
 from types import ModuleType
 from typing import Any, Final
 
@@ -34,6 +35,8 @@ def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return {key: json_deepcopy(item) for key, item in value.items()}
     if kind is list:
         return [json_deepcopy(item) for item in value]
+    if issubclass(kind, Enum) and kind.__deepcopy__ is Enum.__deepcopy__:  # an event's type: the member itself
+        return value
     return copy.deepcopy(value, memo)
 
 

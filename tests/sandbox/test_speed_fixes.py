@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
 import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
 import sys
 import textwrap
@@ -166,6 +167,39 @@ def test_history_json_texts_are_the_ones_moto_writes() -> None:
     assert state.to_json_str is json_text.to_json_str
 
 
+def test_an_evaluation_step_runs_skips_and_fails_as_moto_s() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramRunning
+
+    from sandbox.moto_fixes import eval_step
+
+    eval_step.install()
+    evaluated: list[str] = []
+
+    class Field(EvalComponent):
+        def _eval_body(self, env: Any) -> None:
+            evaluated.append(env._program_state.next_field_name)
+
+    class Env:
+        def __init__(self, state: Any) -> None:
+            self._program_state = state
+
+    running = ProgramRunning()
+    running.next_state_name = "Next"
+    Field().eval(Env(running))
+    Field().eval(Env(ProgramEnded()))  # an ended program skips the component
+    assert evaluated == ["Field"]
+    with pytest.raises(RuntimeError, match="uninitialised ProgramState"):
+        Field().eval(Env(ProgramRunning()))  # no next state yet: moto's error
+
+    class Failing(EvalComponent):
+        def _eval_body(self, env: Any) -> None:
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        Failing().eval(Env(running))
+
+
 # -- JSONPath --------------------------------------------------------------------------------------
 
 _DATA = {"a": {"b": 1, "c": [1, {"d": 2}], "n": None}, "x": [1, 2], "s": "text", "a b": 3}
@@ -208,6 +242,18 @@ def test_a_wait_is_woken_by_the_end_of_the_execution() -> None:
         waiter.join(60)  # liveness only: without the end's wake-up it would sleep its 600 s
         assert not waiter.is_alive() and woken and woken[0] > seen
     assert ended.status == "SUCCEEDED"
+
+
+def test_only_executions_that_can_wait_for_a_token_are_polled_for_one() -> None:
+    events = ROOT / "events"
+    with Sandbox.from_template(ROOT / "template.yaml") as sb:
+        sb.seed(events / "document-processing" / "objects.json")
+        callbacks = sb.start("it-provisioning", (events / "it-provisioning" / "needs-approval.json").read_text())
+        plain = sb.start("document-processing", (events / "document-processing" / "car.json").read_text())
+        assert (sb._hands_out_tokens(callbacks), sb._hands_out_tokens(plain)) == (True, False)
+        answer = json.loads((events / "it-provisioning" / "callback-answer.json").read_text())
+        assert sb.answer_callbacks(callbacks, approve=answer).status == "SUCCEEDED"
+        assert sb.answer_callbacks(plain).status == "SUCCEEDED"
 
 
 # -- Map workers -----------------------------------------------------------------------------------

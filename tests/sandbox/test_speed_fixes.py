@@ -236,7 +236,7 @@ def test_a_wait_is_woken_by_the_end_of_the_execution() -> None:
     with Sandbox.from_template(FIXTURE) as sb:
         seen = execution_record.ends()
         waiter = threading.Thread(target=lambda: (execution_record.wait_for_an_end(seen, 600),
-                                                  woken.append(execution_record.ends())))
+                                                  woken.append(execution_record.ends())), daemon=True)
         waiter.start()
         ended = sb.run("edge", {"case": "plain-arn", "name": "Ada"})
         waiter.join(60)  # liveness only: without the end's wake-up it would sleep its 600 s

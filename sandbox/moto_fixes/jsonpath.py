@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, Final, NamedTuple
 
 from jsonpath_ng import jsonpath as jp
-from jsonpath_ng.ext import parse
 from jsonpath_ng.ext.filter import Filter
+from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+from jsonpath_ng.parser import JsonPathParser
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
 
@@ -110,10 +112,28 @@ def _names(node: jp.JSONPath) -> tuple[str, ...] | None:
     return None
 
 
+_PARSERS: Final[dict[bool, Any]] = {}
+_parsers_lock = threading.Lock()
+
+
+def parse_path(path: str, *, extended: bool = True) -> jp.JSONPath:
+    """jsonpath_ng's `ext.parse` (or its plain `parse`), by one parser kept for the process.
+
+    jsonpath_ng's `parse` builds a new PLY parser for every path (loading its tables, reflecting
+    its grammar): a millisecond or more a path. A parser keeps nothing from one path to the next,
+    but PLY's is not thread-safe: one path at a time.
+    """
+    with _parsers_lock:
+        parser = _PARSERS.get(extended)
+        if parser is None:
+            parser = _PARSERS[extended] = ExtendedJsonPathParser() if extended else JsonPathParser()
+        return parser.parse(path)
+
+
 @functools.lru_cache(maxsize=4096)
 def _compiled(path: str) -> _Compiled:
-    """Parsing builds a fresh PLY parser each time (~7 ms): parse each path once per process."""
-    expression = parse(normalise(path))
+    """Parse each path once per process."""
+    expression = parse_path(normalise(path))
     return _Compiled(expression, is_definite(expression), _names(expression))
 
 

@@ -226,6 +226,24 @@ def test_plain_names_are_read_as_jsonpath_ng_finds_them(path: str, data: Any) ->
                                                      "$.x.y", "$.s.y", "$.nope", "$.a.nope", "$['a b']", "$.a['b']"))
 
 
+def test_one_parser_reads_every_path_as_a_new_parser_would() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jsonpath_ng import parse as plain_parse
+    from jsonpath_ng.exceptions import JsonPathParserError
+    from jsonpath_ng.ext import parse as ext_parse
+
+    from sandbox.moto_fixes.jsonpath import parse_path
+
+    paths = ["$", "$.a.b[0]", "$..x", "$.a[*].b", "$.a[?(@.x > 1)]", "$.a[1:3]", "$['a b']", "$.items[0,1]"]
+    with pytest.raises(JsonPathParserError):
+        parse_path("$[")  # a failed parse leaves nothing behind for the next one
+    with ThreadPoolExecutor(4) as pool:
+        extended = list(pool.map(parse_path, paths * 4))
+    assert [repr(e) for e in extended] == [repr(ext_parse(p)) for p in paths * 4]
+    assert [repr(parse_path(p, extended=False)) for p in paths[:3]] == [repr(plain_parse(p)) for p in paths[:3]]
+
+
 # -- waiting for an execution ----------------------------------------------------------------------
 
 

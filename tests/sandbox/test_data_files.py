@@ -1,4 +1,4 @@
-"""botocore's data files parsed once and kept on disk, each load a copy of its own (sandbox.data_files)."""
+"""botocore's data files and templates parsed once and kept on disk, each load a copy of its own."""
 
 from __future__ import annotations
 
@@ -166,3 +166,51 @@ def test_aws_sdk_service_names_come_from_the_listing() -> None:
 
     assert [sdk_client_name(name) for name in ("s3", "sfn", "bedrockagent", "dynamodb")] == [
         "s3", "stepfunctions", "bedrock-agent", "dynamodb"]
+
+
+# -- templates -------------------------------------------------------------------------------------
+
+TEMPLATE = """AWSTemplateFormatVersion: 2010-09-09
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "${AWS::StackName}-bucket"
+"""
+
+
+def test_a_template_is_parsed_once_ever(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import template_yaml
+
+    parsed: list[str] = []
+    loads = template_yaml.loads_template
+    monkeypatch.setattr(template_yaml, "loads_template", lambda text: parsed.append(text) or loads(text))
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE)
+    first = template_yaml.load_template(path)
+    template_yaml._parsed.cache_clear()  # another process
+    again = template_yaml.load_template(path)
+    assert first == again == loads(TEMPLATE)
+    assert again["AWSTemplateFormatVersion"] == "2010-09-09"  # text, as CloudFormation keeps it
+    assert again["Resources"]["Bucket"]["Properties"]["BucketName"] == {"Fn::Sub": "${AWS::StackName}-bucket"}
+    assert len(parsed) == 1
+    path.write_text(TEMPLATE + "Outputs: {}\n")
+    os.utime(path, ns=(1, 1))
+    assert "Outputs" in template_yaml.load_template(path)  # a changed text is parsed again
+    assert len(parsed) == 2
+    for cached in cache_dir.parent.glob("*.template.pickle"):
+        cached.write_bytes(b"torn")
+    template_yaml._parsed.cache_clear()
+    assert template_yaml.load_template(path)["Outputs"] == {}
+    assert len(parsed) == 3
+
+
+def test_a_template_that_does_not_parse_is_not_kept(tmp_path: Path, cache_dir: Path) -> None:
+    from sandbox import template_yaml
+    from sandbox.intrinsics import TemplateError
+
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources: [unclosed\n")
+    with pytest.raises(TemplateError, match="not valid YAML"):
+        template_yaml.load_template(path)
+    assert not list(cache_dir.parent.glob("*.template.pickle"))

@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
+import boto3
 from botocore.exceptions import ClientError, UnknownServiceError
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -49,7 +50,6 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_ac
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from sandbox.moto_fixes.sdk_results import to_aws_json
-from sandbox.session import data_loader
 
 _installed = False
 
@@ -65,7 +65,7 @@ def sdk_client_name(sdk_service: str) -> str:
     overrides = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
     if sdk_service in overrides:
         return overrides[sdk_service]
-    available = data_loader().list_available_services("service-2")  # what a new boto3 Session lists, read once
+    available = boto3.session.Session().get_available_services()
     if sdk_service in available:
         return sdk_service
     return next((name for name in available if name.replace("-", "") == sdk_service), sdk_service)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from sandbox.faults import FaultPlan
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
+from sandbox.moto_fixes import execution_record
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import Stack
@@ -280,9 +282,11 @@ class Sandbox:
         """The execution once it ended; gives up as `settle` does."""
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
         while (why := patience.check()) is None:
+            seen = execution_record.ends()
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
-            patience.pause(0.001)
+            # Woken by the end itself: polls only keep the patience limits, and leave the GIL to the execution.
+            patience.pause(Patience.LONGEST_PAUSE_SECONDS, functools.partial(execution_record.wait_for_an_end, seen))
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)} "
                            "(a task token to answer, or the clock to advance?)")
 
@@ -376,7 +380,10 @@ class Sandbox:
         Gives up as `settle` does.
         """
         patience = Patience(self, wall_timeout=wall_timeout, stall_timeout=stall_timeout, on_progress=on_progress)
+        # Tokens are looked for often only where some can appear; otherwise the end itself wakes this loop.
+        shortest = 0.002 if self._hands_out_tokens(execution_arn) else Patience.LONGEST_PAUSE_SECONDS
         while (why := patience.check()) is None:
+            seen = execution_record.ends()
             if self._status(execution_arn) in TERMINAL:
                 return self._run_of(self.sfn.describe_execution(executionArn=execution_arn))
             tokens = self._waiting_task_tokens(execution_arn)
@@ -388,8 +395,14 @@ class Sandbox:
             if tokens and approve is None and reject is None and not self.clock.is_busy:
                 # Nobody will answer, and nothing else is at work: let the timeout happen.
                 self.clock.advance_to_next()
-            patience.pause(0.002)
+            patience.pause(shortest, functools.partial(execution_record.wait_for_an_end, seen))
         raise SandboxError(f"execution {execution_arn} did not end: {patience.reason(why)}")
+
+    def _hands_out_tokens(self, execution_arn: str) -> bool:
+        """Whether the execution's definition has a task that waits for a token (a callback or an activity)."""
+        state_machine = getattr(self._backend().describe_execution(execution_arn), "state_machine", None)
+        definition = str(getattr(state_machine, "definition", None) or "")
+        return not definition or ".waitForTaskToken" in definition or ":activity:" in definition
 
     # -- events and data ---------------------------------------------------------------
     def put_object(self, bucket: str, key: str, body: bytes | str = b"", *, content_type: str | None = None,

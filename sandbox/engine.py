@@ -43,7 +43,8 @@ def start_fakes(events: Any, clock: VirtualClock, region: str, account_id: str,
 
 YOUNG_COLLECTION_THRESHOLD = 20_000
 """Allocations between two young-generation collections while a sandbox runs (Python's default: 700)."""
-_default_thresholds: tuple[int, int, int] | None = None
+_before_freeze: tuple[tuple[int, int, int], bool] | None = None
+"""The collector's thresholds and whether it was enabled, before `freeze_provisioned`."""
 
 
 def freeze_provisioned() -> None:
@@ -52,19 +53,25 @@ def freeze_provisioned() -> None:
     What exists now (moto's models, service models, parsed programs, the template's resources)
     lives as long as the sandbox: frozen, no collection scans it again. An execution allocates
     many short-lived objects (events, copies of state data): young collections come less often.
-    `thaw` undoes both when the sandbox stops, so what it held can be collected.
+    The collector runs while a sandbox does, even if it was off (the CLI starts with it off: what a
+    start allocates lives to the end). `thaw` undoes all of it when the sandbox stops, so what it
+    held can be collected.
     """
-    global _default_thresholds
+    global _before_freeze
     gc.freeze()
-    if _default_thresholds is None:
-        _default_thresholds = gc.get_threshold()
-        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *_default_thresholds[1:])
+    if _before_freeze is None:
+        _before_freeze = gc.get_threshold(), gc.isenabled()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *_before_freeze[0][1:])
+    gc.enable()
 
 
 def thaw() -> None:
     """The collector as it was before `freeze_provisioned`."""
-    global _default_thresholds
+    global _before_freeze
     gc.unfreeze()
-    if _default_thresholds is not None:
-        gc.set_threshold(*_default_thresholds)
-        _default_thresholds = None
+    if _before_freeze is not None:
+        thresholds, enabled = _before_freeze
+        gc.set_threshold(*thresholds)
+        if not enabled:
+            gc.disable()
+        _before_freeze = None

@@ -172,14 +172,15 @@ class Patience:
             return f"nothing moved for {self._stall_timeout:g} s of wall time"
         return None
 
-    def pause(self, shortest: float) -> None:
+    def pause(self, shortest: float, sleep: Callable[[float], None] = time.sleep) -> None:
         """Sleep between two polls: briefly at first, longer as the wait goes on.
 
         A poll reads every execution and takes the GIL from the executions it waits for: a long
         run is polled every 25 ms, a short one stays as quick to notice its end as before.
+        `sleep` may end early (e.g. when an execution ends).
         """
         elapsed = self._clock() - self._started
-        time.sleep(max(shortest, min(self.LONGEST_PAUSE_SECONDS, elapsed / 100)))
+        sleep(max(shortest, min(self.LONGEST_PAUSE_SECONDS, elapsed / 100)))
 
     def reason(self, why: str) -> str:
         """`why`, with what is still pending."""

@@ -17,14 +17,20 @@ import boto3
 import botocore.loaders
 from botocore.hooks import HierarchicalEmitter
 
+from sandbox import data_files
+
 _FORWARDED = ("before-parameter-build", "before-call")
 _active: HierarchicalEmitter | None = None
 
 
 @functools.cache
 def data_loader() -> botocore.loaders.Loader:
-    """Service models and endpoints are the same for every sandbox: parse them once per process."""
-    return botocore.loaders.create_loader()
+    """Service models and endpoints are the same for every sandbox: parse them once per process, from
+    files parsed once ever (`sandbox.data_files`)."""
+    loader = botocore.loaders.create_loader()
+    loader.file_loader = data_files.file_loader()
+    data_files.cache_listings(loader)
+    return loader
 
 
 @functools.cache

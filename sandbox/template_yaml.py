@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import pickle  # nosec B403: only files written under the user's cache directory are read
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,4 +122,26 @@ def load_template(path: str | Path) -> dict[str, Any]:
 @functools.lru_cache(maxsize=32)
 def _parsed(path: Path, mtime_ns: int) -> dict[str, Any]:
     # Every test builds a sandbox from the same file: parse it once per version of the file.
-    return loads_template(path.read_text(encoding="utf-8"))
+    return _parsed_text(path.read_text(encoding="utf-8"))
+
+
+def _parsed_text(text: str) -> dict[str, Any]:
+    """`loads_template(text)`, kept beside the cached programs: YAML construction is most of a CLI start's
+    reading of the template. Keyed by the text and the sandbox's code (this loader included); only
+    templates that parsed are kept."""
+    from sandbox.moto_fixes import program_cache
+
+    folder = program_cache.cache_dir()
+    name = program_cache.cache_key("template\n" + text) + ".template.pickle"
+    blob = None if folder is None else program_cache.read_file(folder, name)
+    if blob is not None:
+        try:
+            data = pickle.loads(blob)  # nosec B301: written below, under a key that names the text and this code
+        except Exception:  # a torn or foreign file: parse the text again
+            data = None
+        if isinstance(data, dict):
+            return data
+    data = loads_template(text)
+    if folder is not None:
+        program_cache.write_atomically(folder, name, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    return data

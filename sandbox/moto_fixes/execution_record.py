@@ -11,14 +11,39 @@
   the context object, which breaks any JSON payload built from it.
 - `$$.Execution.RedriveCount` is 0 for an execution that was never redriven (the
   sandbox has no RedriveExecution); moto leaves it out, so reading it fails.
+
+Whoever waits for executions to end (`wait_for_an_end`) is woken as soon as a status is
+written, rather than finding it at its next poll.
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 _installed = False
+_ended = threading.Condition()
+_ends = 0
+"""Executions whose end status was written, in this process."""
+
+
+def ends() -> int:
+    """How many executions have ended so far: read it before checking a status, then `wait_for_an_end`."""
+    return _ends
+
+
+def wait_for_an_end(seen: int, timeout: float) -> None:
+    """Sleep until an execution ends after `ends()` was `seen`, or `timeout` seconds passed."""
+    with _ended:
+        _ended.wait_for(lambda: _ends != seen, timeout)
+
+
+def _announce_end() -> None:
+    global _ends
+    with _ended:
+        _ends += 1
+        _ended.notify_all()
 
 
 def _iso(value: Any) -> Any:
@@ -55,6 +80,7 @@ def _reflect_execution_status(self: Any) -> None:
     else:
         raise RuntimeWarning(f"Execution ended with unsupported ProgramState type '{type(state)}'.")
     execution.exec_status = status
+    _announce_end()
 
 
 def install() -> None:

@@ -25,9 +25,8 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from jsonata import JException, Jsonata, Utils
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -46,6 +45,10 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from sandbox.moto_fixes.subclasses import with_subclasses
+
+if TYPE_CHECKING:
+    from jsonata import Jsonata
+# jsonata-python itself loads at the first JSONata expression (imports below): most definitions are JSONPath.
 
 __all__ = ["JSONataEvaluationError", "evaluate", "install"]
 
@@ -82,6 +85,8 @@ class JSONataEvaluationError(Exception):
 
 def _fail(message: str) -> NoReturn:
     """Raise a JSONata error from inside a function, so it surfaces as States.QueryEvaluationError."""
+    from jsonata import JException
+
     raise JException("D3137", 0, message)
 
 
@@ -187,6 +192,8 @@ def _bind_sfn_functions(expression: Jsonata) -> None:
     bindings (so a workflow variable of the same name wins, as moto's design intends). ``$eval``
     is bound to nothing because AWS does not offer it: calling it fails with T1006.
     """
+    from jsonata import Jsonata
+
     for name, (implementation, signature) in SFN_FUNCTIONS.items():
         expression.register_function(name, Jsonata.JFunction(Jsonata.JLambda(implementation), signature))
     expression.register_function("eval", None)
@@ -204,6 +211,8 @@ def to_jsonata(value: Any) -> Any:
     must stay null (``$exists`` is true, ``$type`` is "null"). Copying also keeps moto's state data
     safe from any in-place change during evaluation.
     """
+    from jsonata import Utils
+
     if value is None:
         return Utils.NULL_VALUE
     if isinstance(value, Mapping):
@@ -223,6 +232,8 @@ def from_jsonata(value: Any) -> Any:
     An undefined (``None``) left inside a container is serialised the way JSON.stringify does it:
     dropped from an object, null in an array.
     """
+    from jsonata import Utils
+
     if value is None or value is Utils.NULL_VALUE:
         return None
     if isinstance(value, bool | str | int | float):
@@ -254,6 +265,8 @@ def evaluate(
     unsupported (function) result, or an undefined result unless ``allow_undefined``. ``field``
     (``Output/result``) names where the expression was written, as AWS's causes do.
     """
+    from jsonata import JException, Jsonata
+
     named = _expression_in(expression, field)
     try:
         compiled = Jsonata(expression)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from jsonpath_ng import jsonpath as jp
-from jsonpath_ng.ext import parse
 from jsonpath_ng.ext.filter import Filter
+from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+from jsonpath_ng.parser import JsonPathParser
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
 
@@ -91,21 +93,82 @@ def normalise(path: str) -> str:
     )
 
 
+class _Compiled(NamedTuple):
+    expression: jp.JSONPath
+    definite: bool
+    names: tuple[str, ...] | None
+    """For `$` and `$.a.b`-like paths (the root, then single names): the names, read without jsonpath_ng."""
+
+
+def _names(node: jp.JSONPath) -> tuple[str, ...] | None:
+    """The field names of a path made of the root and single plain names, else None."""
+    if type(node) is jp.Root:
+        return ()
+    if type(node) is jp.Child and type(node.right) is jp.Fields and len(node.right.fields) == 1:
+        names = _names(node.left)
+        name = node.right.fields[0]
+        if names is not None and name != "*" and not node.right._deprecated_wildcard_use:
+            return (*names, name)
+    return None
+
+
+_PARSERS: Final[dict[bool, Any]] = {}
+_parsers_lock = threading.Lock()
+
+
+def parse_path(path: str, *, extended: bool = True) -> jp.JSONPath:
+    """jsonpath_ng's `ext.parse` (or its plain `parse`), by one parser kept for the process.
+
+    jsonpath_ng's `parse` builds a new PLY parser for every path (loading its tables, reflecting
+    its grammar): a millisecond or more a path. A parser keeps nothing from one path to the next,
+    but PLY's is not thread-safe: one path at a time.
+    """
+    with _parsers_lock:
+        parser = _PARSERS.get(extended)
+        if parser is None:
+            parser = _PARSERS[extended] = ExtendedJsonPathParser() if extended else JsonPathParser()
+        return parser.parse(path)
+
+
 @functools.lru_cache(maxsize=4096)
-def _compiled(path: str) -> Any:
-    """Parsing builds a fresh PLY parser each time (~7 ms): parse each path once per process."""
-    return parse(normalise(path))
+def _compiled(path: str) -> _Compiled:
+    """Parse each path once per process."""
+    expression = parse_path(normalise(path))
+    return _Compiled(expression, is_definite(expression), _names(expression))
+
+
+_ABSENT: Final = object()
+
+
+def _read_names(data: Any, names: tuple[str, ...]) -> Any:
+    """What jsonpath_ng finds for the root then `names` (a `get` per name, nothing where a value has none)."""
+    value = data
+    for name in names:
+        try:
+            value = value.get(name, _ABSENT)
+        except (TypeError, AttributeError):
+            return _ABSENT
+        if value is _ABSENT:
+            return _ABSENT
+    return value
 
 
 def extract_json(path: str, data: Any) -> Any:
     """Drop-in for moto's `extract_json` with AWS result shapes.
 
     Raises moto's NoSuchJsonPathError for a missing definite path, so callers
-    keep turning it into States.Runtime exactly where AWS raises it.
+    keep turning it into States.Runtime exactly where AWS raises it. Most paths in a definition
+    (`$`, `$.detail.bucket`) are read here directly: the same value jsonpath_ng finds, without
+    the match objects it builds for every step (a tenth of a Pass state's time).
     """
-    expression = _compiled(path)
-    values = [match.value for match in expression.find(data)]
-    if not is_definite(expression):
+    compiled = _compiled(path)
+    if compiled.names is not None and jp.auto_id_field is None:
+        value = _read_names(data, compiled.names)
+        if value is _ABSENT:
+            raise NoSuchJsonPathError(json_path=path, data=data)
+        return value
+    values = [match.value for match in compiled.expression.find(data)]
+    if not compiled.definite:
         return values
     if not values:
         raise NoSuchJsonPathError(json_path=path, data=data)

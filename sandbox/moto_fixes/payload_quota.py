@@ -9,7 +9,6 @@ States.DataLimitExceeded. Here the payload is measured compact, and the limit is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from moto.stepfunctions.parser.asl.utils.encoding import _DateTimeEncoder
@@ -28,11 +27,16 @@ _IMPORTERS = (
 _installed = False
 
 
+_COMPACT = _DateTimeEncoder(separators=(",", ":"))
+"""`json.dumps(value, cls=_DateTimeEncoder, separators=(",", ":"))`, without building an encoder per state."""
+
+
 def is_within_size_quota(value: Any) -> bool:
-    text = value if isinstance(value, str) else json.dumps(value, cls=_DateTimeEncoder, separators=(",", ":"))
+    if not isinstance(value, str):
+        return len(_COMPACT.encode(value)) <= MAX_PAYLOAD_BYTES  # ASCII (escaped): one byte a character
     # A lone surrogate (a "\ud800" escape in the JSON a client sent) counts the 3 bytes it takes instead of
     # raising UnicodeEncodeError out of the interpreter.
-    return len(text.encode("utf-8", "surrogatepass")) <= MAX_PAYLOAD_BYTES
+    return len(value.encode("utf-8", "surrogatepass")) <= MAX_PAYLOAD_BYTES
 
 
 def install() -> None:

@@ -72,31 +72,37 @@ def cache_key(definition: str) -> str:
 
 def _read(definition: str) -> bytes | None:
     folder = cache_dir()
-    if folder is None:
-        return None
+    return None if folder is None else read_file(folder, f"{cache_key(definition)}.pickle")
+
+
+def _write(definition: str, blob: bytes) -> None:
+    folder = cache_dir()
+    if folder is not None:
+        write_atomically(folder, f"{cache_key(definition)}.pickle", blob)
+
+
+def read_file(folder: Path, name: str) -> bytes | None:
+    """A cache file's bytes, or None if there is none (or it cannot be read)."""
     try:
-        return (folder / f"{cache_key(definition)}.pickle").read_bytes()
+        return (folder / name).read_bytes()
     except OSError:
         return None
 
 
-def _write(definition: str, blob: bytes) -> None:
-    """Atomically: a reader sees the whole file or none (a cache it cannot write is only slower)."""
-    folder = cache_dir()
-    if folder is None:
-        return
+def write_atomically(folder: Path, name: str, blob: bytes) -> None:
+    """A reader sees the whole file or none; a cache that cannot be written is only slower."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(blob)
-            os.replace(temporary, folder / f"{cache_key(definition)}.pickle")
+            os.replace(temporary, folder / name)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError as error:
-        _LOG.debug("program cache not written in %s: %s", folder, error)
+        _LOG.debug("cache file %s not written in %s: %s", name, folder, error)
 
 
 def stored(definition: str) -> bytes | None:

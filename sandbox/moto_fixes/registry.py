@@ -38,6 +38,8 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("shared_loader", "botocore's data files are read once per process (speed only)."),
     Fix("result_path_cache", "A ResultPath is parsed once, not at every state (speed only)."),
     Fix("json_copy", "State data is copied as JSON, not with copy.deepcopy (speed only)."),
+    Fix("json_text", "History events' JSON texts come from encoders built once, not one per text (speed only)."),
+    Fix("eval_step", "An evaluation step skips the calls that do nothing (debug logging off) (speed only)."),
     Fix("thread_list", "moto's list of started threads keeps no ended thread (memory only)."),
     Fix("preprocessor_scope", "Definitions read at once (JSONata and JSONPath alike) never share parser state."),
     Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),

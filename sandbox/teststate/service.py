@@ -9,20 +9,24 @@ has no TestState). Errors are the API's: `InvalidDefinition`, `ValidationExcepti
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.fakes._api import Call, intercept
-from sandbox.faults import FaultPlan
-from sandbox.teststate.inspection import to_json_text
-from sandbox.teststate.mock_shape import check_mocked_result
-from sandbox.teststate.request import parse_request
-from sandbox.teststate.runner import Scope, run_state
+
+if TYPE_CHECKING:
+    from sandbox.faults import FaultPlan
+    from sandbox.teststate.runner import Scope
 
 
 def install(events: Any, account_id: str, region: str, plan_of: Callable[[], FaultPlan]) -> None:
-    """Answer `stepfunctions.TestState` on every client built from `events` afterwards."""
+    """Answer `stepfunctions.TestState` on every client built from `events` afterwards.
+
+    The runner loads at the first TestState call: every sandbox installs this, few call it.
+    """
 
     def answer(call: Call) -> dict[str, Any]:
+        from sandbox.teststate.runner import Scope
+
         return test_state(call.params, Scope(account_id=account_id, region=region, plan=plan_of()))
 
     intercept(events, "sfn", "TestState", answer)  # botocore names the events by service id
@@ -30,6 +34,11 @@ def install(events: Any, account_id: str, region: str, plan_of: Callable[[], Fau
 
 def test_state(params: dict[str, Any], scope: Scope) -> dict[str, Any]:
     """TestState's response (a dict shaped as botocore parses it) for a request's parameters."""
+    from sandbox.teststate.inspection import to_json_text
+    from sandbox.teststate.mock_shape import check_mocked_result
+    from sandbox.teststate.request import parse_request
+    from sandbox.teststate.runner import run_state
+
     request = parse_request(params)
     mock = request.mock
     if mock is not None and mock.has_result and request.state_type == "Task":

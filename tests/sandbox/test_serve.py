@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import serve as serve_module
+from sandbox import serve_command
 from sandbox.core import Sandbox
 from sandbox.serve import CALLER_HEADER, DEFAULT_CALLER, api_routes, banner, serve
 from tests.sandbox.serving import serving
@@ -183,11 +183,11 @@ def test_cli_parser_and_usage_errors(capsys):
     parser = argparse.ArgumentParser(prog="sandbox")
     parser.add_argument("--template", default="template.yaml")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_module.add_parser(commands)
+    serve_command.add_parser(commands)
     args = parser.parse_args(["--template", "missing.yaml", "serve", "--port", "0",
                               "--start", "it-provisioning=events/it-provisioning/needs-approval.json"])
     assert (args.command, args.port, args.host, args.caller) == ("serve", 0, "127.0.0.1", DEFAULT_CALLER)
-    assert serve_module.main(args) == 2
+    assert serve_command.main(args) == 2
     assert "template not found" in capsys.readouterr().err
 
 

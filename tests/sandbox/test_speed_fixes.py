@@ -368,10 +368,17 @@ def test_the_command_flushes_its_output_and_exits_with_mains_code(monkeypatch: p
 
     monkeypatch.setattr(sys, "argv", ["sandbox", "--template", str(FIXTURE), "run", "nope", "--event", "x.json"])
     monkeypatch.setattr(cli.os, "_exit", fake_exit)
-    with pytest.raises(SystemExit):
-        cli.entry()
+    import gc
+
+    try:
+        with pytest.raises(SystemExit):
+            cli.entry()
+        collecting = gc.isenabled()
+    finally:
+        gc.enable()  # the real os._exit ends the process that turned the collector off
     assert exits == [cli.EXIT_USAGE]
     assert "sandbox: cannot read event x.json" in capsys.readouterr().err
+    assert not collecting  # the command runs with the collector off until a sandbox runs
 
 
 # -- garbage collection ----------------------------------------------------------------------------

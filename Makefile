@@ -39,7 +39,9 @@ build: .tools ## sam build (Lambda runtimes from pyenv when present)
 	"$(SAM)" build --config-env "$(CONFIG_ENV)"
 
 # Installs go through uv (pinned, bootstrapped with pip into its own venv): it resolves and
-# installs the same versions as pip, from its cache, in seconds instead of minutes.
+# installs the same versions as pip, from its cache, in seconds instead of minutes. Bytecode is
+# compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set nothing would write it
+# later, and every process would compile moto, botocore and the tools from source.
 UV_VERSION ?= 0.13.9
 UV := $(TOOLS_DIR)/uv/bin/uv
 $(UV):
@@ -50,17 +52,17 @@ $(UV):
 .tools: | $(UV) ## create the SAM CLI tool venv (and checkov's, inside it) if missing
 	if [[ ! -x "$(SAM)" ]] || ! "$(TOOLS_DIR)/bin/python" -c "import cfn_lint_serverless" 2>/dev/null; then \
 	    "$(PYTHON)" -m venv "$(TOOLS_DIR)"; \
-	    "$(UV)" pip install --quiet --python "$(TOOLS_DIR)/bin/python" \
+	    "$(UV)" pip install --quiet --compile-bytecode --python "$(TOOLS_DIR)/bin/python" \
 	        "aws-sam-cli==$(SAM_CLI_VERSION)" "cfn-lint-serverless==$(CFN_LINT_SERVERLESS_VERSION)"; \
 	fi
 	if [[ "$$("$(CHECKOV_DIR)/bin/checkov" --version 2>/dev/null)" != "$(CHECKOV_VERSION)" ]]; then \
 	    "$(PYTHON)" -m venv "$(CHECKOV_DIR)"; \
-	    "$(UV)" pip install --quiet --python "$(CHECKOV_DIR)/bin/python" "checkov==$(CHECKOV_VERSION)"; \
+	    "$(UV)" pip install --quiet --compile-bytecode --python "$(CHECKOV_DIR)/bin/python" "checkov==$(CHECKOV_VERSION)"; \
 	fi
 
 $(VENV_STAMP): pyproject.toml | $(UV)
 	"$(PYTHON)" -m venv "$(VENV)"
-	"$(UV)" pip install --quiet --python "$(VENV)/bin/python" -e '.[dev]'
+	"$(UV)" pip install --quiet --compile-bytecode --python "$(VENV)/bin/python" -e '.[dev]'
 	touch "$@"
 
 # The sandbox's bytecode, as pip writes it for a wheel: an editable install has none until a run writes it,

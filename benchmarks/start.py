@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess  # nosec B404: runs this checkout's own `sandbox` command
+
+# bandit B404: runs this checkout's own `sandbox` command
+import subprocess  # nosec B404
 import sys
 import time
 from pathlib import Path

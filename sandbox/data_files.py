@@ -24,7 +24,9 @@ import functools
 import hashlib
 import logging
 import os
-import pickle  # nosec B403: only files this module wrote under the user's cache directory are read
+
+# bandit B403: only files this module wrote under the user's cache directory are read
+import pickle  # nosec B403
 import stat
 import sys
 import threading
@@ -86,7 +88,8 @@ class CachedJSONFileLoader(JSONFileLoader):
             blob = None if folder is None else read_file(folder, f"{key}.pickle")
         if blob is not None:
             try:
-                data = pickle.loads(blob)  # nosec B301: written below, under a key that names the file
+                # bandit B301: written below, under a key that names the file
+                data = pickle.loads(blob)  # nosec B301
             except Exception as error:  # a torn or foreign file: parse the data file again
                 _LOG.debug("cached data file unreadable (%s): parsing %s again", error, full_path)
             else:
@@ -148,7 +151,8 @@ def _listing(key: str) -> list[str] | None:
     if blob is None:
         return None
     try:
-        services = pickle.loads(blob)  # nosec B301: written below, under a key that names the folders
+        # bandit B301: written below, under a key that names the folders
+        services = pickle.loads(blob)  # nosec B301
     except Exception as error:  # a torn or foreign file: walk the folders again
         _LOG.debug("cached service listing unreadable (%s)", error)
         return None

@@ -24,7 +24,9 @@ import logging
 import os
 import select
 import shutil
-import subprocess  # nosec B404: the sandbox starts `node` (the user's Node.js runtime) for its functions
+
+# bandit B404: the sandbox starts `node` (the user's Node.js runtime) for its functions
+import subprocess  # nosec B404
 import threading
 import time
 import uuid

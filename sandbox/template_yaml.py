@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import pickle  # nosec B403: only files written under the user's cache directory are read
+
+# bandit B403: only files written under the user's cache directory are read
+import pickle  # nosec B403
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,7 +138,8 @@ def _parsed_text(text: str) -> dict[str, Any]:
     blob = None if folder is None else program_cache.read_file(folder, name)
     if blob is not None:
         try:
-            data = pickle.loads(blob)  # nosec B301: written below, under a key that names the text and this code
+            # bandit B301: written below, under a key that names the text and this code
+            data = pickle.loads(blob)  # nosec B301
         except Exception:  # a torn or foreign file: parse the text again
             data = None
         if isinstance(data, dict):

@@ -23,7 +23,9 @@ import hashlib
 import importlib.metadata
 import logging
 import os
-import pickle  # nosec B403: only files this module wrote under the user's cache directory are read
+
+# bandit B403: only files this module wrote under the user's cache directory are read
+import pickle  # nosec B403
 import sys
 import tempfile
 import threading
@@ -140,7 +142,8 @@ def program(definition: str, parse: Callable[[str], Any]) -> Any:
     if blob is None:
         return build(definition, parse)
     try:
-        return pickle.loads(blob)  # nosec B301: written by `build`, under a key that names this code
+        # bandit B301: written by `build`, under a key that names this code
+        return pickle.loads(blob)  # nosec B301
     except Exception as error:  # a file from a crashed writer or another build: rebuild it
         _LOG.debug("cached program unreadable (%s): rebuilding", error)
         with _lock:

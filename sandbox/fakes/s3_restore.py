@@ -96,6 +96,8 @@ class S3RestoreFake:
         """Moments a restore may change (due, expiry), earliest first: settle() looks at what is due
         only, so a request of ten thousand objects does not re-sort them all on every S3 call."""
         self._seq = itertools.count()
+        self._timers: set[datetime] = set()
+        """Moments a clock timer is set for."""
         self._lock = threading.RLock()
         """Held while state changes *and* while their events are emitted, so a settle()
         that returns has every due event out."""
@@ -156,7 +158,7 @@ class S3RestoreFake:
             key._transitions = []  # pin moto's restore status: we move it
             key._status = "IN_PROGRESS"
             key._expiry = restore_expiry(restore.due, days).replace(tzinfo=None)  # moto: naive UTC
-            self.ctx.clock.call_at(restore.due, self._on_timer)
+            self._timer_at(restore.due)
             self._notify(restore, "s3:ObjectRestore:Post", now)
         return {"_status": 202}
 
@@ -188,7 +190,7 @@ class S3RestoreFake:
         restore.expiry = restore_expiry(self.ctx.clock.now(), days)
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
         self._plan(restore.expiry, self._ident_of(restore))
-        self.ctx.clock.call_at(restore.expiry, self._on_timer)
+        self._timer_at(restore.expiry)
         return {"_status": 200}
 
     def _ident_of(self, restore: _Restore) -> tuple[str, str, str | None]:
@@ -197,13 +199,24 @@ class S3RestoreFake:
     def _plan(self, moment: datetime, ident: tuple[str, str, str | None]) -> None:
         heapq.heappush(self._agenda, (moment, next(self._seq), ident))
 
+    def _timer_at(self, moment: datetime) -> None:
+        """A clock timer at `moment`, one per moment: ten thousand restores requested together are due
+        together (and expire at the same midnight), and one settle() completes them all."""
+        with self._lock:
+            if moment in self._timers:
+                return
+            self._timers.add(moment)
+        self.ctx.clock.call_at(moment, lambda: self._on_timer(moment))
+
     # -- the clock moves ------------------------------------------------------
     def _settle_hook(self, **_: Any) -> None:
         self.settle()
 
-    def _on_timer(self) -> None:
+    def _on_timer(self, moment: datetime) -> None:
         """S3's own timer: the clock holds still while the events go out (they may start executions)."""
         with self.ctx.clock.busy():
+            with self._lock:
+                self._timers.discard(moment)
             self.settle()
 
     def settle(self) -> None:
@@ -227,7 +240,7 @@ class S3RestoreFake:
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
         restore.key._status = "RESTORED"
         self._plan(restore.expiry, self._ident_of(restore))
-        self.ctx.clock.call_at(restore.expiry, self._on_timer)
+        self._timer_at(restore.expiry)
         self._notify(restore, "s3:ObjectRestore:Completed", restore.due)
 
     def _expire(self, ident: tuple[str, str, str | None], restore: _Restore) -> None:

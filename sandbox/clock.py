@@ -289,6 +289,10 @@ class VirtualClock:
         with self._lock:
             return bool(self._waiters.get(id(event)))
 
+    def holds(self) -> bool:
+        """Whether the calling thread holds the clock (a busy block, a thread that evaluates states, a timer)."""
+        return getattr(self._held, "depth", 0) > 0
+
     @property
     def is_busy(self) -> bool:
         """Real work (a task, a handler, a service timer) is running right now."""

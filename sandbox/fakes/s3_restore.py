@@ -26,6 +26,8 @@ import heapq
 import itertools
 import threading
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -99,8 +101,11 @@ class S3RestoreFake:
         self._timers: set[datetime] = set()
         """Moments a clock timer is set for."""
         self._lock = threading.RLock()
-        """Held while state changes *and* while their events are emitted, so a settle()
-        that returns has every due event out."""
+        """Held while state changes and their events are queued (in order)."""
+        self._outbox: deque[Callable[[], None]] = deque()
+        """Events queued and not sent yet."""
+        self._sending = threading.Lock()
+        """Held by the one thread sending queued events."""
         self._ctx: FakeContext | None = None
 
     @property
@@ -160,6 +165,7 @@ class S3RestoreFake:
             key._expiry = restore_expiry(restore.due, days).replace(tzinfo=None)  # moto: naive UTC
             self._timer_at(restore.due)
             self._notify(restore, "s3:ObjectRestore:Post", now)
+        self._send_queued()
         return {"_status": 202}
 
     def seed_restored(self, bucket: str, key_name: str, days: int) -> None:
@@ -221,6 +227,12 @@ class S3RestoreFake:
 
     def settle(self) -> None:
         """Complete restores whose delay has passed and expire restored copies past their date."""
+        try:
+            self._settle_due()
+        finally:
+            self._send_queued()
+
+    def _settle_due(self) -> None:
         with self._lock:
             now = self.ctx.clock.now()
             while self._agenda and self._agenda[0][0] <= now:
@@ -253,14 +265,17 @@ class S3RestoreFake:
 
     # -- notifications -------------------------------------------------------
     def _notify(self, restore: _Restore, event_name: str, at: datetime) -> None:
-        """S3 sends restore events to EventBridge only when the bucket has EventBridgeConfiguration;
+        """Queue a restore event, as it reads now; `_send_queued` sends it (state lock held).
+
+        S3 sends restore events to EventBridge only when the bucket has EventBridgeConfiguration;
         SQS/SNS/Lambda destinations keep going through moto's own notification code."""
         bucket = s3_backend(self.ctx.account_id, self.ctx.region).get_bucket(restore.bucket)
         config = bucket.notification_configuration
         if config is None:
             return
         if config.event_bridge is not None:
-            self.ctx.emit(self._eventbridge_event(bucket, restore, event_name, at))
+            event = self._eventbridge_event(bucket, restore, event_name, at)
+            self._outbox.append(lambda: self.ctx.emit(event))
         classic = copy.copy(config)
         classic.event_bridge = None
         proxy = SimpleNamespace(
@@ -269,9 +284,30 @@ class S3RestoreFake:
             region_name=bucket.region_name,
             notification_configuration=classic,
         )
-        notifications.send_event(
-            self.ctx.account_id, notifications.S3NotificationEvent(event_name), proxy, restore.key
-        )
+        key, name = restore.key, notifications.S3NotificationEvent(event_name)
+        self._outbox.append(lambda: notifications.send_event(self.ctx.account_id, name, proxy, key))
+
+    def _send_queued(self) -> None:
+        """Send the queued events in order, one sender at a time, outside the state lock.
+
+        Whoever reads S3 from outside (a test, the CLI) waits until every due event is out. A thread
+        holding the clock (an execution's own S3 call, a timer) does not wait for another thread's
+        sending: the state it reads is up to date already, and ten thousand executions started by
+        restore events must not queue behind the sending of all the others' events.
+        """
+        wait = not self.ctx.clock.holds()
+        while self._outbox:
+            if not self._sending.acquire(blocking=wait):
+                return  # the sender sends what was queued, this thread's events included
+            try:
+                while True:
+                    with self._lock:
+                        if not self._outbox:
+                            break
+                        send = self._outbox.popleft()
+                    send()
+            finally:
+                self._sending.release()
 
     def _eventbridge_event(
         self, bucket: Any, restore: _Restore, event_name: str, at: datetime

@@ -39,6 +39,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("result_path_cache", "A ResultPath is parsed once, not at every state (speed only)."),
     Fix("json_copy", "State data is copied as JSON, not with copy.deepcopy (speed only)."),
     Fix("thread_list", "moto's list of started threads keeps no ended thread (memory only)."),
+    Fix("execution_index", "Executions are found by ARN and name at once, not by a scan of them all (speed only)."),
     Fix("preprocessor_scope", "Definitions read at once (JSONata and JSONPath alike) never share parser state."),
     Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),
     Fix("map_pool", "A Map's workers take any number of items in a loop (moto recursed once per item)."),

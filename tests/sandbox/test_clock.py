@@ -222,3 +222,26 @@ def test_the_driver_thread_ends_when_nobody_waits(clock: VirtualClock) -> None:
     _until(lambda: not any(t.name == "sandbox-clock" and t.is_alive() for t in threading.enumerate()))
     clock.sleep(5)  # and comes back for the next waiter
     assert clock.time() == START.timestamp() + 10
+
+
+# -- in a sandbox ------------------------------------------------------------------------------------
+
+def test_a_stopped_execution_leaves_its_wait_state_at_once() -> None:
+    """StopExecution ends a Wait state there and then (moto pulses the program's event): the thread
+    does not sit in the Wait until its deadline, and the clock has no reason to go there."""
+    from pathlib import Path
+
+    from sandbox.core import Sandbox
+
+    fixture = Path(__file__).parent / "fixture" / "template.yaml"
+    with Sandbox.from_template(fixture) as sb:
+        until = datetime.fromtimestamp(sb.clock.time() + 30 * 86400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with sb.clock.busy():  # the clock stays put: only the stop can end the Wait
+            arn = sb.start("edge", {"case": "timestamp", "until": until})
+            execution = sb._backend().describe_execution(arn)
+            _until(lambda: getattr(execution, "exec_worker", None) is not None
+                   and sb.clock.is_waited_on(execution.exec_worker.env.program_state_event))
+            sb.sfn.stop_execution(executionArn=arn, error="Stopped", cause="by the test")
+            _until(lambda: not sb.clock.is_waited_on(execution.exec_worker.env.program_state_event))
+            assert sb.clock.next_deadline(include_external=False) is None
+        assert sb.wait(arn).status == "ABORTED"

@@ -9,8 +9,9 @@ baseline...), so that both see the same machine load; the table gives the min an
   through botocore's HTTP path (`SANDBOX_DIRECT_CALLS=0`);
 - overhead per transition (a Pass/Choice loop), beside the same ASL on moto alone
   (`benchmarks/plain_moto.py`, its own process);
-- a glacier restore of N objects (the request, then every post-processing execution), and an
-  account application with N interests, each beside the botocore path;
+- a glacier restore of N objects (the request, then every post-processing execution), the same
+  story through the CLI (`sandbox run glacier-restore`, a new process), and an account application
+  with N interests, each beside the botocore path;
 - `make test`, as the last `make test` recorded it (not re-run).
 
 `--write-readme` rewrites the README's performance block with the table (`make bench` does).
@@ -167,6 +168,20 @@ def glacier(n: int, repeat: int) -> Figure:
                   "botocore path", base, f"{n + 1:,} executions")
 
 
+def glacier_story(n: int, repeat: int) -> Figure:
+    from benchmarks import glacier_story as bench
+
+    def measure(direct: bool) -> float:
+        result = bench.story(n, direct_calls=direct)
+        if not bench.succeeded(result):
+            raise SystemExit(f"glacier story benchmark: {result}")
+        return float(result["wall_s"])
+
+    new, base = paired(repeat, measure)
+    return Figure(f"`sandbox run glacier-restore` over {n:,} archived objects, every post-processing included, "
+                  "new process", "s", new, "botocore path", base, f"{n + 1:,} executions")
+
+
 def account_application(n: int, repeat: int) -> Figure:
     from benchmarks import account_application as bench
 
@@ -245,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long-repeat", type=int, default=3, help="runs of the glacier and account figures")
     parser.add_argument("--turns", type=int, default=250)
     parser.add_argument("--glacier", type=int, metavar="N", default=1000, help="objects to restore (default 1000)")
+    parser.add_argument("--glacier-story", type=int, metavar="N", dest="glacier_story", default=1000,
+                        help="objects of the CLI glacier story (default 1000; 0 skips it)")
     parser.add_argument("--account-application", type=int, metavar="N", dest="account_application", default=1000,
                         help="interests of the account application (default 1000)")
     parser.add_argument("--make-test", action="store_true", help="also time a whole `make test` now (minutes)")
@@ -255,6 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     figures = [cli_start(args.repeat), one_execution(args.repeat), transition_overhead(args.turns, args.repeat)]
     if args.glacier:
         figures.append(glacier(args.glacier, args.long_repeat))
+    if args.glacier_story:
+        figures.append(glacier_story(args.glacier_story, args.long_repeat))
     if args.account_application:
         figures.append(account_application(args.account_application, args.long_repeat))
     recorded = recorded_make_test()

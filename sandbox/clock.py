@@ -11,6 +11,12 @@ the earliest *internal* deadline and wakes whoever it belongs to. Deadlines that
 wait for the outside world (a callback token, a human approval) are *external*:
 the clock never jumps to them by itself; a test or the CLI advances to them on
 purpose, which is how a 24-hour approval timeout is exercised.
+
+Wake-ups are targeted: each waiter blocks on a wake-up of its own, set only by
+whoever concerns it (the thread setting its event, the clock passing its
+deadline), and deadlines sit in heaps. Ten thousand executions waiting at once
+then cost what each one's own wake-ups cost, not ten thousand times that. One
+thread, the clock's driver, watches for quiet moments while anybody waits.
 """
 
 from __future__ import annotations
@@ -26,6 +32,21 @@ from datetime import UTC, datetime, timedelta
 
 QUIET_SECONDS = 0.002
 """Wall time with no activity after which the sandbox counts as idle."""
+COMPACT_AFTER = 1024
+"""Ended waits whose deadlines may stay in the heaps before the heaps are rebuilt without them."""
+
+
+class NotifyingEvent(threading.Event):
+    """An Event that tells the active clock when it is set, so its waiters on the clock wake at once.
+
+    A plain `threading.Event` waited on through the clock works too, but its waiter has to poll it.
+    """
+
+    def set(self) -> None:
+        super().set()
+        clock = active()
+        if clock is not None:
+            clock.woken(self)
 
 
 @dataclass(eq=False)
@@ -34,7 +55,12 @@ class _Waiter:
 
     event: threading.Event
     held: int
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Set by whoever concerns this waiter only: its event's setter, the clock passing its deadline."""
     restored: bool = False
+    signalled: bool = False
+    """Its event was set while it waited (it may be cleared again at once: a pulse still counts)."""
+    wake_ups: int = 0
 
 
 @dataclass(order=True)
@@ -59,14 +85,23 @@ class VirtualClock:
         start = start or datetime.now(UTC)
         self._now = start.timestamp()
         self._quiet = quiet_seconds
-        self._cond = threading.Condition()
-        self._deadlines: list[_Deadline] = []
+        self._lock = threading.Lock()
+        self._driver_cond = threading.Condition(self._lock)
+        """Only the driver waits on it: told when the clock may be able to move."""
+        self._driver: threading.Thread | None = None
+        self._internal: list[_Deadline] = []
+        self._external: list[_Deadline] = []
+        self._ended_waits = 0
+        """Deadlines of waits that ended before them, possibly still in the heaps."""
         self._seq = itertools.count()
         self._inflight = 0
+        self._waiting = 0
         self._waiters: dict[int, list[_Waiter]] = {}
         """Threads waiting on an event, by the event's id: whoever sets it hands their holds back."""
         self._held = threading.local()
         self._last_activity = _wall.monotonic()
+        self.wake_ups = 0
+        """Wake-ups sent to waiters so far (one per waiter concerned: the measure of targeted wake-ups)."""
 
     # -- reading -----------------------------------------------------------
     def time(self) -> float:
@@ -89,7 +124,7 @@ class VirtualClock:
         A busy thread that then waits on the clock (a task that sleeps or hangs)
         releases its hold for the duration of that wait.
         """
-        with self._cond:
+        with self._lock:
             self._inflight += 1
             self._held.depth = getattr(self._held, "depth", 0) + 1
         try:
@@ -103,7 +138,7 @@ class VirtualClock:
         A thread can take a moment to start: a hold taken only once it runs would leave a
         gap in which the clock may jump past what the new thread was about to do.
         """
-        with self._cond:
+        with self._lock:
             self._inflight += 1
 
     def unreserve(self) -> None:
@@ -126,15 +161,15 @@ class VirtualClock:
         A Distributed Map holds the clock while it reads its items and starts its children,
         then waits for them: their Wait states and Retry back-offs need the clock to move.
         """
-        with self._cond:
+        with self._lock:
             held = getattr(self._held, "depth", 0)
             self._inflight -= held
             self.touch()
-            self._cond.notify_all()
+            self._driver_cond.notify()
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._inflight += held
                 self.touch()
 
@@ -143,40 +178,51 @@ class VirtualClock:
         """Block the calling thread for `seconds` of virtual time."""
         if seconds <= 0:
             return
-        self.wait_for(threading.Event(), seconds)
+        self.wait_for(NotifyingEvent(), seconds)
 
     def wait_for(self, event: threading.Event, timeout: float | None, *, external: bool = False) -> bool:
         """Wait until `event` is set or `timeout` virtual seconds pass; True when set.
 
         `external` marks a wait for the outside world (a callback token): the clock
-        does not jump to its deadline on its own.
+        does not jump to its deadline on its own. A `NotifyingEvent` wakes its waiter
+        at once; any other event is polled every quiet period by its own waiter.
         """
         if event.is_set():
             return True
         deadline = None
-        with self._cond:
+        with self._lock:
             waiter = _Waiter(event, getattr(self._held, "depth", 0))
             self._inflight -= waiter.held
             self._waiters.setdefault(id(event), []).append(waiter)
-            try:
-                if timeout is not None:
-                    deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event,
-                                              waiter=waiter)
-                while not event.is_set():
-                    if deadline is not None and self._now >= deadline.at:
-                        return event.is_set()
-                    # A setter may not notify our condition: the timed wait polls the event too.
-                    if not self._cond.wait(self._quiet) and not event.is_set():
-                        self._maybe_jump()
-                return True
-            finally:
+            self._waiting += 1
+            if timeout is not None:
+                deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event, waiter=waiter)
+            self._driver_cond.notify()  # the holds it gave back may leave the clock free to move
+            self._start_driver()
+        poll = None if isinstance(event, NotifyingEvent) else self._quiet
+        try:
+            while True:
+                waiter.wake.clear()  # before looking: a wake-up from now on is not lost
+                if waiter.signalled or event.is_set():
+                    return True
+                if deadline is not None and self._now >= deadline.at:
+                    return False
+                waiter.wake.wait(poll)
+        finally:
+            with self._lock:
                 # Always take the hold back, even when the wait itself failed (unless a waker already did).
                 self._restore(waiter)
-                self._waiters[id(event)].remove(waiter)
-                if not self._waiters[id(event)]:
+                waiters = self._waiters[id(event)]
+                waiters.remove(waiter)
+                if not waiters:
                     del self._waiters[id(event)]
-                if deadline is not None:
+                self._waiting -= 1
+                if deadline is not None and not deadline.done:
                     deadline.done = True
+                    self._ended_waits += 1
+                    self._compact()
+                if not self._waiting:
+                    self._driver_cond.notify()  # nobody waits: the driver ends
                 self.touch()
 
     def _restore(self, waiter: _Waiter) -> None:
@@ -190,20 +236,26 @@ class VirtualClock:
             waiter.restored = True
             self._inflight += waiter.held
 
+    def _wake(self, waiter: _Waiter) -> None:
+        """Its wait is over: it holds the clock again from now, and runs. Lock held."""
+        self._restore(waiter)
+        waiter.wake_ups += 1
+        self.wake_ups += 1
+        waiter.wake.set()
+
     def woken(self, event: threading.Event) -> None:
-        """`event` was just set: its waiters hold the clock again from now, and wake up."""
-        with self._cond:
+        """`event` was just set: its waiters (only them) hold the clock again from now, and wake up."""
+        with self._lock:
             for waiter in self._waiters.get(id(event), ()):
-                self._restore(waiter)
+                waiter.signalled = True
+                self._wake(waiter)
             self.touch()
-            self._cond.notify_all()
 
     def call_at(self, at: datetime | float, callback: Callable[[], None]) -> None:
         """Run `callback` when virtual time reaches `at` (a service's own timer)."""
         when = at.timestamp() if isinstance(at, datetime) else float(at)
-        with self._cond:
+        with self._lock:
             self._schedule(when, external=False, callback=callback)
-            self._cond.notify_all()
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> None:
         self.call_at(self._now + seconds, callback)
@@ -215,9 +267,14 @@ class VirtualClock:
         self._move_to(target)
 
     def next_deadline(self, *, include_external: bool = True) -> float | None:
-        with self._cond:
-            pending = [d for d in self._deadlines if d.pending and (include_external or not d.external)]
-            return min((d.at for d in pending), default=None)
+        with self._lock:
+            heads = [self._head(self._internal)] + ([self._head(self._external)] if include_external else [])
+            return min((head.at for head in heads if head is not None), default=None)
+
+    def pending_deadlines(self, *, external: bool) -> int:
+        """How many external (or internal) deadlines are pending: e.g. a callback Task waiting for its token."""
+        with self._lock:
+            return sum(1 for d in (self._external if external else self._internal) if d.pending)
 
     def advance_to_next(self, *, include_external: bool = True) -> bool:
         """Jump to the earliest pending deadline; False when nothing is pending."""
@@ -229,8 +286,12 @@ class VirtualClock:
 
     def is_waited_on(self, event: threading.Event) -> bool:
         """Whether a thread is blocked on the clock waiting for `event` right now."""
-        with self._cond:
+        with self._lock:
             return bool(self._waiters.get(id(event)))
+
+    def holds(self) -> bool:
+        """Whether the calling thread holds the clock (a busy block, a thread that evaluates states, a timer)."""
+        return getattr(self._held, "depth", 0) > 0
 
     @property
     def is_busy(self) -> bool:
@@ -247,67 +308,102 @@ class VirtualClock:
         self._release(depth=1)
 
     def _release(self, depth: int) -> None:
-        with self._cond:
+        with self._lock:
             self._inflight -= 1
             self._held.depth = getattr(self._held, "depth", 0) - depth
             self.touch()
-            self._cond.notify_all()
-
-    def notify(self) -> None:
-        """Wake waiters now (an event they wait for was set)."""
-        with self._cond:
-            self.touch()
-            self._cond.notify_all()
+            if self._inflight <= 0:
+                self._driver_cond.notify()
 
     def _schedule(self, at: float, external: bool, callback: Callable[[], None] | None = None,
                   event: threading.Event | None = None, waiter: _Waiter | None = None) -> _Deadline:
+        """Lock held."""
         deadline = _Deadline(at, next(self._seq), external, callback, event, waiter=waiter)
-        heapq.heappush(self._deadlines, deadline)
+        heapq.heappush(self._external if external else self._internal, deadline)
+        if not external:
+            self._driver_cond.notify()  # maybe a new earliest stop
         return deadline
 
-    def _prune(self) -> None:
-        while self._deadlines and not self._deadlines[0].pending:
-            heapq.heappop(self._deadlines)
+    @staticmethod
+    def _head(heap: list[_Deadline]) -> _Deadline | None:
+        """The earliest pending deadline of `heap`, dropping ended ones on the way. Lock held."""
+        while heap and not heap[0].pending:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
 
-    def _maybe_jump(self) -> None:
-        """Called with the lock held by a waiter that saw no activity for a while."""
-        if self._inflight > 0 or _wall.monotonic() - self._last_activity < self._quiet:
+    def _compact(self) -> None:
+        """Rebuild the heaps without ended waits once they are most of them (tasks that ended before their timeout)."""
+        if self._ended_waits < COMPACT_AFTER or self._ended_waits * 2 < len(self._internal) + len(self._external):
             return
-        self._prune()
-        internal = [d for d in self._deadlines if d.pending and not d.external]
-        if not internal:
-            return
-        self._set_now(min(d.at for d in internal))
+        for heap in (self._internal, self._external):
+            heap[:] = [d for d in heap if d.pending]
+            heapq.heapify(heap)
+        self._ended_waits = 0
+
+    def _start_driver(self) -> None:
+        """Someone waits: make sure a driver watches for quiet moments. Lock held."""
+        if self._driver is None:
+            self._driver = threading.Thread(target=self._drive, name="sandbox-clock", daemon=True)
+            self._driver.start()
+
+    def _drive(self) -> None:
+        """While anybody waits on the clock: jump to the earliest internal deadline whenever the sandbox is quiet."""
+        with self._lock:
+            try:
+                while self._waiting:
+                    self._driver_cond.wait(self._jump_if_quiet())
+            finally:
+                self._driver = None
+
+    def _jump_if_quiet(self) -> float | None:
+        """Jump if nothing holds the clock and nothing happened for a quiet period. Lock held.
+
+        Returns how long to wait before looking again: None until told (by a hold given back,
+        a new deadline, a waiter leaving).
+        """
+        if self._inflight > 0:
+            return None
+        head = self._head(self._internal)
+        if head is None:
+            return None
+        idle = _wall.monotonic() - self._last_activity
+        if idle < self._quiet:
+            return self._quiet - idle
+        self._set_now(head.at)
+        return self._quiet
 
     def _move_to(self, target: float) -> None:
-        with self._cond:
+        with self._lock:
             self._set_now(max(target, self._now))
 
+    def _pop_due(self, target: float) -> _Deadline | None:
+        """The earliest pending deadline at or before `target`, off its heap. Lock held."""
+        heads = [(head, heap) for heap in (self._internal, self._external) if (head := self._head(heap)) is not None]
+        if not heads:
+            return None
+        head, heap = min(heads, key=lambda pair: pair[0])
+        if head.at > target:
+            return None
+        return heapq.heappop(heap)
+
     def _set_now(self, target: float) -> None:
-        """Move to `target`, firing timers due on the way, in order. Lock held."""
-        while True:
-            self._prune()
-            # All the timers due by `target` at once, in order: a restore of 10,000 objects has
-            # 10,000 due together, and looking for the earliest one again after each is quadratic.
-            # (A timer's thread cannot add an earlier one meanwhile: it needs the lock held here.)
-            due = sorted(d for d in self._deadlines if d.pending and d.callback and d.at <= target)
-            if not due:
-                break
-            for timer in due:
-                timer.done = True
-                self._now = max(self._now, timer.at)
-                callback = timer.callback
-                assert callback is not None
+        """Move to `target`, firing timers and ending waits due on the way, in order. Lock held.
+
+        A timer's thread cannot add an earlier deadline meanwhile: it needs the lock held here.
+        """
+        while (due := self._pop_due(target)) is not None:
+            self._now = max(self._now, due.at)
+            if due.callback is not None:
+                due.done = True
                 # Timers run on their own thread (they may call services that touch the clock),
                 # busy from now: nothing moves past them until their work is done.
                 self._inflight += 1
-                threading.Thread(target=self._run_timer, args=(callback,), name="sandbox-timer", daemon=True).start()
+                threading.Thread(target=self._run_timer, args=(due.callback,), name="sandbox-timer",
+                                 daemon=True).start()
+            elif due.waiter is not None:
+                self._wake(due.waiter)  # its wait is over
         self._now = max(self._now, target)
-        for deadline in self._deadlines:
-            if deadline.waiter is not None and deadline.pending and deadline.at <= self._now:
-                self._restore(deadline.waiter)  # its wait is over: it holds again from now
         self.touch()
-        self._cond.notify_all()
 
 
 _active: VirtualClock | None = None

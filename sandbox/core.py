@@ -424,6 +424,8 @@ class Sandbox:
         `"restoredDays": N` for an archived object whose restore has just completed (readable for
         N days, as a restore-completed event finds it). A table's logical ID maps to a list of items
         instead (DynamoDB JSON), put as they are.
+        `"count": N` makes N objects of one entry, its key a pattern with `{n}` (1 to N, with a format
+        spec if wanted): `"archive/{n:05}.bin": {"storageClass": "DEEP_ARCHIVE", "count": 10000}`.
         A key `fake:<name>` hands its value to that fake's `seed` (e.g. `fake:custom_labels`:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
@@ -440,11 +442,12 @@ class Sandbox:
                     for item in objects:
                         session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
                     continue
-                for key, obj in objects.items():
-                    self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
-                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
-                    if "restoredDays" in obj:
-                        self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
+                for pattern, obj in objects.items():
+                    for key in _seeded_keys(objects_file, pattern, obj):
+                        self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
+                                        metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                        if "restoredDays" in obj:
+                            self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
         """Every bucket (objects) or table (a list of items) the file names is one of the template's."""
@@ -567,6 +570,23 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
         if converted.get(key) is not None:
             converted[key] = converted[key].replace(microsecond=converted[key].microsecond // 1000 * 1000)
     return converted
+
+
+def _seeded_keys(objects_file: str | Path, pattern: str, obj: dict[str, Any]) -> list[str]:
+    """The key of a seeded object, or the N keys of one with `"count": N` (its `{n}` from 1 to N)."""
+    if "count" not in obj:
+        return [pattern]
+    count = obj["count"]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise SandboxError(f"{objects_file}: {pattern!r} has count {count!r}; give a whole number, 1 or more")
+    try:
+        keys = [pattern.format(n=n) for n in range(1, count + 1)]
+    except (KeyError, IndexError, ValueError) as error:
+        raise SandboxError(f"{objects_file}: {pattern!r} with a count must name its number as {{n}} (or {{n:05}}), "
+                           f"and nothing else in braces ({type(error).__name__}: {error})") from None
+    if len(set(keys)) != count:
+        raise SandboxError(f"{objects_file}: {pattern!r} with a count must name its number as {{n}} (or {{n:05}})")
+    return keys
 
 
 def _json_or_none(text: str | None) -> Any:

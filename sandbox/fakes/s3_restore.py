@@ -26,6 +26,8 @@ import heapq
 import itertools
 import threading
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -96,9 +98,14 @@ class S3RestoreFake:
         """Moments a restore may change (due, expiry), earliest first: settle() looks at what is due
         only, so a request of ten thousand objects does not re-sort them all on every S3 call."""
         self._seq = itertools.count()
+        self._timers: set[datetime] = set()
+        """Moments a clock timer is set for."""
         self._lock = threading.RLock()
-        """Held while state changes *and* while their events are emitted, so a settle()
-        that returns has every due event out."""
+        """Held while state changes and their events are queued (in order)."""
+        self._outbox: deque[Callable[[], None]] = deque()
+        """Events queued and not sent yet."""
+        self._sending = threading.Lock()
+        """Held by the one thread sending queued events."""
         self._ctx: FakeContext | None = None
 
     @property
@@ -156,8 +163,9 @@ class S3RestoreFake:
             key._transitions = []  # pin moto's restore status: we move it
             key._status = "IN_PROGRESS"
             key._expiry = restore_expiry(restore.due, days).replace(tzinfo=None)  # moto: naive UTC
-            self.ctx.clock.call_at(restore.due, self._on_timer)
+            self._timer_at(restore.due)
             self._notify(restore, "s3:ObjectRestore:Post", now)
+        self._send_queued()
         return {"_status": 202}
 
     def seed_restored(self, bucket: str, key_name: str, days: int) -> None:
@@ -188,7 +196,7 @@ class S3RestoreFake:
         restore.expiry = restore_expiry(self.ctx.clock.now(), days)
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
         self._plan(restore.expiry, self._ident_of(restore))
-        self.ctx.clock.call_at(restore.expiry, self._on_timer)
+        self._timer_at(restore.expiry)
         return {"_status": 200}
 
     def _ident_of(self, restore: _Restore) -> tuple[str, str, str | None]:
@@ -197,17 +205,34 @@ class S3RestoreFake:
     def _plan(self, moment: datetime, ident: tuple[str, str, str | None]) -> None:
         heapq.heappush(self._agenda, (moment, next(self._seq), ident))
 
+    def _timer_at(self, moment: datetime) -> None:
+        """A clock timer at `moment`, one per moment: ten thousand restores requested together are due
+        together (and expire at the same midnight), and one settle() completes them all."""
+        with self._lock:
+            if moment in self._timers:
+                return
+            self._timers.add(moment)
+        self.ctx.clock.call_at(moment, lambda: self._on_timer(moment))
+
     # -- the clock moves ------------------------------------------------------
     def _settle_hook(self, **_: Any) -> None:
         self.settle()
 
-    def _on_timer(self) -> None:
+    def _on_timer(self, moment: datetime) -> None:
         """S3's own timer: the clock holds still while the events go out (they may start executions)."""
         with self.ctx.clock.busy():
+            with self._lock:
+                self._timers.discard(moment)
             self.settle()
 
     def settle(self) -> None:
         """Complete restores whose delay has passed and expire restored copies past their date."""
+        try:
+            self._settle_due()
+        finally:
+            self._send_queued()
+
+    def _settle_due(self) -> None:
         with self._lock:
             now = self.ctx.clock.now()
             while self._agenda and self._agenda[0][0] <= now:
@@ -227,7 +252,7 @@ class S3RestoreFake:
         restore.key._expiry = restore.expiry.replace(tzinfo=None)
         restore.key._status = "RESTORED"
         self._plan(restore.expiry, self._ident_of(restore))
-        self.ctx.clock.call_at(restore.expiry, self._on_timer)
+        self._timer_at(restore.expiry)
         self._notify(restore, "s3:ObjectRestore:Completed", restore.due)
 
     def _expire(self, ident: tuple[str, str, str | None], restore: _Restore) -> None:
@@ -240,14 +265,17 @@ class S3RestoreFake:
 
     # -- notifications -------------------------------------------------------
     def _notify(self, restore: _Restore, event_name: str, at: datetime) -> None:
-        """S3 sends restore events to EventBridge only when the bucket has EventBridgeConfiguration;
+        """Queue a restore event, as it reads now; `_send_queued` sends it (state lock held).
+
+        S3 sends restore events to EventBridge only when the bucket has EventBridgeConfiguration;
         SQS/SNS/Lambda destinations keep going through moto's own notification code."""
         bucket = s3_backend(self.ctx.account_id, self.ctx.region).get_bucket(restore.bucket)
         config = bucket.notification_configuration
         if config is None:
             return
         if config.event_bridge is not None:
-            self.ctx.emit(self._eventbridge_event(bucket, restore, event_name, at))
+            event = self._eventbridge_event(bucket, restore, event_name, at)
+            self._outbox.append(lambda: self.ctx.emit(event))
         classic = copy.copy(config)
         classic.event_bridge = None
         proxy = SimpleNamespace(
@@ -256,9 +284,30 @@ class S3RestoreFake:
             region_name=bucket.region_name,
             notification_configuration=classic,
         )
-        notifications.send_event(
-            self.ctx.account_id, notifications.S3NotificationEvent(event_name), proxy, restore.key
-        )
+        key, name = restore.key, notifications.S3NotificationEvent(event_name)
+        self._outbox.append(lambda: notifications.send_event(self.ctx.account_id, name, proxy, key))
+
+    def _send_queued(self) -> None:
+        """Send the queued events in order, one sender at a time, outside the state lock.
+
+        Whoever reads S3 from outside (a test, the CLI) waits until every due event is out. A thread
+        holding the clock (an execution's own S3 call, a timer) does not wait for another thread's
+        sending: the state it reads is up to date already, and ten thousand executions started by
+        restore events must not queue behind the sending of all the others' events.
+        """
+        wait = not self.ctx.clock.holds()
+        while self._outbox:
+            if not self._sending.acquire(blocking=wait):
+                return  # the sender sends what was queued, this thread's events included
+            try:
+                while True:
+                    with self._lock:
+                        if not self._outbox:
+                            break
+                        send = self._outbox.popleft()
+                    send()
+            finally:
+                self._sending.release()
 
     def _eventbridge_event(
         self, bucket: Any, restore: _Restore, event_name: str, at: datetime

@@ -41,6 +41,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("json_text", "History events' JSON texts come from encoders built once, not one per text (speed only)."),
     Fix("eval_step", "An evaluation step skips the calls that do nothing (debug logging off) (speed only)."),
     Fix("thread_list", "moto's list of started threads keeps no ended thread (memory only)."),
+    Fix("execution_index", "Executions are found by ARN and name at once, not by a scan of them all (speed only)."),
     Fix("preprocessor_scope", "Definitions read at once (JSONata and JSONPath alike) never share parser state."),
     Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),
     Fix("request_environ", "moto's request object is written from botocore's, not by a test client (speed only)."),

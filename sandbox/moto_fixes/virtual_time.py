@@ -74,8 +74,8 @@ class _VirtualTime(types.ModuleType):
         return _time.time() if active is None else active.time()
 
 
-class ClockEvent(threading.Event):
-    """An Event whose timed waits run on virtual time.
+class ClockEvent(clock_module.NotifyingEvent):
+    """An Event whose timed waits run on virtual time (and whose setting wakes its waiters at once).
 
     `external` waits are for the outside world (a task token, a heartbeat): the
     clock does not jump to their deadline on its own.
@@ -94,12 +94,6 @@ class ClockEvent(threading.Event):
             # the task may already have run (and sent its token) by then.
             timeout = max(0.0, timeout - (active.time() - started))
         return active.wait_for(self, timeout, external=external)
-
-    def set(self) -> None:
-        super().set()
-        active = clock_module.active()
-        if active is not None:
-            active.woken(self)
 
 
 class ExternalClockEvent(ClockEvent):
@@ -217,16 +211,26 @@ def _patch_state_threads() -> None:
 
 def _patch_wait_state() -> None:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
+    from moto.stepfunctions.parser.asl.eval import environment
 
     def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         active = clock_module.active()
         if active is None or wait_seconds <= 0:
             return original_wait(self, env, wait_seconds)
-        # program_state_event is set when the execution is stopped: the wait ends early, as on AWS.
-        active.wait_for(env.program_state_event, wait_seconds)
+        # program_state_event is pulsed when the program ends (stopped, failed, timed out): the wait
+        # ends early, as on AWS. Any other pulse leaves the state waiting until its deadline, as moto does.
+        event, until = env.program_state_event, active.time() + wait_seconds
+        while (active.wait_for(event, until - active.time()) and env.is_running() and not event.is_set()
+               and active.time() < until):
+            continue
 
     original_wait = wait_function.WaitFunction._wait_interval
     wait_function.WaitFunction._wait_interval = _wait_interval
+    # Its setter wakes the states waiting on it at once (a plain Event would be polled by each of them).
+    shim = types.ModuleType("threading")
+    shim.__dict__.update(vars(threading))
+    shim.Event = clock_module.NotifyingEvent  # type: ignore[attr-defined]
+    environment.threading = shim
 
     def _timestamp_wait_seconds(self: Any, env: Any) -> int:
         self.string.eval(env=env)

@@ -7,6 +7,7 @@ the interception shows at once which promise no longer holds.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -609,6 +610,67 @@ def test_restore_completes_on_the_clock_without_anyone_reading(env: Env) -> None
     while len(env.events) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [e["detail-type"] for e in env.events] == ["Object Restore Initiated", "Object Restore Completed"]
+
+
+def test_restores_due_at_the_same_moment_share_one_clock_timer(env: Env) -> None:
+    """Ten thousand objects restored together complete together: one timer for the moment, not one per object."""
+    for i in range(10):
+        _archived(env, f"bulk/{i}.bin")
+        env.s3.restore_object(Bucket=BUCKET, Key=f"bulk/{i}.bin", RestoreRequest={"Days": 1})
+    assert env.clock.pending_deadlines(external=False) == 1
+    assert env.clock.advance_to_next()
+    _wait_until(lambda: len(env.events) == 20)
+    assert [e["detail-type"] for e in env.events[10:]] == ["Object Restore Completed"] * 10
+
+
+def _wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert condition()
+
+
+def test_an_execution_reading_s3_does_not_wait_for_other_objects_events(env: Env, monkeypatch: Any) -> None:
+    """While S3's timer sends the Completed events of many objects, an execution's own S3 call (a thread
+    holding the clock) reads the restored object at once; a read from outside (a test, the CLI) still
+    returns only once every due event is out."""
+    from moto.s3 import notifications
+
+    for key in ("a.bin", "b.bin"):
+        _archived(env, key)
+        env.s3.restore_object(Bucket=BUCKET, Key=key, RestoreRequest={"Days": 1})
+    sending, go_on = threading.Event(), threading.Event()
+    send_event = notifications.send_event
+
+    def slow_send(account: str, name: Any, bucket: Any, key: Any) -> None:
+        if name == notifications.S3NotificationEvent.OBJECT_RESTORE_COMPLETED_EVENT and not go_on.is_set():
+            sending.set()
+            go_on.wait(30)
+        send_event(account, name, bucket, key)
+
+    monkeypatch.setattr(notifications, "send_event", slow_send)
+    env.clock.advance_to_next()  # the timer's thread sends, and blocks in its first send
+    assert sending.wait(30)
+
+    seen: dict[str, Any] = {}
+
+    def execution_reads() -> None:
+        with env.clock.busy():
+            seen["execution"] = (env.s3.head_object(Bucket=BUCKET, Key="b.bin")["Restore"], len(env.events))
+
+    def outsider_reads() -> None:
+        seen["outsider"] = (env.s3.head_object(Bucket=BUCKET, Key="b.bin")["Restore"], len(env.events))
+
+    execution = threading.Thread(target=execution_reads)
+    execution.start()
+    execution.join(30)
+    assert seen["execution"][0].startswith('ongoing-request="false"')
+    assert seen["execution"][1] == 3  # two Initiated, the first Completed: the sender is still at it
+    outsider = threading.Thread(target=outsider_reads)
+    outsider.start()
+    go_on.set()
+    outsider.join(30)
+    assert seen["outsider"] == (seen["execution"][0], 4)
 
 
 def test_restored_copy_expires(env: Env) -> None:

@@ -146,9 +146,7 @@ class Suite:
         deadline = time.monotonic() + timeout
         clock = self.sb.clock
         while time.monotonic() < deadline:
-            with clock._cond:
-                waiting = sum(1 for d in clock._deadlines if d.pending and d.external)
-            if waiting >= 2:
+            if clock.pending_deadlines(external=True) >= 2:
                 return
             time.sleep(0.002)
         raise AssertionError("the callback Task never started waiting")

@@ -15,7 +15,8 @@ baseline...), so that both see the same machine load; the table gives the min an
 - `make test`, as the last `make test` recorded it (not re-run).
 
 `--write-readme` rewrites the README's performance block with the table (`make bench` does).
-`--glacier 10000` for the long restore; `--make-test` also times a whole `make test` now.
+`--glacier 1000 10000` (and `--glacier-story 1000 10000`) for one figure per size, 10,000 run once;
+`--make-test` also times a whole `make test` now.
 """
 
 from __future__ import annotations
@@ -254,14 +255,20 @@ def write_readme(block: str, readme: Path = README) -> None:
     readme.write_text(replace_block(readme.read_text(), block, README_START, README_END, readme))
 
 
+def _long_runs(objects: int, repeat: int) -> int:
+    """Runs of a glacier figure: `repeat`, but one at 10,000 objects and more (minutes per run)."""
+    return 1 if objects >= 10_000 else repeat
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each figure and of its baseline")
     parser.add_argument("--long-repeat", type=int, default=3, help="runs of the glacier and account figures")
     parser.add_argument("--turns", type=int, default=250)
-    parser.add_argument("--glacier", type=int, metavar="N", default=1000, help="objects to restore (default 1000)")
-    parser.add_argument("--glacier-story", type=int, metavar="N", dest="glacier_story", default=1000,
-                        help="objects of the CLI glacier story (default 1000; 0 skips it)")
+    parser.add_argument("--glacier", type=int, nargs="+", metavar="N", default=[1000],
+                        help="objects to restore, one figure per N (default 1000; 0 skips it)")
+    parser.add_argument("--glacier-story", type=int, nargs="+", metavar="N", dest="glacier_story", default=[1000],
+                        help="objects of the CLI glacier story, one figure per N (default 1000; 0 skips it)")
     parser.add_argument("--account-application", type=int, metavar="N", dest="account_application", default=1000,
                         help="interests of the account application (default 1000)")
     parser.add_argument("--make-test", action="store_true", help="also time a whole `make test` now (minutes)")
@@ -270,10 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.make_test:
         make_test()
     figures = [cli_start(args.repeat), one_execution(args.repeat), transition_overhead(args.turns, args.repeat)]
-    if args.glacier:
-        figures.append(glacier(args.glacier, args.long_repeat))
-    if args.glacier_story:
-        figures.append(glacier_story(args.glacier_story, args.long_repeat))
+    figures += [glacier(n, _long_runs(n, args.long_repeat)) for n in args.glacier if n]
+    figures += [glacier_story(n, _long_runs(n, args.long_repeat)) for n in args.glacier_story if n]
     if args.account_application:
         figures.append(account_application(args.account_application, args.long_repeat))
     recorded = recorded_make_test()

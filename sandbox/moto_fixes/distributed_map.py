@@ -38,6 +38,7 @@ from typing import Any
 
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.moto_fixes import item_batcher
+from sandbox.moto_fixes.json_copy import json_deepcopy
 from sandbox.moto_fixes.virtual_time import HoldingThread
 
 WORKER_THREADS = 16
@@ -58,7 +59,7 @@ _children: dict[str, list[ChildExecution]] = {}
 
 def adapt_definition(definition: dict[str, Any]) -> dict[str, Any]:
     """A copy of `definition` that moto's grammar loads, with the same meaning offline."""
-    adapted = copy.deepcopy(definition)
+    adapted = json_deepcopy(definition)
     for _, state in all_states(adapted):
         if state.get("Type") != "Map":
             continue

@@ -73,12 +73,9 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 # that share a module fixture or a workflow's cases on one worker (tests/xdist_groups.py). Workers send their coverage and log scans to the controller, which gates.
 PYTEST_WORKERS ?= logical
 # A passing run records pytest's wall time in .sandbox/make-test.json (`make bench` shows it).
-# PYTHONDONTWRITEBYTECODE (when the environment sets it) is cleared for pytest: every xdist worker and every
-# `sandbox`/`python` subprocess of the tests would compile the project's modules (and pytest rewrite the test
-# modules) again, ~1.5 s per process; with it cleared they are compiled once into __pycache__ (git-ignored).
 test: $(VENV_STAMP) lint ## lint chain (skipped when its inputs passed before), then the whole suite on every core (with the ASL coverage gate)
 	start=$$(date +%s); rc=0; \
-	PYTHONDONTWRITEBYTECODE= "$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" --dist loadgroup || rc=$$?; \
+	"$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" --dist loadgroup || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	if [[ $$rc -eq 0 ]]; then \
 	    mkdir -p .sandbox; \

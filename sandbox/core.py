@@ -20,7 +20,7 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import direct_calls as direct_calls_module
-from sandbox import lambda_async, routing, session, teststate
+from sandbox import lambda_async, routing, session, snapshots, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -158,7 +158,7 @@ class Sandbox:
             direct_calls_module.register(events)
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
-        provisioner.provision()
+        snapshots.provision(provisioner)  # the same resources as the last sandbox: restored, not created again
         self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
         for logical_id, handler in self._stand_ins.items():
             self.register_function(logical_id, handler)

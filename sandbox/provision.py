@@ -306,8 +306,17 @@ def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, An
     if not_states:
         raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: "
                             f"{', '.join(not_states)} under States is no state (a state is an object)")
+    if text in _VALID_TEXTS:  # parsed before in this process (a sandbox started again): valid again
+        return definition
     try:  # CreateStateMachine's InvalidDefinition on AWS; moto accepts such a definition and fails each run
         asl_graph.parse(definition)
     except (asl_graph.AslGraphError, AttributeError, TypeError, KeyError) as error:
         raise TemplateError(f"{resource.logical_id}: the ASL {path or 'definition'} is invalid: {error}") from None
+    if len(_VALID_TEXTS) < _VALID_TEXTS_KEPT:
+        _VALID_TEXTS.add(text)
     return definition
+
+
+_VALID_TEXTS: set[str] = set()
+"""Definition texts whose graph parsed: the same text parses the same way (sets only grow: thread-safe enough)."""
+_VALID_TEXTS_KEPT = 512

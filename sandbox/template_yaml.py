@@ -14,7 +14,6 @@ JSON templates load too (JSON is YAML). The loader never resolves anything.
 
 from __future__ import annotations
 
-import copy
 import functools
 
 # bandit B403: only files written under the user's cache directory are read
@@ -26,6 +25,7 @@ from typing import Any
 import yaml
 
 from sandbox.intrinsics import TemplateError
+from sandbox.moto_fixes.json_copy import json_deepcopy
 
 # libyaml's parser when present (it is in the PyYAML wheels): a suite template parses ~10x faster.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -112,7 +112,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
     """Read and parse the template at `path` into long-form dicts (a fresh copy the caller may change)."""
     path = Path(path).resolve()
     try:
-        return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+        return json_deepcopy(_parsed(path, path.stat().st_mtime_ns))  # plain data: no deepcopy memo needed
     except OSError as error:
         raise TemplateError(f"cannot read template {path}: {error.strerror}") from error
     except yaml.YAMLError as error:

@@ -47,7 +47,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         gc.freeze()
 
 
+def _one_service_model_loader() -> None:
+    """Every `mock_aws` start throws boto3's default session away, and each new session read and parsed the
+    service models' JSON again (~25 ms per client a test or a handler makes): the suite makes thousands. The
+    models are the same files for the whole run, so every session without its own AWS_DATA_PATH shares the
+    sandbox's one loader (which keeps what it parsed)."""
+    import botocore.loaders
+    import botocore.session
+
+    from sandbox import session
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return session.data_loader() if not search_path_string else botocore.loaders.create_loader(search_path_string)
+
+    botocore.session.create_loader = create_loader  # type: ignore[assignment]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _one_service_model_loader()
     if os.environ.get("SUITE_DEFAULT_GC") != "1":  # SUITE_DEFAULT_GC=1: Python's defaults, to compare
         gc.set_threshold(*GC_THRESHOLD)
     worker = os.environ.get("PYTEST_XDIST_WORKER")

@@ -6,12 +6,19 @@ a sandbox runs, PutEvents entries are checked as EventBridge checks them and, wi
 EventBridge notifications (the real detail shape), handed to the sandbox's router
 (`sandbox.routing`), which matches rules and delivers. With no sandbox running, PutEvents is
 moto's own and S3 sends nothing to EventBridge.
+
+S3 sends an object's event once the request that wrote it is done, as AWS does: moto notifies
+from inside PutObject, before its response layer sets the object's metadata, ACL and tags, so
+an execution started by the event could read the object without its metadata.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sandbox import routing
@@ -22,6 +29,8 @@ _S3_REASONS = {"Put": "PutObject", "Post": "PostObject", "Copy": "CopyObject",
                "CompleteMultipartUpload": "CompleteMultipartUpload"}
 
 _ORIGINALS: dict[str, Any] = {}
+_requests = threading.local()
+"""`pending`: the S3 events of the object request this thread is answering (None: no such request)."""
 
 
 def _put_events(backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,7 +89,30 @@ def _send_s3_event(account_id: str, bucket: Any, event_name: str, key: Any) -> N
         detail["object"]["version-id"] = key.version_id
     if detail_type == "Object Deleted":
         detail["deletion-type"] = "Permanently Deleted"
-    router.put("default", router.envelope("aws.s3", detail_type, detail, [f"arn:aws:s3:::{bucket.name}"]))
+    event = router.envelope("aws.s3", detail_type, detail, [f"arn:aws:s3:::{bucket.name}"])
+    pending = getattr(_requests, "pending", None)
+    if pending is None:
+        router.put("default", event)
+    else:
+        pending.append((router, event))
+
+
+def _sending_events_at_the_end(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """An S3 request handler whose object events go out once it returned (or failed, the object written)."""
+
+    @functools.wraps(handler)
+    def handle(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_requests, "pending", None) is not None:  # nested: the outer request sends
+            return handler(*args, **kwargs)
+        _requests.pending = []
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            pending, _requests.pending = _requests.pending, None
+            for router, event in pending:
+                router.put("default", event)
+
+    return handle
 
 
 def install() -> None:
@@ -90,8 +122,11 @@ def install() -> None:
         return
     from moto.events.models import EventsBackend
     from moto.s3 import notifications
+    from moto.s3.responses import S3Response
 
     _ORIGINALS["put_events"] = EventsBackend.put_events
     EventsBackend.put_events = _put_events  # type: ignore[assignment]
     notifications._send_event_bridge_message = _send_s3_event
+    for name in ("key_response", "bucket_response"):  # object writes: PUT/POST/copy/multipart, form uploads
+        setattr(S3Response, name, _sending_events_at_the_end(getattr(S3Response, name)))
     _installed = True

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sandbox import session
 from sandbox.core import Sandbox
 from tests.hardening.suite import TEMPLATE, Workflow, seed_files, template
 
@@ -105,16 +104,24 @@ def get(value: Any, path: Path_) -> Any:
 
 
 def snapshot(sb: Sandbox) -> dict[str, Any]:
-    """Objects (key -> ETag) of every bucket, items of every table, events delivered on any bus."""
-    s3 = session.shared_client(sb.region, "s3")
-    dynamodb = session.shared_client(sb.region, "dynamodb")
+    """Objects (key -> ETag) of every bucket, items of every table, events delivered on any bus.
+
+    Read from moto's backends: through the APIs, listing and scanning the seeded buckets and tables
+    before and after every example cost more than the examples themselves.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    s3 = s3_backends[sb.account_id][get_partition(sb.region)]
+    dynamodb = dynamodb_backends[sb.account_id][sb.region]
     state: dict[str, Any] = {}
     for bucket in sb.stack.of_type("AWS::S3::Bucket"):
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.name)
-        state[bucket.logical_id] = sorted((o["Key"], o["ETag"]) for page in pages for o in page.get("Contents", []))
+        keys, _, _, _ = s3.list_objects(s3.get_bucket(bucket.name), None, None, None, None)
+        state[bucket.logical_id] = sorted((key.name, key.etag) for key in keys)
     for table in sb.stack.of_type("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
-        items = dynamodb.scan(TableName=table.name)["Items"]
-        state[table.logical_id] = sorted(json.dumps(item, sort_keys=True) for item in items)
+        items = dynamodb.get_table(table.name).all_items()
+        state[table.logical_id] = sorted(json.dumps(item.to_json()["Attributes"], sort_keys=True) for item in items)
     assert sb.router is not None
     state["bus events"] = len(sb.router.delivered)
     return state

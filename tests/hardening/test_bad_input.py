@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
@@ -266,3 +267,19 @@ def test_malformed_api_bodies_get_a_4xx_and_write_nothing(sb: Sandbox, server: A
 
     check()
     print(f"\n{key}: {COUNTS.get(key)} malformed bodies in {time.monotonic() - started:.1f}s")
+
+
+def test_the_state_snapshot_sees_every_kind_of_write(sb: Sandbox) -> None:
+    """What the checks above compare: a write of each kind the workflows make shows up in it."""
+    before = entries.snapshot(sb)
+    bucket = sb.stack.of_type("AWS::S3::Bucket")[0]
+    table = sb.stack.of_type("AWS::DynamoDB::Table")[0]
+    key = {part["AttributeName"]: {"S": "written"} for part in table.properties["KeySchema"]}
+    sb.put_object(bucket.logical_id, "written/by-the-test.txt", "x")
+    boto3.client("dynamodb", region_name=sb.region).put_item(TableName=table.name, Item=key)
+    assert sb.router is not None
+    sb.router.put("default", sb.router.envelope("test", "Written", {}))
+    sb.settle()
+    changed = entries.changes(before, entries.snapshot(sb))
+    assert {bucket.logical_id, table.logical_id, "bus events"} <= set(changed)
+    assert "written/by-the-test.txt" in [name for name, _ in changed[bucket.logical_id]["after"]]

@@ -125,6 +125,29 @@ def test_s3_upload_reaches_the_rule_as_an_object_created_event(sb):
     assert event["detail"]["reason"] == "PutObject"
 
 
+def test_s3_sends_an_objects_event_once_the_object_has_its_metadata_and_tags(sb, monkeypatch):
+    """moto notifies from inside PutObject, before it sets the metadata: an execution started by the event
+    could read the object without them. The event goes out once the request is done, as on AWS."""
+    from moto.s3.models import s3_backends
+
+    seen = []
+    deliver = sb.router.put
+
+    def put(bus, event):
+        if event["source"] == "aws.s3":
+            backend = s3_backends[sb.account_id]["aws"]
+            key = backend.get_object(sb.bucket_name("Bucket"), "customer-1/a.txt")
+            seen.append((dict(key.metadata).get("x-amz-meta-labels"), backend.get_object_tagging(key)))
+        deliver(bus, event)
+
+    monkeypatch.setattr(sb.router, "put", put)
+    s3 = boto3.client("s3", region_name=sb.region)
+    s3.put_object(Bucket=sb.bucket_name("Bucket"), Key="customer-1/a.txt", Body=b"hi", Metadata={"labels": "Car"},
+                  Tagging="kind=scan")
+    assert len(sb.settle()) == 1
+    assert seen == [("Car", {"Tags": [{"Key": "kind", "Value": "scan"}]})]
+
+
 def test_seeding_fixtures_triggers_no_rule(sb, tmp_path):
     seed = tmp_path / "objects.json"
     seed.write_text(json.dumps({"Bucket": {"customer-1/a.txt": {"body": "hi"}}}))

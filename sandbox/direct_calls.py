@@ -42,6 +42,8 @@ from moto import settings
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
+from sandbox import direct_json
+
 ENV_SWITCH: Final[str] = "SANDBOX_DIRECT_CALLS"
 
 OPERATIONS: Final[dict[str, frozenset[str]]] = {
@@ -151,7 +153,11 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
     request.stream_output = model.has_streaming_output or model.has_event_stream_output
     _add_signature_headers(request, request_signer, context)
     prepared = request.prepare()
-    answered = botocore_stubber.process_request(prepared)
+    answered = None
+    if model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL:
+        answered = direct_json.answer(prepared.method, prepared.url, prepared.headers, prepared.body)
+    if answered is None:
+        answered = botocore_stubber.process_request(prepared)
     if answered is None:
         return None
     status, headers, body = answered

@@ -149,19 +149,23 @@ def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, c
 def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any, context: dict[str, Any],
               emitter: Any, service_id: str) -> tuple[AWSResponse, dict[str, Any]] | None:
     """One request to moto and its parsed answer, as botocore's endpoint would produce them."""
-    request = create_request_object(params)
-    request.stream_output = model.has_streaming_output or model.has_event_stream_output
-    _add_signature_headers(request, request_signer, context)
-    prepared = request.prepare()
-    answered = None
-    if model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL:
-        answered = direct_json.answer(prepared.method, prepared.url, prepared.headers, prepared.body)
+    url, answered = params["url"], None
+    if model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL and not params["query_string"]:
+        # The request botocore would prepare is its request dict as it stands (a URL without a query, a body of
+        # bytes): moto's response class reads it from there, with the headers signing adds.
+        headers = dict(params["headers"])
+        _add_authorization(headers, request_signer, context)
+        answered = direct_json.answer(params["method"], url, headers, params["body"])
     if answered is None:
-        answered = botocore_stubber.process_request(prepared)
+        request = create_request_object(params)
+        request.stream_output = model.has_streaming_output or model.has_event_stream_output
+        _add_signature_headers(request, request_signer, context)
+        prepared = request.prepare()
+        url, answered = prepared.url, botocore_stubber.process_request(prepared)
     if answered is None:
         return None
     status, headers, body = answered
-    http = AWSResponse(prepared.url, status, headers, MockRawResponse(body))
+    http = AWSResponse(url, status, headers, MockRawResponse(body))
     response_dict = convert_to_response_dict(http, model)
     handle_checksum_body(http, response_dict, context, model)
     customized: dict[str, Any] = {}
@@ -184,16 +188,27 @@ def _add_signature_headers(request: AWSRequest, request_signer: Any, context: di
     S3's X-Amz-Content-SHA256 tells it how the body is encoded (aws-chunked with a trailing
     checksum, or plain).
     """
-    credentials = request_signer._credentials
-    signing = context.get("signing", {})
-    region = signing.get("region") or request_signer.region_name
-    service = signing.get("signing_name") or request_signer.signing_name
+    region, service = _signing_scope(request_signer, context)
     if service == "s3":
-        request.headers["X-Amz-Content-SHA256"] = S3SigV4Auth(credentials, service, region).payload(request)
+        request.headers["X-Amz-Content-SHA256"] = S3SigV4Auth(request_signer._credentials, service,
+                                                               region).payload(request)
+    _add_authorization(request.headers, request_signer, context)
+
+
+def _signing_scope(request_signer: Any, context: dict[str, Any]) -> tuple[str, str]:
+    signing = context.get("signing", {})
+    return (signing.get("region") or request_signer.region_name,
+            signing.get("signing_name") or request_signer.signing_name)
+
+
+def _add_authorization(headers: Any, request_signer: Any, context: dict[str, Any]) -> None:
+    """SigV4's Authorization header as moto reads it (access key and scope), without the signature."""
+    credentials = request_signer._credentials
     if credentials is None:
         return  # an unsigned client sends no Authorization either
+    region, service = _signing_scope(request_signer, context)
     day = datetime.now(UTC).strftime("%Y%m%d")
-    request.headers["Authorization"] = (
+    headers["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{day}/{region}/{service}/aws4_request, "
         "SignedHeaders=host, Signature=not-computed-in-process")
 

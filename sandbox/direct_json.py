@@ -61,8 +61,7 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes) -> TYPE_
     action = handler._get_action()
     if not action or action not in service_model.operation_names:
         return None  # an unknown action: moto's own error path
-    parser = PROTOCOL_PARSERS[JSON_PROTOCOL](service_model.operation_model(action),
-                                            map_type=handler.PROTOCOL_PARSER_MAP_TYPE)
+    parser = _parser(handler.boto3_service_name, action, handler.PROTOCOL_PARSER_MAP_TYPE)
     handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers, "body": body,
                                    "url_path": handler.path, "url_params": {}})
     _visit(handler)
@@ -71,6 +70,12 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes) -> TYPE_
     except HTTPException as error:  # raised outside the handler method: moto's stubber answers it so
         return error.code or 500, dict(error.get_headers()), error.get_body()
     return status, response_headers, response_body
+
+
+@functools.lru_cache(maxsize=256)
+def _parser(service_name: str, action: str, map_type: Any) -> Any:
+    """moto's JSON request parser for one operation (it keeps no state between requests)."""
+    return PROTOCOL_PARSERS[JSON_PROTOCOL](get_service_model(service_name).operation_model(action), map_type=map_type)
 
 
 @functools.lru_cache(maxsize=64)

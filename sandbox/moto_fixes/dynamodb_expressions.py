@@ -17,6 +17,9 @@ A parse that fails is not kept: the same request fails again with the same error
 The validator then walks its copy of an UpdateExpression tree once per check (ten of them), and
 each check rebuilt its table of node types and handlers for every node it met; a check's table
 never changes (its keys are classes, its values its own methods), so it is built once per check.
+Whether a child is a node, and which handler takes it, depends on its class only: the walk asks
+once per class, not per node (the node classes use ABCMeta, whose isinstance is slow), and visits
+the same nodes in the same order with the same handlers.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ _installed = False
 _lock = threading.Lock()
 _update_trees: dict[str, Any] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+moto_traversal: Any = None
+"""moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -68,12 +73,62 @@ def _process(traverser: Any, node: Any) -> Any:
     return None
 
 
+_NOT_A_NODE: Final[object] = object()
+_handled_as: dict[tuple[type, ...], dict[type, Any]] = {}
+"""Per table of handled node types: which of them (the first in order) a class is handled as, None for a node class
+handled as none of them, `_NOT_A_NODE` for a class that is no node."""
+
+
+def _handled_type(by_class: dict[type, Any], node_types: tuple[type, ...], node_class: type, kind: type) -> Any:
+    handled = by_class.get(kind)
+    if handled is None and kind not in by_class:
+        handled = (next((node_type for node_type in node_types if issubclass(kind, node_type)), None)
+                   if issubclass(kind, node_class) else _NOT_A_NODE)
+        by_class[kind] = handled
+    return handled
+
+
+def _traverser(node_class: type, base_pre_processing: Any) -> Any:
+    """`DepthFirstTraverser.traverse_node_recursively`, deciding per node class (not per node, through ABCMeta's
+    isinstance) whether it is a node and which handler takes it: the same walk, the same handlers, in the same order."""
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        node_types = _node_types(self)
+        by_class = _handled_as.get(node_types)
+        if by_class is None:
+            by_class = _handled_as.setdefault(node_types, {})
+        handlers = _handlers(self)
+        pre_processing = (None if type(self).pre_processing_of_child is base_pre_processing
+                          else self.pre_processing_of_child)
+
+        def walk(node: Any, child_id: int) -> Any:
+            handled = _handled_type(by_class, node_types, node_class, type(node))
+            if handled is _NOT_A_NODE:
+                return node
+            parent_node = node.parent
+            if node.children is not None:
+                for index, child_node in enumerate(node.children):
+                    if pre_processing is not None:
+                        pre_processing(node, index)
+                    walk(child_node, index)
+            if handled is not None:
+                node = handlers[handled](node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+            return node
+
+        return walk(node, child_id)
+
+    return traverse_node_recursively
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     make = UpdateExpressionParser.make.__func__
@@ -107,4 +162,7 @@ def install() -> None:
     ConditionExpressionParser.parse = parse_once
     DepthFirstTraverser.nodes_to_be_processed = _node_types
     DepthFirstTraverser.process = _process
+    global moto_traversal
+    moto_traversal = DepthFirstTraverser.traverse_node_recursively
+    DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
     _installed = True

@@ -419,3 +419,56 @@ def test_threads_the_interpreter_started_are_not_kept_once_it_ran() -> None:
     with Sandbox.from_template(FIXTURE) as sb:
         sb.run("edge", {"case": "slow-task"})  # an execution thread and a timed task's thread
         assert list(execution_worker.TMP_THREADS) == [] and list(execute_state.TMP_THREADS) == []
+
+
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("ADD #c :one, pending :p", {"#c": "started"}, {":one": {"N": "1"}, ":p": {"N": "2"}}),
+    ("SET a = :s, b.c[1] = :n REMOVE d", {}, {":s": {"S": "x"}, ":n": {"N": "7"}}),
+    ("SET #l = list_append(#l, :l), n = if_not_exists(#x, :n) + :n", {"#l": "l", "#x": "missing"},
+     {":l": {"L": [{"S": "y"}]}, ":n": {"N": "3"}}),
+    ("SET #m.#k = :s DELETE ss :ss", {"#m": "b", "#k": "new"}, {":s": {"S": "z"}, ":ss": {"SS": ["a"]}}),
+    ("REMOVE b.c[0], b.c[1]", {}, {}),
+    ("SET n = n - :s", {}, {":s": {"S": "not a number"}}),  # type mismatch
+    ("SET pk = :s", {}, {":s": {"S": "key"}}),  # a key attribute
+    ("SET a = :s, a.b = :s", {}, {":s": {"S": "x"}}),  # overlapping paths
+    ("ADD ss :n", {}, {":n": {"N": "1"}}),  # adding a number to a string set
+    ("SET a = :missing", {}, {":s": {"S": "x"}}),  # an undefined value
+]
+
+
+@pytest.mark.parametrize("expression, names, values", UPDATES, ids=[u[0] for u in UPDATES])
+def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
+        expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    dynamodb_expressions.install()
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    def applied() -> Any:
+        item = Item(DynamoType({"S": "a"}), None, attrs={
+            "pk": {"S": "a"}, "n": {"N": "5"}, "l": {"L": [{"S": "x"}]}, "ss": {"SS": ["a", "b"]},
+            "b": {"M": {"c": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}}}, "d": {"S": "gone"}})
+        try:
+            validated = UpdateExpressionValidator(UpdateExpressionParser.make(expression), names, values, item,
+                                                  Table()).validate()
+            validated.normalize()
+            UpdateExpressionExecutor(validated, item, names).execute()
+        except Exception as error:  # the error itself is what is compared
+            return type(error).__name__, str(error)
+        return item.to_json()
+
+    ours = applied()
+    replacement = DepthFirstTraverser.traverse_node_recursively
+    DepthFirstTraverser.traverse_node_recursively = dynamodb_expressions.moto_traversal
+    try:
+        motos = applied()
+    finally:
+        DepthFirstTraverser.traverse_node_recursively = replacement
+    assert ours == motos

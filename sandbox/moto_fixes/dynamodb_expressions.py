@@ -24,6 +24,8 @@ the same nodes in the same order with the same handlers.
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from typing import Any, Final
 
@@ -123,11 +125,66 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
     return traverse_node_recursively
 
 
+_IMMUTABLE: Final[tuple[type, ...]] = (str, int, float, bool, type(None))
+_NODE_FIELDS: Final[frozenset[str]] = frozenset({"type", "children", "parent"})
+
+
+class _NotPlain(Exception):
+    """A tree `tree_copy` leaves to copy.deepcopy."""
+
+
+def tree_copy(value: Any) -> Any:
+    """copy.deepcopy of an expression tree, node by node instead of through `__reduce_ex__`.
+
+    The copy is what deepcopy makes of a tree whose nodes hold only their type name, children and
+    parent: new nodes in the same places, each child's parent the new node, a node met twice copied
+    once, immutable leaves shared and other leaves deep-copied. Anything else (a node with more
+    fields, a subtree that has a parent outside it, a value that is no node) goes to copy.deepcopy.
+    """
+    node_class = _node_class()
+    if not isinstance(value, node_class) or value.parent is not None:
+        return copy.deepcopy(value)
+    memo: dict[int, Any] = {}
+    try:
+        return _copy_node(value, None, node_class, memo)
+    except _NotPlain:
+        return copy.deepcopy(value)
+
+
+def _copy_node(node: Any, parent: Any, node_class: type, memo: dict[int, Any]) -> Any:
+    kept = memo.get(id(node))
+    if kept is not None:
+        return kept
+    fields = node.__dict__
+    if not fields.keys() <= _NODE_FIELDS:
+        raise _NotPlain
+    copied = object.__new__(type(node))
+    memo[id(node)] = copied
+    copied.__dict__.update(fields)
+    copied.parent = parent
+    children = fields.get("children")
+    if children is not None:
+        copied.children = [
+            _copy_node(child, copied, node_class, memo) if isinstance(child, node_class)
+            else child if type(child) in _IMMUTABLE else copy.deepcopy(child, memo)
+            for child in children
+        ]
+    return copied
+
+
+@functools.cache
+def _node_class() -> type:
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    return Node  # type: ignore[no-any-return]
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
@@ -165,4 +222,5 @@ def install() -> None:
     global moto_traversal
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    validators.deepcopy = tree_copy
     _installed = True

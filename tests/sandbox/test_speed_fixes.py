@@ -440,6 +440,7 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
 def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
         expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
     from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
@@ -467,8 +468,43 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
     ours = applied()
     replacement = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = dynamodb_expressions.moto_traversal
+    validators.deepcopy = copy.deepcopy
     try:
         motos = applied()
     finally:
         DepthFirstTraverser.traverse_node_recursively = replacement
+        validators.deepcopy = dynamodb_expressions.tree_copy
     assert ours == motos
+
+
+def _shape(node: Any, parent: Any = None) -> Any:
+    """A tree as nested tuples (class, leaves), checking each child's parent on the way."""
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    if not isinstance(node, Node):
+        return node
+    assert node.parent is parent
+    return type(node).__name__, node.type, [_shape(child, node) for child in node.children or []]
+
+
+@pytest.mark.parametrize("expression", [u[0] for u in UPDATES[:5]])
+def test_an_expression_tree_copy_is_the_deep_copy(expression: str) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    tree = UpdateExpressionParser.make(expression)
+    copied = dynamodb_expressions.tree_copy(tree)
+    assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
+    assert copied is not tree and copied.children[0] is not tree.children[0]
+
+
+def test_a_tree_with_other_fields_is_left_to_deepcopy() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, UpdateExpression  # type: ignore[attr-defined]
+
+    value = DynamoType({"N": "1"})
+    plain = UpdateExpression(children=[DDBTypedValue(value)])
+    copied = dynamodb_expressions.tree_copy(plain)
+    assert copied.children[0].children[0] is not value and copied.children[0].children[0] == value
+    plain.children[0].extra = {"kept": [1]}
+    copied = dynamodb_expressions.tree_copy(plain)
+    assert copied.children[0].extra == {"kept": [1]} and copied.children[0].extra is not plain.children[0].extra

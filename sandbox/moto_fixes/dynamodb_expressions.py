@@ -151,14 +151,14 @@ def tree_copy(value: Any) -> Any:
         return copy.deepcopy(value)
 
 
-def _copy_node(node: Any, parent: Any, node_class: type, memo: dict[int, Any]) -> Any:
+def _copy_node(node: Any, parent: Any, node_class: Any, memo: dict[int, Any]) -> Any:
     kept = memo.get(id(node))
     if kept is not None:
         return kept
     fields = node.__dict__
     if not fields.keys() <= _NODE_FIELDS:
         raise _NotPlain
-    copied = object.__new__(type(node))
+    copied: Any = object.__new__(type(node))
     memo[id(node)] = copied
     copied.__dict__.update(fields)
     copied.parent = parent
@@ -173,10 +173,10 @@ def _copy_node(node: Any, parent: Any, node_class: type, memo: dict[int, Any]) -
 
 
 @functools.cache
-def _node_class() -> type:
+def _node_class() -> Any:
     from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
 
-    return Node  # type: ignore[no-any-return]
+    return Node
 
 
 def install() -> None:
@@ -222,5 +222,5 @@ def install() -> None:
     global moto_traversal
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
-    validators.deepcopy = tree_copy
+    validators.deepcopy = tree_copy  # type: ignore[assignment]
     _installed = True

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from botocore import parsers
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest, AWSResponse, create_request_object
+from botocore.awsrequest import AWSRequest, AWSResponse, HeadersDict, create_request_object
 from botocore.compress import maybe_compress_request
 from botocore.endpoint import convert_to_response_dict
 from botocore.hooks import first_non_none_response
@@ -165,7 +165,8 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
     if answered is None:
         return None
     status, headers, body = answered
-    http = AWSResponse(url, status, headers, MockRawResponse(body))
+    http = AWSResponse(url, status, {}, MockRawResponse(body))
+    http.headers = ResponseHeaders(headers)
     response_dict = convert_to_response_dict(http, model)
     handle_checksum_body(http, response_dict, context, model)
     customized: dict[str, Any] = {}
@@ -179,6 +180,38 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
     emitter.emit(f"response-received.{service_id}.{model.name}", response_dict=response_dict,
                  parsed_response=parsed, context=context, exception=None)
     return http, parsed
+
+
+class ResponseHeaders(HeadersDict):
+    """botocore's case-insensitive headers, looked up by lower-cased name.
+
+    botocore's parser asks a REST response's headers for every header its output shape may carry
+    (some 50 for HeadObject), and `HeadersDict` builds a key object for each question.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lowered: dict[str, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._lowered[key.lower()] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._lowered[key.lower()]
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        del self._lowered[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lowered
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._lowered.get(key.lower(), default)
+
+    def copy(self) -> ResponseHeaders:
+        return ResponseHeaders(self.items())
 
 
 def _add_signature_headers(request: AWSRequest, request_signer: Any, context: dict[str, Any]) -> None:

@@ -271,3 +271,17 @@ def test_timestamps_parse_to_what_botocore_gives(text: str) -> None:
     ours, botocores = direct_calls.parse_timestamp(text), parse_timestamp(text)
     assert (ours, type(ours.tzinfo)) == (botocores, type(botocores.tzinfo))
 
+
+
+def test_response_headers_are_looked_up_as_botocore_s_whatever_the_case() -> None:
+    from botocore.awsrequest import HeadersDict
+
+    ours = direct_calls.ResponseHeaders({"Content-Length": "5", "x-amz-meta-Owner": "me"})
+    theirs = HeadersDict({"Content-Length": "5", "x-amz-meta-Owner": "me"})
+    for name in ("content-length", "CONTENT-LENGTH", "X-Amz-Meta-Owner", "missing"):
+        assert (name in ours, ours.get(name)) == (name in theirs, theirs.get(name))
+    assert dict(ours) == dict(theirs) and list(ours.copy()) == list(theirs.copy())
+    ours["content-length"] = theirs["content-length"] = "6"
+    del ours["X-AMZ-META-OWNER"], theirs["X-AMZ-META-OWNER"]
+    assert dict(ours) == dict(theirs) == {"Content-Length": "6"}
+    assert "x-amz-meta-owner" not in ours and isinstance(ours, HeadersDict)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,3 +119,42 @@ def test_a_request_moto_does_not_route_plainly_is_left_to_the_stubber(sandbox: S
     compressed = {"Content-Type": "application/x-amz-json-1.0", "Content-Encoding": "gzip",
                   "X-Amz-Target": "DynamoDB_20120810.ListTables"}
     assert direct_json.answer("POST", "https://dynamodb.us-east-1.amazonaws.com/", compressed, b"{}") is None
+
+
+def _details(event: dict[str, Any]) -> tuple[str, str]:
+    """A history event's type and details, with what differs from run to run masked (ids, names, dates)."""
+    details = json.dumps({k: v for k, v in event.items() if k.endswith("EventDetails")}, sort_keys=True)
+    details = re.sub(r"Request ID: [^;)]+", "Request ID: <id>", details)
+    details = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", details)
+    return event["type"], re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "<date>", details)
+
+
+def _restore_twice(direct: bool) -> list[Any]:
+    """Two restore requests for the same keys (the second finds them tracked): what each child did."""
+    from pathlib import Path
+
+    from sandbox.moto_fixes.distributed_map import child_executions
+
+    events = Path(TEMPLATE).parent / "events" / "glacier-restore"
+    request = {**json.loads((events / "keys.json").read_text()),
+               "keys": ["archive/2019/report-a.pdf", "archive/2019/readme.txt", "archive/missing.bin"]}
+    seen = []
+    with Sandbox.from_template(TEMPLATE, direct_calls=direct) as sb:
+        sb.seed(events / "objects.json")
+        for _ in range(2):
+            run = sb.run("glacier-restore", request)
+            children = [(c.index, c.status, c.path, [_details(e) for e in c.history], c.output)
+                        for c in child_executions(run.execution_arn)]
+            seen.append((run.status, run.path, {k: (run.output or {}).get(k) for k in ("started", "skipped", "failed")},
+                         children))
+    return seen
+
+
+def test_a_restore_request_takes_the_same_paths_either_way() -> None:
+    """Tracked, already requested (ConditionalCheckFailed), not archived, missing (NoSuchKey): same children."""
+    direct, botocore_path = _restore_twice(True), _restore_twice(False)
+    assert direct == botocore_path
+    first, second = direct
+    assert first[2] == {"started": 1, "skipped": 1, "failed": 1}
+    assert any("Keys.AlreadyRequested" in path for _, _, path, _, _ in second[3])
+    assert "DynamoDB.ConditionalCheckFailedException" in json.dumps(second[3])

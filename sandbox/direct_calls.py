@@ -12,7 +12,9 @@ would before sending), the serialized request goes straight to moto's own reques
 and the answer is parsed by botocore's own parser, retried by botocore's own retry handlers and
 raised by the client as the modeled error. What is skipped is only what moto never looks at: the
 signature's HMAC (moto reads the access key and region of the credential scope, which the
-request still carries) and the event chain that carries the request to the stubber.
+request still carries) and the event chain that carries the request to the stubber. A JSON-protocol
+request (DynamoDB, SQS) skips the stubber too: `sandbox.direct_json` hands botocore's request dict to
+the response class moto would route it to.
 
 Only the operations of `OPERATIONS` take this path; everything else (and every call while moto's
 IAM authorization is on, which checks signatures) takes botocore's. `SANDBOX_DIRECT_CALLS=0` or

@@ -508,3 +508,24 @@ def test_a_tree_with_other_fields_is_left_to_deepcopy() -> None:
     plain.children[0].extra = {"kept": [1]}
     copied = dynamodb_expressions.tree_copy(plain)
     assert copied.children[0].extra == {"kept": [1]} and copied.children[0].extra is not plain.children[0].extra
+
+
+@pytest.mark.parametrize("host", [
+    "my-bucket.s3.amazonaws.com", "my-bucket.s3.us-east-1.amazonaws.com", "s3.amazonaws.com",
+    "s3.us-east-1.amazonaws.com", "localhost:5000", "127.0.0.1:5000", "my-bucket.s3.localhost.localstack.cloud",
+    "minio.example.com",
+])
+@pytest.mark.parametrize("custom_endpoints", ["", "http://minio.example.com"])
+def test_s3_addressing_is_answered_per_host_as_moto_answers_it(monkeypatch: pytest.MonkeyPatch, host: str,
+                                                                custom_endpoints: str) -> None:
+    from types import SimpleNamespace
+
+    from moto.s3.responses import S3Response
+
+    from sandbox.moto_fixes import dispatch_cache
+
+    dispatch_cache.install()
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom_endpoints)
+    request = SimpleNamespace(headers={"Host": host}, url=f"https://{host}/key")
+    for _ in range(2):  # computed, then kept
+        assert S3Response.subdomain_based_buckets(request) == dispatch_cache.moto_subdomain_based_buckets(request)

@@ -62,10 +62,10 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes) -> TYPE_
     if not action or action not in service_model.operation_names:
         return None  # an unknown action: moto's own error path
     parser = _parser(handler.boto3_service_name, action, handler.PROTOCOL_PARSER_MAP_TYPE)
-    handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers, "body": body,
-                                   "url_path": handler.path, "url_params": {}})
-    _visit(handler)
     try:
+        handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers,
+                                       "body": body, "url_path": handler.path, "url_params": {}})
+        _visit(handler)
         status, response_headers, response_body = handler.call_action()
     except HTTPException as error:  # raised outside the handler method: moto's stubber answers it so
         return error.code or 500, dict(error.get_headers()), error.get_body()

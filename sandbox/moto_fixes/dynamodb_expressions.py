@@ -19,7 +19,9 @@ each check rebuilt its table of node types and handlers for every node it met; a
 never changes (its keys are classes, its values its own methods), so it is built once per check.
 Whether a child is a node, and which handler takes it, depends on its class only: the walk asks
 once per class, not per node (the node classes use ABCMeta, whose isinstance is slow), and visits
-the same nodes in the same order with the same handlers.
+the same nodes in the same order with the same handlers. The validator's copy of the tree is made
+node by node (what deepcopy makes of it, without `__reduce_ex__`), and its clause-count check counts
+each subtree once per walk instead of three times per node above it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ _update_trees: dict[str, Any] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
 moto_traversal: Any = None
 """moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
+moto_verify_action_counts: Any = None
+"""moto's own `ActionCountValidator.verify_action_counts` (idem)."""
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -179,13 +183,55 @@ def _node_class() -> Any:
     return Node
 
 
+def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[type, ...],
+                   memo: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """What `node.find_clauses([kind])` finds, counted, for each of the three kinds at once.
+
+    find_clauses takes a child of the kind asked (by exact type) and does not look inside it, and
+    looks inside any other child that is an Expression or an UpdateExpressionFunction. Counted per
+    node once (a walk meets the subtrees of every node it checks again).
+    """
+    kept = memo.get(id(node))
+    if kept is not None:
+        return kept
+    counts = [0, 0, 0]
+    for child in node.children or ():
+        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else (0, 0, 0)
+        for index, kind in enumerate(kinds):
+            counts[index] += 1 if type(child) is kind else below[index]
+    memo[id(node)] = kept = (counts[0], counts[1], counts[2])
+    return kept
+
+
+def _verify_action_counts(too_many: Any, kinds: tuple[type, type, type], descended: tuple[type, ...]) -> Any:
+    """`ActionCountValidator.verify_action_counts`, each subtree counted once per walk: the same checks,
+    in the same order (ADD, REMOVE, SET), at the same node."""
+
+    def verify_action_counts(self: Any, node: Any) -> Any:
+        memo = self.__dict__.setdefault("_sandbox_clause_counts", {})
+        for count, name in zip(_clause_counts(node, kinds, descended, memo), ("ADD", "REMOVE", "SET"), strict=True):
+            if count > 1:
+                raise too_many(name)
+        return node
+
+    return verify_action_counts
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.parsing import validators
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+        DepthFirstTraverser,
+        Expression,
+        Node,
+        UpdateExpressionAddClause,
+        UpdateExpressionFunction,
+        UpdateExpressionRemoveClause,
+        UpdateExpressionSetClause,
+    )
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     make = UpdateExpressionParser.make.__func__
@@ -223,4 +269,10 @@ def install() -> None:
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
     validators.deepcopy = tree_copy  # type: ignore[assignment]
+    global moto_verify_action_counts
+    moto_verify_action_counts = validators.ActionCountValidator.verify_action_counts
+    validators.ActionCountValidator.verify_action_counts = _verify_action_counts(
+        validators.TooManyClauses,
+        (UpdateExpressionAddClause, UpdateExpressionRemoveClause, UpdateExpressionSetClause),
+        (Expression, UpdateExpressionFunction))
     _installed = True

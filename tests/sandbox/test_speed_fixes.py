@@ -433,6 +433,10 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("SET a = :s, a.b = :s", {}, {":s": {"S": "x"}}),  # overlapping paths
     ("ADD ss :n", {}, {":n": {"N": "1"}}),  # adding a number to a string set
     ("SET a = :missing", {}, {":s": {"S": "x"}}),  # an undefined value
+    ("SET a = :s SET b = :s", {}, {":s": {"S": "x"}}),  # two SET clauses
+    ("ADD n :n ADD m :n", {}, {":n": {"N": "1"}}),  # two ADD clauses
+    ("REMOVE a SET b = :s REMOVE c", {}, {":s": {"S": "x"}}),  # two REMOVE clauses around a SET
+    ("SET #l = list_append(#l, :l) ADD n :n, m :n REMOVE d", {"#l": "l"}, {":l": {"L": []}, ":n": {"N": "1"}}),
 ]
 
 
@@ -469,11 +473,14 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
     replacement = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = dynamodb_expressions.moto_traversal
     validators.deepcopy = copy.deepcopy
+    counting = validators.ActionCountValidator.verify_action_counts
+    validators.ActionCountValidator.verify_action_counts = dynamodb_expressions.moto_verify_action_counts
     try:
         motos = applied()
     finally:
         DepthFirstTraverser.traverse_node_recursively = replacement
         validators.deepcopy = dynamodb_expressions.tree_copy
+        validators.ActionCountValidator.verify_action_counts = counting
     assert ours == motos
 
 

@@ -80,6 +80,7 @@ def _process(traverser: Any, node: Any) -> Any:
 
 
 _NOT_A_NODE: Final[object] = object()
+_UNKNOWN: Final[object] = object()
 _handled_as: dict[tuple[type, ...], dict[type, Any]] = {}
 """Per table of handled node types: which of them (the first in order) a class is handled as, None for a node class
 handled as none of them, `_NOT_A_NODE` for a class that is no node."""
@@ -108,7 +109,9 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
                           else self.pre_processing_of_child)
 
         def walk(node: Any, child_id: int) -> Any:
-            handled = _handled_type(by_class, node_types, node_class, type(node))
+            handled = by_class.get(type(node), _UNKNOWN)
+            if handled is _UNKNOWN:
+                handled = _handled_type(by_class, node_types, node_class, type(node))
             if handled is _NOT_A_NODE:
                 return node
             parent_node = node.parent

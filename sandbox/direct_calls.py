@@ -12,7 +12,9 @@ would before sending), the serialized request goes straight to moto's own reques
 and the answer is parsed by botocore's own parser, retried by botocore's own retry handlers and
 raised by the client as the modeled error. What is skipped is only what moto never looks at: the
 signature's HMAC (moto reads the access key and region of the credential scope, which the
-request still carries) and the event chain that carries the request to the stubber.
+request still carries) and the event chain that carries the request to the stubber. A JSON-protocol
+request (DynamoDB, SQS) skips the stubber too: `sandbox.direct_json` hands botocore's request dict to
+the response class moto would route it to.
 
 Only the operations of `OPERATIONS` take this path; everything else (and every call while moto's
 IAM authorization is on, which checks signatures) takes botocore's. `SANDBOX_DIRECT_CALLS=0` or
@@ -31,7 +33,7 @@ from typing import Any, Final
 
 from botocore import parsers
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest, AWSResponse, create_request_object
+from botocore.awsrequest import AWSRequest, AWSResponse, HeadersDict, create_request_object
 from botocore.compress import maybe_compress_request
 from botocore.endpoint import convert_to_response_dict
 from botocore.hooks import first_non_none_response
@@ -41,6 +43,8 @@ from botocore.utils import parse_timestamp as botocore_parse_timestamp
 from moto import settings
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
+
+from sandbox import direct_json
 
 ENV_SWITCH: Final[str] = "SANDBOX_DIRECT_CALLS"
 
@@ -147,15 +151,24 @@ def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, c
 def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any, context: dict[str, Any],
               emitter: Any, service_id: str) -> tuple[AWSResponse, dict[str, Any]] | None:
     """One request to moto and its parsed answer, as botocore's endpoint would produce them."""
-    request = create_request_object(params)
-    request.stream_output = model.has_streaming_output or model.has_event_stream_output
-    _add_signature_headers(request, request_signer, context)
-    prepared = request.prepare()
-    answered = botocore_stubber.process_request(prepared)
+    url, answered = params["url"], None
+    if model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL and not params["query_string"]:
+        # The request botocore would prepare is its request dict as it stands (a URL without a query, a body of
+        # bytes): moto's response class reads it from there, with the headers signing adds.
+        headers = dict(params["headers"])
+        _add_authorization(headers, request_signer, context)
+        answered = direct_json.answer(params["method"], url, headers, params["body"])
+    if answered is None:
+        request = create_request_object(params)
+        request.stream_output = model.has_streaming_output or model.has_event_stream_output
+        _add_signature_headers(request, request_signer, context)
+        prepared = request.prepare()
+        url, answered = prepared.url, botocore_stubber.process_request(prepared)
     if answered is None:
         return None
     status, headers, body = answered
-    http = AWSResponse(prepared.url, status, headers, MockRawResponse(body))
+    http = AWSResponse(url, status, {}, MockRawResponse(body))
+    http.headers = ResponseHeaders(headers)
     response_dict = convert_to_response_dict(http, model)
     handle_checksum_body(http, response_dict, context, model)
     customized: dict[str, Any] = {}
@@ -171,6 +184,38 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
     return http, parsed
 
 
+class ResponseHeaders(HeadersDict):
+    """botocore's case-insensitive headers, looked up by lower-cased name.
+
+    botocore's parser asks a REST response's headers for every header its output shape may carry
+    (some 50 for HeadObject), and `HeadersDict` builds a key object for each question.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lowered: dict[str, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._lowered[key.lower()] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._lowered[key.lower()]
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        del self._lowered[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._lowered
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._lowered.get(key.lower(), default)
+
+    def copy(self) -> ResponseHeaders:
+        return ResponseHeaders(self.items())
+
+
 def _add_signature_headers(request: AWSRequest, request_signer: Any, context: dict[str, Any]) -> None:
     """The headers SigV4 adds that moto reads, without the HMAC (moto never verifies it).
 
@@ -178,16 +223,27 @@ def _add_signature_headers(request: AWSRequest, request_signer: Any, context: di
     S3's X-Amz-Content-SHA256 tells it how the body is encoded (aws-chunked with a trailing
     checksum, or plain).
     """
-    credentials = request_signer._credentials
-    signing = context.get("signing", {})
-    region = signing.get("region") or request_signer.region_name
-    service = signing.get("signing_name") or request_signer.signing_name
+    region, service = _signing_scope(request_signer, context)
     if service == "s3":
-        request.headers["X-Amz-Content-SHA256"] = S3SigV4Auth(credentials, service, region).payload(request)
+        request.headers["X-Amz-Content-SHA256"] = S3SigV4Auth(request_signer._credentials, service,
+                                                               region).payload(request)
+    _add_authorization(request.headers, request_signer, context)
+
+
+def _signing_scope(request_signer: Any, context: dict[str, Any]) -> tuple[str, str]:
+    signing = context.get("signing", {})
+    return (signing.get("region") or request_signer.region_name,
+            signing.get("signing_name") or request_signer.signing_name)
+
+
+def _add_authorization(headers: Any, request_signer: Any, context: dict[str, Any]) -> None:
+    """SigV4's Authorization header as moto reads it (access key and scope), without the signature."""
+    credentials = request_signer._credentials
     if credentials is None:
         return  # an unsigned client sends no Authorization either
+    region, service = _signing_scope(request_signer, context)
     day = datetime.now(UTC).strftime("%Y%m%d")
-    request.headers["Authorization"] = (
+    headers["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{day}/{region}/{service}/aws4_request, "
         "SignedHeaders=host, Signature=not-computed-in-process")
 

@@ -3,9 +3,10 @@
 Every service call of an offline execution goes botocore -> moto's stubber -> a backend. On each
 request moto (5.2.5) rebuilds things that never change once the backends exist: the list of a
 response class's methods (`inspect.getmembers`, to check that the action exists), a backend's URL
-table (formatted from its URL patterns), and, on each backend lookup, a scan of every BackendDict
-with Python-level `__eq__` to register the dict it already registered. A 10,000-object restore
-makes some 40,000 calls, so these are computed once here. Behaviour is unchanged: the same
+table (formatted from its URL patterns), on each backend lookup, a scan of every BackendDict
+with Python-level `__eq__` to register the dict it already registered, and, five times per S3 request,
+whether the bucket name is in the host name. A 10,000-object restore makes some 40,000 calls, so
+these are computed once here. Behaviour is unchanged: the same
 handler is found for the same request.
 """
 
@@ -15,6 +16,8 @@ import functools
 from typing import Any
 
 _installed = False
+moto_subdomain_based_buckets: Any = None
+"""moto's own `S3Response.subdomain_based_buckets` (what the tests compare the kept answers with)."""
 
 
 def install() -> None:
@@ -54,4 +57,34 @@ def install() -> None:
             return original_getitem(self, account_id)
 
     BackendDict.__getitem__ = getitem
+    _cache_s3_addressing()
     _installed = True
+
+
+class _HostOnly:
+    """What S3's addressing check reads of a request: its Host header."""
+
+    def __init__(self, host: str) -> None:
+        self.headers = {"host": host}
+
+
+def _cache_s3_addressing() -> None:
+    """S3's "is the bucket in the host name" answer, kept per host (moto works it out with a dozen regular
+    expressions five times per request); it also depends on two settings, which are part of the key."""
+    from moto import settings
+    from moto.s3.responses import S3Response
+
+    global moto_subdomain_based_buckets
+    original = moto_subdomain_based_buckets = S3Response.subdomain_based_buckets
+
+    @functools.lru_cache(maxsize=1024)
+    def by_host(host: str, ignore_subdomains: bool, custom_endpoints: tuple[str, ...]) -> bool:
+        return bool(original(_HostOnly(host)))
+
+    def subdomain_based_buckets(request: Any) -> bool:
+        host = request.headers.get("host", request.headers.get("Host"))
+        if not host:
+            return bool(original(request))  # moto reads the URL's host then
+        return by_host(host, settings.S3_IGNORE_SUBDOMAIN_BUCKETNAME, tuple(settings.get_s3_custom_endpoints()))
+
+    S3Response.subdomain_based_buckets = staticmethod(subdomain_based_buckets)

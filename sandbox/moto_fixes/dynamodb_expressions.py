@@ -17,10 +17,17 @@ A parse that fails is not kept: the same request fails again with the same error
 The validator then walks its copy of an UpdateExpression tree once per check (ten of them), and
 each check rebuilt its table of node types and handlers for every node it met; a check's table
 never changes (its keys are classes, its values its own methods), so it is built once per check.
+Whether a child is a node, and which handler takes it, depends on its class only: the walk asks
+once per class, not per node (the node classes use ABCMeta, whose isinstance is slow), and visits
+the same nodes in the same order with the same handlers. The validator's copy of the tree is made
+node by node (what deepcopy makes of it, without `__reduce_ex__`), and its clause-count check counts
+each subtree once per walk instead of three times per node above it.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from typing import Any, Final
 
@@ -31,6 +38,10 @@ _installed = False
 _lock = threading.Lock()
 _update_trees: dict[str, Any] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+moto_traversal: Any = None
+"""moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
+moto_verify_action_counts: Any = None
+"""moto's own `ActionCountValidator.verify_action_counts` (idem)."""
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -68,12 +79,162 @@ def _process(traverser: Any, node: Any) -> Any:
     return None
 
 
+_NOT_A_NODE: Final[object] = object()
+_UNKNOWN: Final[object] = object()
+_handled_as: dict[tuple[type, ...], dict[type, Any]] = {}
+"""Per table of handled node types: which of them (the first in order) a class is handled as, None for a node class
+handled as none of them, `_NOT_A_NODE` for a class that is no node."""
+
+
+def _handled_type(by_class: dict[type, Any], node_types: tuple[type, ...], node_class: type, kind: type) -> Any:
+    handled = by_class.get(kind)
+    if handled is None and kind not in by_class:
+        handled = (next((node_type for node_type in node_types if issubclass(kind, node_type)), None)
+                   if issubclass(kind, node_class) else _NOT_A_NODE)
+        by_class[kind] = handled
+    return handled
+
+
+def _traverser(node_class: type, base_pre_processing: Any) -> Any:
+    """`DepthFirstTraverser.traverse_node_recursively`, deciding per node class (not per node, through ABCMeta's
+    isinstance) whether it is a node and which handler takes it: the same walk, the same handlers, in the same order."""
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        node_types = _node_types(self)
+        by_class = _handled_as.get(node_types)
+        if by_class is None:
+            by_class = _handled_as.setdefault(node_types, {})
+        handlers = _handlers(self)
+        pre_processing = (None if type(self).pre_processing_of_child is base_pre_processing
+                          else self.pre_processing_of_child)
+
+        def walk(node: Any, child_id: int) -> Any:
+            handled = by_class.get(type(node), _UNKNOWN)
+            if handled is _UNKNOWN:
+                handled = _handled_type(by_class, node_types, node_class, type(node))
+            if handled is _NOT_A_NODE:
+                return node
+            parent_node = node.parent
+            if node.children is not None:
+                for index, child_node in enumerate(node.children):
+                    if pre_processing is not None:
+                        pre_processing(node, index)
+                    walk(child_node, index)
+            if handled is not None:
+                node = handlers[handled](node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
+            return node
+
+        return walk(node, child_id)
+
+    return traverse_node_recursively
+
+
+_IMMUTABLE: Final[tuple[type, ...]] = (str, int, float, bool, type(None))
+_NODE_FIELDS: Final[frozenset[str]] = frozenset({"type", "children", "parent"})
+
+
+class _NotPlain(Exception):
+    """A tree `tree_copy` leaves to copy.deepcopy."""
+
+
+def tree_copy(value: Any) -> Any:
+    """copy.deepcopy of an expression tree, node by node instead of through `__reduce_ex__`.
+
+    The copy is what deepcopy makes of a tree whose nodes hold only their type name, children and
+    parent: new nodes in the same places, each child's parent the new node, a node met twice copied
+    once, immutable leaves shared and other leaves deep-copied. Anything else (a node with more
+    fields, a subtree that has a parent outside it, a value that is no node) goes to copy.deepcopy.
+    """
+    node_class = _node_class()
+    if not isinstance(value, node_class) or value.parent is not None:
+        return copy.deepcopy(value)
+    memo: dict[int, Any] = {}
+    try:
+        return _copy_node(value, None, node_class, memo)
+    except _NotPlain:
+        return copy.deepcopy(value)
+
+
+def _copy_node(node: Any, parent: Any, node_class: Any, memo: dict[int, Any]) -> Any:
+    kept = memo.get(id(node))
+    if kept is not None:
+        return kept
+    fields = node.__dict__
+    if not fields.keys() <= _NODE_FIELDS:
+        raise _NotPlain
+    copied: Any = object.__new__(type(node))
+    memo[id(node)] = copied
+    copied.__dict__.update(fields)
+    copied.parent = parent
+    children = fields.get("children")
+    if children is not None:
+        copied.children = [
+            _copy_node(child, copied, node_class, memo) if isinstance(child, node_class)
+            else child if type(child) in _IMMUTABLE else copy.deepcopy(child, memo)
+            for child in children
+        ]
+    return copied
+
+
+@functools.cache
+def _node_class() -> Any:
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    return Node
+
+
+def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[type, ...],
+                   memo: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """What `node.find_clauses([kind])` finds, counted, for each of the three kinds at once.
+
+    find_clauses takes a child of the kind asked (by exact type) and does not look inside it, and
+    looks inside any other child that is an Expression or an UpdateExpressionFunction. Counted per
+    node once (a walk meets the subtrees of every node it checks again).
+    """
+    kept = memo.get(id(node))
+    if kept is not None:
+        return kept
+    counts = [0, 0, 0]
+    for child in node.children or ():
+        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else (0, 0, 0)
+        for index, kind in enumerate(kinds):
+            counts[index] += 1 if type(child) is kind else below[index]
+    memo[id(node)] = kept = (counts[0], counts[1], counts[2])
+    return kept
+
+
+def _verify_action_counts(too_many: Any, kinds: tuple[type, type, type], descended: tuple[type, ...]) -> Any:
+    """`ActionCountValidator.verify_action_counts`, each subtree counted once per walk: the same checks,
+    in the same order (ADD, REMOVE, SET), at the same node."""
+
+    def verify_action_counts(self: Any, node: Any) -> Any:
+        memo = self.__dict__.setdefault("_sandbox_clause_counts", {})
+        for count, name in zip(_clause_counts(node, kinds, descended, memo), ("ADD", "REMOVE", "SET"), strict=True):
+            if count > 1:
+                raise too_many(name)
+        return node
+
+    return verify_action_counts
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.comparisons import ConditionExpressionParser
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+        DepthFirstTraverser,
+        Expression,
+        Node,
+        UpdateExpressionAddClause,
+        UpdateExpressionFunction,
+        UpdateExpressionRemoveClause,
+        UpdateExpressionSetClause,
+    )
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
     make = UpdateExpressionParser.make.__func__
@@ -107,4 +268,14 @@ def install() -> None:
     ConditionExpressionParser.parse = parse_once
     DepthFirstTraverser.nodes_to_be_processed = _node_types
     DepthFirstTraverser.process = _process
+    global moto_traversal
+    moto_traversal = DepthFirstTraverser.traverse_node_recursively
+    DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    validators.deepcopy = tree_copy  # type: ignore[assignment]
+    global moto_verify_action_counts
+    moto_verify_action_counts = validators.ActionCountValidator.verify_action_counts
+    validators.ActionCountValidator.verify_action_counts = _verify_action_counts(
+        validators.TooManyClauses,
+        (UpdateExpressionAddClause, UpdateExpressionRemoveClause, UpdateExpressionSetClause),
+        (Expression, UpdateExpressionFunction))
     _installed = True

@@ -87,6 +87,9 @@ CALLS: list[Step] = [
         "TableName": TABLE, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET n = :v",
         "ConditionExpression": "n = :zero", "ExpressionAttributeValues": {":v": {"N": "5"}, ":zero": {"N": "0"}},
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
+    ("interpreter", "dynamodb", "update_item", {
+        "TableName": TABLE, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET = :v",
+        "ExpressionAttributeValues": {":v": {"N": "5"}}}),
     ("sdk", "dynamodb", "query", {"TableName": TABLE, "KeyConditionExpression": "pk = :a",
                                   "ExpressionAttributeValues": {":a": {"S": "a"}}}),
     ("sdk", "dynamodb", "scan", {"TableName": TABLE}),
@@ -112,6 +115,7 @@ CALLS: list[Step] = [
     ("sdk", "sqs", "get_queue_url", {"QueueName": "direct-calls-queue"}),
     ("sdk", "sqs", "get_queue_attributes", {"QueueUrl": QUEUE_URL, "AttributeNames": ["QueueArn"]}),
     ("sdk", "sqs", "receive_message", {"QueueUrl": QUEUE_URL, "MaxNumberOfMessages": 1}),
+    ("sdk", "sqs", "delete_message", {"QueueUrl": QUEUE_URL, "ReceiptHandle": "not-a-handle"}),
     ("interpreter", "events", "put_events", {"Entries": [
         {"Source": "direct.calls", "DetailType": "Checked", "Detail": json.dumps({"a": 1})}]}),
     # Step Functions
@@ -167,8 +171,9 @@ def test_failing_calls_keep_their_aws_error_codes(outcomes: dict[bool, list[Any]
     codes = [outcome[1] for outcome in outcomes[True] if outcome[0] == "error"]
     assert codes == ["404", "InvalidObjectState", "NoSuchKey", "NoSuchBucket", "ConditionalCheckFailedException",
                      "ResourceNotFoundException", "ValidationException", "ConditionalCheckFailedException",
-                     "TransactionCanceledException", "NotFound", "AWS.SimpleQueueService.NonExistentQueue",
-                     "ExecutionDoesNotExist", "InvalidToken"]
+                     "ValidationException", "TransactionCanceledException", "NotFound",
+                     "AWS.SimpleQueueService.NonExistentQueue", "ReceiptHandleIsInvalid", "ExecutionDoesNotExist",
+                     "InvalidToken"]
 
 
 def test_every_call_of_the_list_is_covered() -> None:
@@ -266,3 +271,17 @@ def test_timestamps_parse_to_what_botocore_gives(text: str) -> None:
     ours, botocores = direct_calls.parse_timestamp(text), parse_timestamp(text)
     assert (ours, type(ours.tzinfo)) == (botocores, type(botocores.tzinfo))
 
+
+
+def test_response_headers_are_looked_up_as_botocore_s_whatever_the_case() -> None:
+    from botocore.awsrequest import HeadersDict
+
+    ours = direct_calls.ResponseHeaders({"Content-Length": "5", "x-amz-meta-Owner": "me"})
+    theirs = HeadersDict({"Content-Length": "5", "x-amz-meta-Owner": "me"})
+    for name in ("content-length", "CONTENT-LENGTH", "X-Amz-Meta-Owner", "missing"):
+        assert (name in ours, ours.get(name)) == (name in theirs, theirs.get(name))
+    assert dict(ours) == dict(theirs) and list(ours.copy()) == list(theirs.copy())
+    ours["content-length"] = theirs["content-length"] = "6"
+    del ours["X-AMZ-META-OWNER"], theirs["X-AMZ-META-OWNER"]
+    assert dict(ours) == dict(theirs) == {"Content-Length": "6"}
+    assert "x-amz-meta-owner" not in ours and isinstance(ours, HeadersDict)

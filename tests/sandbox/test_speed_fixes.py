@@ -419,3 +419,120 @@ def test_threads_the_interpreter_started_are_not_kept_once_it_ran() -> None:
     with Sandbox.from_template(FIXTURE) as sb:
         sb.run("edge", {"case": "slow-task"})  # an execution thread and a timed task's thread
         assert list(execution_worker.TMP_THREADS) == [] and list(execute_state.TMP_THREADS) == []
+
+
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("ADD #c :one, pending :p", {"#c": "started"}, {":one": {"N": "1"}, ":p": {"N": "2"}}),
+    ("SET a = :s, b.c[1] = :n REMOVE d", {}, {":s": {"S": "x"}, ":n": {"N": "7"}}),
+    ("SET #l = list_append(#l, :l), n = if_not_exists(#x, :n) + :n", {"#l": "l", "#x": "missing"},
+     {":l": {"L": [{"S": "y"}]}, ":n": {"N": "3"}}),
+    ("SET #m.#k = :s DELETE ss :ss", {"#m": "b", "#k": "new"}, {":s": {"S": "z"}, ":ss": {"SS": ["a"]}}),
+    ("REMOVE b.c[0], b.c[1]", {}, {}),
+    ("SET n = n - :s", {}, {":s": {"S": "not a number"}}),  # type mismatch
+    ("SET pk = :s", {}, {":s": {"S": "key"}}),  # a key attribute
+    ("SET a = :s, a.b = :s", {}, {":s": {"S": "x"}}),  # overlapping paths
+    ("ADD ss :n", {}, {":n": {"N": "1"}}),  # adding a number to a string set
+    ("SET a = :missing", {}, {":s": {"S": "x"}}),  # an undefined value
+    ("SET a = :s SET b = :s", {}, {":s": {"S": "x"}}),  # two SET clauses
+    ("ADD n :n ADD m :n", {}, {":n": {"N": "1"}}),  # two ADD clauses
+    ("REMOVE a SET b = :s REMOVE c", {}, {":s": {"S": "x"}}),  # two REMOVE clauses around a SET
+    ("SET #l = list_append(#l, :l) ADD n :n, m :n REMOVE d", {"#l": "l"}, {":l": {"L": []}, ":n": {"N": "1"}}),
+]
+
+
+@pytest.mark.parametrize("expression, names, values", UPDATES, ids=[u[0] for u in UPDATES])
+def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
+        expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    dynamodb_expressions.install()
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    def applied() -> Any:
+        item = Item(DynamoType({"S": "a"}), None, attrs={
+            "pk": {"S": "a"}, "n": {"N": "5"}, "l": {"L": [{"S": "x"}]}, "ss": {"SS": ["a", "b"]},
+            "b": {"M": {"c": {"L": [{"N": "1"}, {"N": "2"}, {"N": "3"}]}}}, "d": {"S": "gone"}})
+        try:
+            validated = UpdateExpressionValidator(UpdateExpressionParser.make(expression), names, values, item,
+                                                  Table()).validate()
+            validated.normalize()
+            UpdateExpressionExecutor(validated, item, names).execute()
+        except Exception as error:  # the error itself is what is compared
+            return type(error).__name__, str(error)
+        return item.to_json()
+
+    ours = applied()
+    replacement = DepthFirstTraverser.traverse_node_recursively
+    DepthFirstTraverser.traverse_node_recursively = dynamodb_expressions.moto_traversal
+    validators.deepcopy = copy.deepcopy
+    counting = validators.ActionCountValidator.verify_action_counts
+    validators.ActionCountValidator.verify_action_counts = dynamodb_expressions.moto_verify_action_counts
+    try:
+        motos = applied()
+    finally:
+        DepthFirstTraverser.traverse_node_recursively = replacement
+        validators.deepcopy = dynamodb_expressions.tree_copy
+        validators.ActionCountValidator.verify_action_counts = counting
+    assert ours == motos
+
+
+def _shape(node: Any, parent: Any = None) -> Any:
+    """A tree as nested tuples (class, leaves), checking each child's parent on the way."""
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    if not isinstance(node, Node):
+        return node
+    assert node.parent is parent
+    return type(node).__name__, node.type, [_shape(child, node) for child in node.children or []]
+
+
+@pytest.mark.parametrize("expression", [u[0] for u in UPDATES[:5]])
+def test_an_expression_tree_copy_is_the_deep_copy(expression: str) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    tree = UpdateExpressionParser.make(expression)
+    copied = dynamodb_expressions.tree_copy(tree)
+    assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
+    assert copied is not tree and copied.children[0] is not tree.children[0]
+
+
+def test_a_tree_with_other_fields_is_left_to_deepcopy() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, UpdateExpression  # type: ignore[attr-defined]
+
+    value = DynamoType({"N": "1"})
+    plain = UpdateExpression(children=[DDBTypedValue(value)])
+    copied = dynamodb_expressions.tree_copy(plain)
+    assert copied.children[0].children[0] is not value and copied.children[0].children[0] == value
+    plain.children[0].extra = {"kept": [1]}
+    copied = dynamodb_expressions.tree_copy(plain)
+    assert copied.children[0].extra == {"kept": [1]} and copied.children[0].extra is not plain.children[0].extra
+
+
+@pytest.mark.parametrize("host", [
+    "my-bucket.s3.amazonaws.com", "my-bucket.s3.us-east-1.amazonaws.com", "s3.amazonaws.com",
+    "s3.us-east-1.amazonaws.com", "localhost:5000", "127.0.0.1:5000", "my-bucket.s3.localhost.localstack.cloud",
+    "minio.example.com",
+])
+@pytest.mark.parametrize("custom_endpoints", ["", "http://minio.example.com"])
+def test_s3_addressing_is_answered_per_host_as_moto_answers_it(monkeypatch: pytest.MonkeyPatch, host: str,
+                                                                custom_endpoints: str) -> None:
+    from types import SimpleNamespace
+
+    from moto.s3.responses import S3Response
+
+    from sandbox.moto_fixes import dispatch_cache
+
+    dispatch_cache.install()
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom_endpoints)
+    request = SimpleNamespace(headers={"Host": host}, url=f"https://{host}/key")
+    for _ in range(2):  # computed, then kept
+        assert S3Response.subdomain_based_buckets(request) == dispatch_cache.moto_subdomain_based_buckets(request)

@@ -88,6 +88,14 @@ def test_a_sandbox_started_again_has_the_same_resources_and_none_of_the_last_one
     assert sum(calls.values()) == made + 1 and calls["sqs.create_queue"] == 2
 
 
+def test_on_unless_switched_off(calls, monkeypatch):
+    monkeypatch.delenv(snapshots.SWITCH, raising=False)
+    for _ in range(2):
+        with Sandbox.from_template(FIXTURE):
+            pass
+    assert calls["stepfunctions.create_state_machine"] == 3 and calls["s3.create_bucket"] == 1
+
+
 def test_switched_off_every_start_makes_every_call(calls, monkeypatch):
     monkeypatch.setenv(snapshots.SWITCH, "0")
     for _ in range(2):

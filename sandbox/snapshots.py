@@ -66,21 +66,26 @@ def provision(provisioner: Provisioner) -> None:
         provisioner.provision()
         return
     region = provisioner.stack.region
-    trial = _Recording(provisioner.stack, None)
-    try:
-        trial.provision()
-    except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
-        provisioner.provision()
-        return
-    key = (region, tuple(trial.calls))
     with _lock:
-        kept = _kept.get(key)
+        anything_kept = bool(_kept)
+    # Nothing kept (a process's first sandbox, the CLI's only one): no snapshot can match, so no dry run
+    # (~60-90 ms in a new process) to find one.
+    if anything_kept:
+        trial = _Recording(provisioner.stack, None)
+        try:
+            trial.provision()
+        except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
+            provisioner.provision()
+            return
+        key = (region, tuple(trial.calls))
+        with _lock:
+            kept = _kept.get(key)
+            if kept is not None:
+                _kept.move_to_end(key)
         if kept is not None:
-            _kept.move_to_end(key)
-    if kept is not None:
-        _restore(kept, region)
-        _adopt(provisioner, trial)
-        return
+            _restore(kept, region)
+            _adopt(provisioner, trial)
+            return
     before = _backends()
     real = _Recording(provisioner.stack, region)
     real.provision()

@@ -30,6 +30,11 @@ def finish_restores(sb: Sandbox, wall_timeout: float = 120) -> list[Run]:
     and every post-processing execution has ended; returns every execution."""
     deadline = time.monotonic() + wall_timeout
     while time.monotonic() < deadline:
+        # A timer fired by the last move holds the clock until its work is done (it emits the events): the
+        # counts are final only then. Moving on before would jump past a restored copy's expiry.
+        if sb.clock.is_busy:
+            time.sleep(0.005)
+            continue
         initiated = len(sb.published(None, "Object Restore Initiated"))
         completed = len(sb.published(None, "Object Restore Completed"))
         runs = sb.executions()
@@ -40,7 +45,6 @@ def finish_restores(sb: Sandbox, wall_timeout: float = 120) -> list[Run]:
         if completed >= initiated:
             return runs
         sb.clock.advance_to_next(include_external=False)
-        time.sleep(0.01)  # the timer's thread emits the events
     raise AssertionError("restores did not finish")
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 from botocore.hooks import HierarchicalEmitter
 from moto import mock_aws
@@ -27,7 +26,7 @@ from sandbox.faults import FaultPlan
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
-from sandbox.moto_fixes import execution_record
+from sandbox.moto_fixes import default_session, execution_record
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
 from sandbox.stack import Stack
@@ -143,7 +142,7 @@ class Sandbox:
         engine.install()
         clock_module.set_active(self.clock)
         # Handler code and the interpreter use boto3's default session: make it the shared one.
-        boto3.DEFAULT_SESSION = session.shared_session(self.region)
+        default_session.use_as_default(session.shared_session(self.region))
         events = HierarchicalEmitter()
         session.activate(events)
         events.register("before-call", self._touch)

@@ -54,14 +54,24 @@ INIT_SECONDS = 10.0
 class _LoopbackEndpoint:
     """moto's server on 127.0.0.1, started on the first Node.js invocation of the process's sandbox."""
 
+    POLL_SECONDS = 0.05
+    """`stop` waits for the serving loop's next poll: moto's ThreadedMotoServer polls every 0.5 s, which every
+    sandbox with a Node.js function paid when it stopped."""
+
     def __init__(self) -> None:
         self._server: Any = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def url(self) -> str:
         with self._lock:
             if self._server is None:
-                from moto.server import ThreadedMotoServer
+                from moto.moto_server.werkzeug_app import (
+                    DomainDispatcherApplication,
+                    MotoRequestHandler,
+                    create_backend_app,
+                )
+                from werkzeug.serving import make_server
 
                 from sandbox.moto_fixes import lambda_server
 
@@ -69,17 +79,24 @@ class _LoopbackEndpoint:
                 lambda_server.install()
                 # werkzeug prints every request to stderr otherwise: the handler's calls are not the user's output.
                 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-                server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-                server.start()
+                # The server ThreadedMotoServer makes, served with a shorter poll.
+                server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
+                                     request_handler=MotoRequestHandler)
+                self._thread = threading.Thread(target=server.serve_forever, name="sandbox-node-endpoint",
+                                                kwargs={"poll_interval": self.POLL_SECONDS}, daemon=True)
+                self._thread.start()
                 self._server = server
-            host, port = self._server.get_host_and_port()
+            host, port = self._server.server_address[:2]
             return f"http://{host}:{port}"
 
     def stop(self) -> None:
         with self._lock:
             if self._server is not None:
-                self._server.stop()
-                self._server = None
+                self._server.shutdown()
+                self._server.server_close()
+                if self._thread is not None:
+                    self._thread.join()
+                self._server, self._thread = None, None
 
 
 ENDPOINT = _LoopbackEndpoint()
@@ -282,6 +299,8 @@ class _Environment:
         """The answer pipe closed: the process ended (it may not be reaped yet)."""
         self._log = log
         self._ended: dict[str, int] = {}
+        self._streams_closed = 0
+        """Output streams at their end: once both are, no more log lines can come (the process has ended)."""
         self._ended_changed = threading.Condition()
         self._readers = [threading.Thread(target=self._read_log, args=(stream,), daemon=True,
                                           name=f"node-log-{self.process.pid}")
@@ -393,10 +412,13 @@ class _Environment:
                 with self._ended_changed:
                     self._ended[marker.strip()] = self._ended.get(marker.strip(), 0) + 1
                     self._ended_changed.notify_all()
+        with self._ended_changed:
+            self._streams_closed += 1
+            self._ended_changed.notify_all()
 
     def _wait_for_log(self, marker: str) -> None:
-        """Both streams have passed the invocation's end marker: its log lines are all in."""
+        """Both streams have passed the invocation's end marker, or ended with the process: its log lines are in."""
         with self._ended_changed:
-            self._ended_changed.wait_for(lambda: self._ended.get(marker, 0) >= 2 or not self.alive,
+            self._ended_changed.wait_for(lambda: self._ended.get(marker, 0) >= 2 or self._streams_closed >= 2,
                                          LOG_FLUSH_SECONDS)
             self._ended.pop(marker, None)

@@ -14,8 +14,8 @@ what those calls build is the same every time: it depends only on the calls. So:
 * otherwise the calls are made for real, and the state they leave is kept for the next start.
 
 A backend whose state cannot be copied (moto's SQS queues hold locks) is rebuilt by making that
-service's calls again, in their order. Opt-in: `SANDBOX_SNAPSHOTS=1` (without it every call is
-made every time). Only the last few provisionings are kept (`KEPT`).
+service's calls again, in their order. On unless `SANDBOX_SNAPSHOTS=0` (then every call is made
+every time). Only the last few provisionings are kept (`KEPT`).
 """
 
 from __future__ import annotations
@@ -56,9 +56,8 @@ _lock = threading.Lock()
 
 
 def enabled() -> bool:
-    """Opt-in (SANDBOX_SNAPSHOTS=1): once a sandbox failed to stop its executions, a restore has been
-    seen to leave the next sandbox without a Lambda function under load (not yet understood)."""
-    return os.environ.get(SWITCH, "0") == "1"
+    """On unless SANDBOX_SNAPSHOTS=0 (every start then makes every call: to compare, or to rule snapshots out)."""
+    return os.environ.get(SWITCH, "1") != "0"
 
 
 def provision(provisioner: Provisioner) -> None:
@@ -67,21 +66,26 @@ def provision(provisioner: Provisioner) -> None:
         provisioner.provision()
         return
     region = provisioner.stack.region
-    trial = _Recording(provisioner.stack, None)
-    try:
-        trial.provision()
-    except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
-        provisioner.provision()
-        return
-    key = (region, tuple(trial.calls))
     with _lock:
-        kept = _kept.get(key)
+        anything_kept = bool(_kept)
+    # Nothing kept (a process's first sandbox, the CLI's only one): no snapshot can match, so no dry run
+    # (~60-90 ms in a new process) to find one.
+    if anything_kept:
+        trial = _Recording(provisioner.stack, None)
+        try:
+            trial.provision()
+        except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
+            provisioner.provision()
+            return
+        key = (region, tuple(trial.calls))
+        with _lock:
+            kept = _kept.get(key)
+            if kept is not None:
+                _kept.move_to_end(key)
         if kept is not None:
-            _kept.move_to_end(key)
-    if kept is not None:
-        _restore(kept, region)
-        _adopt(provisioner, trial)
-        return
+            _restore(kept, region)
+            _adopt(provisioner, trial)
+            return
     before = _backends()
     real = _Recording(provisioner.stack, region)
     real.provision()

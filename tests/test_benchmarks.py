@@ -24,6 +24,34 @@ def test_glacier_benchmark_restores_every_object_it_seeds_and_post_processes_eac
     assert result["post_processed"] == 6
 
 
+def test_finish_restores_reads_the_counts_once_the_fired_timers_work_is_done() -> None:
+    """A restore's completion timer holds the clock while it emits its event: counted before it is done, the
+    restore looked unfinished and the clock was moved on, past the restored copy's expiry (copy failed)."""
+    from types import SimpleNamespace
+
+    busy_polls = [True, True, True]
+    done = SimpleNamespace(workflow=glacier_restore.COMPLETE, status="SUCCEEDED")
+
+    class Clock:
+        advanced = 0
+
+        @property
+        def is_busy(self) -> bool:
+            return bool(busy_polls) and busy_polls.pop()
+
+        def advance_to_next(self, **_: object) -> bool:
+            self.advanced += 1
+            return True
+
+    def published(_bus: object, detail_type: str) -> list[int]:  # the event goes out as the timer ends
+        return [1] if detail_type == "Object Restore Initiated" or not busy_polls else []
+
+    clock = Clock()
+    sb = SimpleNamespace(clock=clock, published=published, executions=lambda: [done] if not busy_polls else [])
+    assert glacier_restore.finish_restores(sb, wall_timeout=2) == [done]  # type: ignore[arg-type]
+    assert clock.advanced == 0
+
+
 def test_glacier_story_goes_through_48_virtual_hours_to_the_final_message() -> None:
     result = glacier_restore.story()
     assert result["virtual_hours"] >= 48 and result["messages"] == 2

@@ -88,6 +88,32 @@ def test_a_sandbox_started_again_has_the_same_resources_and_none_of_the_last_one
     assert sum(calls.values()) == made + 1 and calls["sqs.create_queue"] == 2
 
 
+def test_on_unless_switched_off(calls, monkeypatch):
+    monkeypatch.delenv(snapshots.SWITCH, raising=False)
+    for _ in range(2):
+        with Sandbox.from_template(FIXTURE):
+            pass
+    assert calls["stepfunctions.create_state_machine"] == 3 and calls["s3.create_bucket"] == 1
+
+
+def test_only_a_start_that_could_restore_makes_the_dry_run(calls, monkeypatch):
+    """The process's first sandbox (the CLI's only one) has nothing to restore: no dry run of its calls."""
+    dry_runs = []
+    provision = snapshots._Recording.provision
+
+    def counted(self: Any) -> None:
+        if self._region is None:
+            dry_runs.append(self)
+        provision(self)
+
+    monkeypatch.setattr(snapshots._Recording, "provision", counted)
+    with Sandbox.from_template(FIXTURE):
+        assert dry_runs == []
+    with Sandbox.from_template(FIXTURE):
+        assert len(dry_runs) == 1
+    assert calls["stepfunctions.create_state_machine"] == 3  # the second was restored
+
+
 def test_switched_off_every_start_makes_every_call(calls, monkeypatch):
     monkeypatch.setenv(snapshots.SWITCH, "0")
     for _ in range(2):

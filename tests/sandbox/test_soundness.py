@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from benchmarks import concurrency
@@ -79,6 +80,34 @@ def test_a_failure_while_stopping_still_releases_the_sandbox(monkeypatch: pytest
         sb.start("edge", {"case": "callback"})
     monkeypatch.undo()
     with Sandbox.from_template(FIXTURE) as sb:  # not "another Sandbox is running"
+        assert sb.run("flow", {"name": "Ada"}).succeeded
+
+
+def test_a_default_session_a_leftover_thread_makes_never_replaces_the_next_sandboxs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread of a sandbox that could not stop calls boto3.client as the next sandbox starts: boto3 built a plain
+    default session and assigned it after the sandbox had installed its own, so the sandbox's functions were never
+    reached (Lambda.ResourceNotFoundException). Restored sandboxes start fast enough to meet it often."""
+    from sandbox import engine
+
+    engine.install()
+    building, installed = threading.Event(), threading.Event()
+    session_class = boto3.Session
+
+    def slow_session(*args: Any, **kwargs: Any) -> boto3.Session:
+        if threading.current_thread() is leftover:
+            building.set()
+            installed.wait(10)
+        return session_class(*args, **kwargs)
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # as after a sandbox stopped
+    monkeypatch.setattr(boto3, "Session", slow_session)
+    leftover = threading.Thread(target=lambda: boto3.client("sqs", region_name="us-east-1"))
+    leftover.start()
+    assert building.wait(10)
+    with Sandbox.from_template(FIXTURE) as sb:  # installs its session while the leftover thread builds one
+        installed.set()
+        leftover.join(10)
         assert sb.run("flow", {"name": "Ada"}).succeeded
 
 

@@ -20,7 +20,7 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import direct_calls as direct_calls_module
-from sandbox import lambda_async, routing, session, snapshots, teststate
+from sandbox import lambda_async, routing, seeding, session, snapshots, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -445,10 +445,12 @@ class Sandbox:
                         session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
                     continue
                 for pattern, obj in objects.items():
-                    for key in _seeded_keys(objects_file, pattern, obj):
-                        self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
-                                        metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
-                        if "restoredDays" in obj:
+                    first, *others = _seeded_keys(objects_file, pattern, obj)
+                    self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
+                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                    seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
+                    if "restoredDays" in obj:
+                        for key in (first, *others):
                             self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:

@@ -67,3 +67,61 @@ def test_a_machine_made_again_under_the_same_arn_is_read_from_its_start(monkeypa
                             executions=[SimpleNamespace(exec_status=ExecutionStatus.RUNNING)])
     monkeypatch.setattr(sb, "_backend", lambda: SimpleNamespace(state_machines=[again]))
     assert sb._any_running()
+
+
+_EVENT = {"version": "0", "id": "1", "detail-type": "Object Restore Completed", "source": "aws.s3",
+          "account": "123456789012", "time": "2026-12-05T00:00:00Z", "region": "us-east-1",
+          "resources": ["arn:aws:s3:::archive"],
+          "detail": {"bucket": {"name": "archive"}, "object": {"key": "a/1.bin", "size": 3},
+                     "source-storage-class": "DEEP_ARCHIVE"}}
+
+
+@pytest.mark.parametrize("pattern", [
+    None,
+    {"source": ["aws.s3"]},
+    {"source": ["aws.s3"], "detail-type": ["Object Restore Completed"], "detail": {"bucket": {"name": ["archive"]}}},
+    {"detail-type": ["Object Created"]},
+    {"detail": {"object": {"key": [{"prefix": "a/"}]}}},
+    {"detail": {"object": {"key": [{"prefix": "b/"}]}}},
+    {"detail": {"object": {"size": [{"numeric": [">", 2]}]}}},
+    {"detail": {"object": {"version-id": [{"exists": False}]}}},
+    {"detail": {"source-storage-class": [{"anything-but": ["GLACIER"]}]}},
+    {"$or": [{"source": ["aws.ec2"]}, {"detail": {"bucket": {"name": ["archive"]}}}]},
+    {"resources": ["arn:aws:s3:::archive"]},
+])
+def test_rules_match_an_event_flattened_once_as_moto_matches_it(pattern: dict[str, Any] | None) -> None:
+    import json
+
+    from moto.events.models import EventPattern
+
+    from sandbox import routing
+
+    loaded = EventPattern.load(json.dumps(pattern) if pattern is not None else None)
+    assert routing._matches(loaded, routing._flattened(_EVENT)) == loaded.matches_event(_EVENT)  # type: ignore[arg-type]
+
+
+def test_an_event_is_flattened_once_for_every_rule_of_its_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from sandbox import routing
+    from sandbox.clock import VirtualClock
+
+    started: list[tuple[str, str]] = []
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        for name, source in (("one", "aws.s3"), ("two", "aws.s3"), ("three", "aws.ec2")):
+            events.put_rule(Name=name, EventPattern=json.dumps({"source": [source]}))
+            events.put_targets(Rule=name, Targets=[{"Id": "t", "Arn": f"arn:aws:states:us-east-1:123456789012:"
+                                                                      f"stateMachine:{name}"}])
+        router = routing.EventRouter(VirtualClock(), "us-east-1", "123456789012",
+                                     lambda arn, text: started.append((arn, text)), lambda arn, event: None)
+        flattened: list[Any] = []
+        flatten = routing._flattened
+        monkeypatch.setattr(routing, "_flattened", lambda event: flattened.append(event) or flatten(event))
+        router.put("default", _EVENT)
+    assert sorted(arn.rsplit(":", 1)[-1] for arn, _ in started) == ["one", "two"]
+    assert json.loads(started[0][1]) == _EVENT
+    assert len(flattened) == 1

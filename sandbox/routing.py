@@ -93,8 +93,10 @@ class EventRouter:
         payload = _target_input(target, event)
         service = target["Arn"].split(":")[2]
         if service == "states":
+            self.clock.pace()
             self._start_execution(target["Arn"], json.dumps(payload))
         elif service == "lambda":
+            self.clock.pace()
             self._invoke_async(target["Arn"], payload)
         else:
             # Queues, logs, archives: moto knows how; give it this one target only.

@@ -125,3 +125,113 @@ def test_an_event_is_flattened_once_for_every_rule_of_its_bus(monkeypatch: pytes
     assert sorted(arn.rsplit(":", 1)[-1] for arn, _ in started) == ["one", "two"]
     assert json.loads(started[0][1]) == _EVENT
     assert len(flattened) == 1
+
+
+# -- pacing: executions started from events do not all run at once ------------------------------------------------
+
+
+class _Holders:
+    """Threads at work (each holds the clock) until told, one at a time, to stop."""
+
+    def __init__(self, clock: Any, count: int) -> None:
+        import threading
+
+        self.clock, self.gates, self.threads = clock, [threading.Event() for _ in range(count)], []
+        entered = threading.Barrier(count + 1)
+        for gate in self.gates:
+            thread = threading.Thread(target=self._work, args=(gate, entered), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        entered.wait()
+
+    def _work(self, gate: Any, entered: Any) -> None:
+        with self.clock.busy():
+            entered.wait()
+            gate.wait()
+
+    def let_one_go(self) -> None:
+        index = next(i for i, gate in enumerate(self.gates) if not gate.is_set())
+        self.gates[index].set()
+        self.threads[index].join()
+
+    def let_all_go(self) -> None:
+        for gate, thread in zip(self.gates, self.threads, strict=True):
+            gate.set()
+            thread.join()
+
+
+class _WallTime:
+    """The clock module's wall time, moved by its own sleeps; each sleep can do something (a holder stops)."""
+
+    def __init__(self, on_sleep: Any = None) -> None:
+        self.now, self.sleeps, self.on_sleep = 1000.0, 0, on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep()
+
+
+@pytest.fixture
+def clock_and_holders(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from sandbox import clock as clock_module
+
+    clock = clock_module.VirtualClock()
+    holders = _Holders(clock, 6)
+    wall = _WallTime(holders.let_one_go)
+    monkeypatch.setattr(clock_module, "_wall", wall)
+    yield clock, holders, wall
+    holders.let_all_go()
+
+
+def test_a_caller_outside_the_sandbox_waits_until_no_more_than_the_limit_hold_the_clock(
+        clock_and_holders: Any) -> None:
+    clock, _, wall = clock_and_holders
+    clock.pace(4, stall_seconds=60)
+    assert (wall.sleeps, clock._inflight) == (2, 4)
+
+
+def test_a_timer_waits_for_the_others_but_not_for_itself(clock_and_holders: Any) -> None:
+    import threading
+
+    clock, _, wall = clock_and_holders
+    seen: list[tuple[int, int]] = []
+    done = threading.Event()
+
+    def timer() -> None:
+        clock.pace(4, stall_seconds=60)
+        seen.append((wall.sleeps, clock._inflight))
+        done.set()
+
+    clock.call_later(1, timer)
+    clock.advance(1)
+    assert done.wait(10)
+    assert seen == [(2, 5)]  # four others beside the timer's own hold
+
+
+def test_an_executions_own_thread_never_waits(clock_and_holders: Any) -> None:
+    clock, _, wall = clock_and_holders
+    with clock.busy():
+        clock.pace(4, stall_seconds=60)
+    assert wall.sleeps == 0
+
+
+def test_holders_that_never_let_go_stop_the_wait_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import clock as clock_module
+
+    clock = clock_module.VirtualClock()
+    holders = _Holders(clock, 6)
+    wall = _WallTime()
+    monkeypatch.setattr(clock_module, "_wall", wall)
+    try:
+        clock.pace(4, stall_seconds=0.01)
+        assert 0 < wall.sleeps < 100
+        stalled = wall.sleeps
+        clock.pace(4, stall_seconds=0.01)  # right after a stall: no wait at all
+        assert wall.sleeps == stalled
+    finally:
+        holders.let_all_go()

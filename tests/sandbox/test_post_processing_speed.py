@@ -235,3 +235,29 @@ def test_holders_that_never_let_go_stop_the_wait_for_a_while(monkeypatch: pytest
         assert wall.sleeps == stalled
     finally:
         holders.let_all_go()
+
+
+# -- what a running sandbox keeps is not scanned again at every full collection ---------------------------------------
+
+
+def test_a_full_collection_while_a_sandbox_runs_freezes_its_survivors_until_the_sandbox_stops() -> None:
+    import gc
+
+    from sandbox import engine
+
+    kept = [{"history": [{"id": n}]} for n in range(1000)]  # what ended executions keep
+    was_enabled = gc.isenabled()
+    engine.freeze_provisioned()
+    try:
+        frozen = gc.get_freeze_count()
+        later = [[n] for n in range(1000)]  # kept since the sandbox started (lists stay tracked)
+        gc.collect(0)
+        assert gc.get_freeze_count() == frozen  # a young collection freezes nothing
+        gc.collect()
+        assert gc.get_freeze_count() >= frozen + len(later)
+    finally:
+        engine.thaw()
+    assert gc.get_freeze_count() == 0
+    assert engine._freeze_survivors not in gc.callbacks
+    assert gc.isenabled() == was_enabled
+    assert kept and later

@@ -34,6 +34,13 @@ QUIET_SECONDS = 0.002
 """Wall time with no activity after which the sandbox counts as idle."""
 COMPACT_AFTER = 1024
 """Ended waits whose deadlines may stay in the heaps before the heaps are rebuilt without them."""
+PACE_LIMIT = 4
+"""Threads holding the clock beyond which a timer (or a caller outside the sandbox) starting more work waits."""
+PACE_POLL_SECONDS = 0.0005
+PACE_STALL_SECONDS = 0.05
+"""Wall time without any holder letting go after which `pace` stops waiting (they wait for something else)."""
+PACE_PAUSE_SECONDS = 1.0
+"""After such a stall, `pace` waits for nobody for this long."""
 
 
 class NotifyingEvent(threading.Event):
@@ -100,6 +107,7 @@ class VirtualClock:
         """Threads waiting on an event, by the event's id: whoever sets it hands their holds back."""
         self._held = threading.local()
         self._last_activity = _wall.monotonic()
+        self._unpaced_until = 0.0
         self.wake_ups = 0
         """Wake-ups sent to waiters so far (one per waiter concerned: the measure of targeted wake-ups)."""
 
@@ -298,10 +306,42 @@ class VirtualClock:
         """Real work (a task, a handler, a service timer) is running right now."""
         return self._inflight > 0
 
+    def pace(self, limit: int = PACE_LIMIT, *, stall_seconds: float = PACE_STALL_SECONDS) -> None:
+        """Let the threads already at work go on before this one starts more (an execution from an event).
+
+        Every execution is a thread. A service timer that sends ten thousand S3 events starts ten
+        thousand of them at once, and thousands of runnable threads cost far more than their work
+        (each wakes at every switch interval to ask for the GIL): the same story ran four times
+        slower. So a thread that evaluates no state (a timer, for which the clock holds still, or a
+        caller outside the sandbox) waits, in wall time only, while more than `limit` other threads
+        hold the clock. An execution's own thread never waits (others may be waiting for it); a
+        thread waiting on the clock holds nothing; and if no holder lets go for `stall_seconds`
+        (they wait for something else), it stops waiting for a while. Virtual time and the order of
+        events do not change: only how many executions run at once.
+        """
+        if self.holds() and not getattr(self._held, "timer", False):
+            return
+        if _wall.monotonic() < self._unpaced_until:
+            return
+        own = getattr(self._held, "depth", 0)
+        fewest, since = self._inflight - own, _wall.monotonic()
+        while self._inflight - own > limit:
+            _wall.sleep(PACE_POLL_SECONDS)
+            others, now = self._inflight - own, _wall.monotonic()
+            if others < fewest:
+                fewest, since = others, now
+            elif now - since > stall_seconds:
+                self._unpaced_until = now + PACE_PAUSE_SECONDS
+                return
+
     # -- internals ---------------------------------------------------------
     def _run_timer(self, callback: Callable[[], None]) -> None:
-        with self.adopted():  # _set_now reserved the hold
-            callback()
+        self._held.timer = True
+        try:
+            with self.adopted():  # _set_now reserved the hold
+                callback()
+        finally:
+            self._held.timer = False
 
     def _release_hold(self) -> None:
         """End this thread's busy hold (see `busy`); waiters may move the clock again."""

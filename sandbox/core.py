@@ -19,7 +19,7 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import direct_calls as direct_calls_module
-from sandbox import lambda_async, routing, session, snapshots, teststate
+from sandbox import lambda_async, routing, seeding, session, snapshots, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -109,6 +109,8 @@ class Sandbox:
         self.faults: FaultPlan | None = None
         self._holds_lock = False
         self._stand_ins: dict[str, Callable[[Any, Any], Any]] = {}
+        self._seen_ended: dict[str, tuple[Any, int]] = {}
+        """By state machine ARN: its list of executions, and how many of the first ones have ended (`_any_running`)."""
         self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
         self.service_calls = 0
         """Service calls made by executions, timers and handlers (not by the thread that entered the sandbox)."""
@@ -442,10 +444,12 @@ class Sandbox:
                         session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
                     continue
                 for pattern, obj in objects.items():
-                    for key in _seeded_keys(objects_file, pattern, obj):
-                        self.put_object(bucket, key, obj.get("body", ""), content_type=obj.get("contentType"),
-                                        metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
-                        if "restoredDays" in obj:
+                    first, *others = _seeded_keys(objects_file, pattern, obj)
+                    self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
+                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                    seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
+                    if "restoredDays" in obj:
+                        for key in (first, *others):
                             self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
@@ -528,10 +532,24 @@ class Sandbox:
         return stepfunctions_parser_backends[self.account_id][self.region]
 
     def _any_running(self) -> bool:
-        """Polled often, over every execution so far: reads the status field, not moto's status property."""
+        """Polled often: reads the status field, not moto's status property, from the first execution not seen ended.
+
+        An ended execution never runs again and moto only appends to a machine's list of executions,
+        so each poll starts where the previous one found the first execution still running: a story
+        of ten thousand executions is not read through at every poll.
+        """
         running = (None, ExecutionStatus.RUNNING)
-        return any(execution.exec_status in running for machine in self._backend().state_machines
-                   for execution in machine.executions)
+        for machine in self._backend().state_machines:
+            executions = machine.executions
+            seen, first = self._seen_ended.get(machine.arn, (None, 0))
+            if seen is not executions:
+                first = 0
+            for index in range(first, len(executions)):
+                if executions[index].exec_status in running:
+                    self._seen_ended[machine.arn] = (executions, index)
+                    return True
+            self._seen_ended[machine.arn] = (executions, len(executions))
+        return False
 
     def _status(self, execution_arn: str) -> str:
         """Polled often: read from moto's backend (an API call costs ~1 ms and the GIL)."""

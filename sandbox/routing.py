@@ -19,12 +19,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sandbox.clock import VirtualClock
-
-if TYPE_CHECKING:
-    from moto.events.utils import EventMessageType
 
 _active: EventRouter | None = None
 
@@ -72,8 +69,13 @@ class EventRouter:
         event_bus = backend.event_buses.get(bus)
         if event_bus is None:
             return
+        flat: dict[str, Any] | None = None
         for rule in list(event_bus.rules.values()):
-            if rule.state == "ENABLED" and rule.event_pattern.matches_event(cast("EventMessageType", event)):
+            if rule.state != "ENABLED":
+                continue
+            if flat is None:
+                flat = _flattened(event)
+            if _matches(rule.event_pattern, flat):
                 for target in rule.targets:
                     self._deliver(rule, target, event)
 
@@ -91,14 +93,29 @@ class EventRouter:
         payload = _target_input(target, event)
         service = target["Arn"].split(":")[2]
         if service == "states":
+            self.clock.pace()
             self._start_execution(target["Arn"], json.dumps(payload))
         elif service == "lambda":
+            self.clock.pace()
             self._invoke_async(target["Arn"], payload)
         else:
             # Queues, logs, archives: moto knows how; give it this one target only.
             clone = copy.copy(rule)
             clone.targets = [target]
             clone.send_to_targets(event, transform_input=True)
+
+
+def _flattened(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as moto's EventPattern.matches_event reads it (a JSON copy, flattened), once for every rule."""
+    from moto.events.models import EventPattern
+
+    return EventPattern._flatten_dict(json.loads(json.dumps(event)))
+
+
+def _matches(pattern: Any, flat: dict[str, Any]) -> bool:
+    """moto's EventPattern.matches_event on an event already flattened."""
+    rules = pattern.get_pattern()
+    return not rules or bool(pattern._does_event_match(flat, rules))
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:

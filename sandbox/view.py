@@ -355,7 +355,9 @@ def save_runs(records: list[dict[str, Any]], directory: Path) -> list[Path]:
     for number, data in enumerate(records, start=1):
         name = data["execution_arn"].rsplit(":", 1)[-1][:40]
         path = directory / f"{number:02d}-{data['workflow']}-{_safe(name)}.json"
-        path.write_text(json.dumps(data, indent=1))
+        # Compact: json's C encoder writes it (an indented dump is Python's encoder, seconds for a
+        # record with ten thousand Map children); `sandbox view` is its reader.
+        path.write_text(json.dumps(data))
         paths.append(path)
     return paths
 

@@ -8,6 +8,7 @@ import pickle
 import subprocess  # nosec B404: runs this test's own Python with a fixed snippet
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,75 @@ def test_processes_writing_the_same_entry_at_once_never_see_a_torn_file(cache_di
     assert [out.strip() for out, _err in results] == ["ok", "ok", "ok"]
     assert len(list(cache_dir.glob("*.pickle"))) == 1
     assert not list(cache_dir.glob(".tmp-*"))  # every temporary file was renamed into place
+
+
+BRANCHING_DEFINITION = {
+    "StartAt": "Check",
+    "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 0, "Next": "Refuse"}],
+                  "Default": "Each"},
+        "Refuse": {"Type": "Fail", "Error": "Negative", "Cause": "n < 0"},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+                 "ItemSelector": {"item.$": "$$.Map.Item.Value", "n.$": "$.n"},
+                 "ItemProcessor": {"StartAt": "Double", "States": {
+                     "Double": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.item, $.item)"},
+                                "End": True}}},
+                 "ResultPath": "$.doubled", "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n", "doubled.$": "$.doubled[*].twice"}, "End": True},
+    },
+}
+
+
+def _start(arn: str, payload: Any) -> str:
+    from tests.sandbox.engine_helpers import sfn_client, wait_done
+
+    started = sfn_client().start_execution(stateMachineArn=arn, name=uuid.uuid4().hex,
+                                           input=json.dumps(payload))["executionArn"]
+    wait_done(started)
+    return started
+
+
+def _events(execution_arn: str) -> list[dict[str, Any]]:
+    from tests.sandbox.engine_helpers import history
+
+    return [{key: value for key, value in event.items() if key != "timestamp"} for event in history(execution_arn)]
+
+
+def test_a_succeeded_execution_hands_its_program_to_the_next_of_the_same_text(
+        engine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unpickled: list[str] = []
+    stored = program_cache.stored
+    monkeypatch.setattr(program_cache, "stored", lambda text: unpickled.append(text) or stored(text))
+    arn = create_machine(BRANCHING_DEFINITION)
+    unpickled.clear()  # (CreateStateMachine looks the text up too)
+    first = _start(arn, {"n": 1, "items": [1, 2, 3]})
+    again = _start(arn, {"n": 1, "items": [1, 2, 3]})
+    other = _start(arn, {"n": 2, "items": [5]})
+    assert len(unpickled) == 1  # the first execution's program served the two after it
+    assert _events(again) == _events(first)
+    from tests.sandbox.engine_helpers import sfn_client
+
+    assert json.loads(sfn_client().describe_execution(executionArn=other)["output"]) == {"n": 2, "doubled": [10]}
+
+
+def test_a_failed_execution_keeps_its_program_to_itself(engine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unpickled: list[str] = []
+    stored = program_cache.stored
+    monkeypatch.setattr(program_cache, "stored", lambda text: unpickled.append(text) or stored(text))
+    arn = create_machine(BRANCHING_DEFINITION)
+    unpickled.clear()
+    _start(arn, {"n": -1, "items": []})
+    _start(arn, {"n": -1, "items": []})
+    assert len(unpickled) == 2
+    first = _start(arn, {"n": 1, "items": [4]})
+    again = _start(arn, {"n": 1, "items": [4]})
+    assert len(unpickled) == 3
+    assert _events(again) == _events(first)
+
+
+def test_a_handed_back_program_goes_to_one_execution_only(cache_dir: Path) -> None:
+    text = _text(PASS_DEFINITION)
+    done = program_cache.program(text, _parse)
+    program_cache.release(text, done)
+    assert program_cache.program(text, _parse) is done
+    assert program_cache.program(text, _parse) is not done

@@ -65,3 +65,48 @@ def test_the_same_error_from_the_library(folder: Path) -> None:
     seed = _seed_file(folder, {"bulk/{n}.bin": {"count": -5}})
     with Sandbox.from_template(folder / "template.yaml") as sb, pytest.raises(SandboxError, match="count -5"):
         sb.seed(seed)
+
+
+def _as_seen(s3: object, key: str) -> dict[str, object]:
+    """Everything S3 answers about one object, but its key (and the answers' request metadata)."""
+    calls = {
+        "head": lambda: s3.head_object(Bucket="archive", Key=key, ChecksumMode="ENABLED"),  # type: ignore[attr-defined]
+        "attributes": lambda: s3.get_object_attributes(  # type: ignore[attr-defined]
+            Bucket="archive", Key=key, ObjectAttributes=["ETag", "Checksum", "ObjectSize", "StorageClass"]),
+    }
+    seen: dict[str, object] = {}
+    for name, call in calls.items():
+        answer = call()
+        answer.pop("ResponseMetadata", None)
+        seen[name] = answer
+    # What the API will not show of an archived object: its ACL and tags, from moto's model.
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends["123456789012"]["aws"]
+    model = backend.get_object("archive", key)
+    seen["acl"] = [(grant.permissions, [vars(grantee) for grantee in grant.grantees]) for grant in model.acl.grants]
+    seen["tags"] = backend.get_object_tagging(model)
+    return seen
+
+
+def test_every_object_of_a_count_is_what_putobject_made_of_the_first(folder: Path) -> None:
+    seed = _seed_file(folder, {"bulk/{n}.bin": {"storageClass": "DEEP_ARCHIVE", "body": "archived bytes",
+                                                "contentType": "application/octet-stream",
+                                                "metadata": {"owner": "team-a"}, "count": 3},
+                               "plain/{n}.txt": {"body": "hello", "contentType": "text/plain", "count": 2,
+                                                 "storageClass": "GLACIER",
+                                                 "restoredDays": 2}})
+    with Sandbox.from_template(folder / "template.yaml") as sb:
+        sb.seed(seed)
+        s3 = boto3.client("s3", region_name=sb.region)
+        assert _as_seen(s3, "bulk/3.bin") == _as_seen(s3, "bulk/1.bin")
+        assert _as_seen(s3, "plain/2.txt") == _as_seen(s3, "plain/1.txt")
+        assert s3.get_object(Bucket="archive", Key="plain/2.txt")["Body"].read() == b"hello"
+        head = s3.head_object(Bucket="archive", Key="bulk/2.bin")
+        assert (head["StorageClass"], head["Metadata"], head["ContentLength"]) == ("DEEP_ARCHIVE", {"owner": "team-a"},
+                                                                                   14)
+        for key in ("bulk/1.bin", "bulk/2.bin"):
+            s3.restore_object(Bucket="archive", Key=key, RestoreRequest={"Days": 1,
+                                                                         "GlacierJobParameters": {"Tier": "Bulk"}})
+        assert (s3.head_object(Bucket="archive", Key="bulk/2.bin")["Restore"]
+                == s3.head_object(Bucket="archive", Key="bulk/1.bin")["Restore"])

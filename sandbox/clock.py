@@ -188,9 +188,13 @@ class VirtualClock:
             return
         self.wait_for(NotifyingEvent(), seconds)
 
-    def wait_for(self, event: threading.Event, timeout: float | None, *, external: bool = False) -> bool:
+    def wait_for(self, event: threading.Event, timeout: float | None, *, external: bool = False,
+                 until: float | None = None) -> bool:
         """Wait until `event` is set or `timeout` virtual seconds pass; True when set.
 
+        `until`, instead of `timeout`, is a deadline in virtual time: for a window that opened
+        earlier (a task's start, the last heartbeat). Another thread may move the clock between
+        reading it and this call; a deadline worked out from that reading would then slip.
         `external` marks a wait for the outside world (a callback token): the clock
         does not jump to its deadline on its own. A `NotifyingEvent` wakes its waiter
         at once; any other event is polled every quiet period by its own waiter.
@@ -203,8 +207,10 @@ class VirtualClock:
             self._inflight -= waiter.held
             self._waiters.setdefault(id(event), []).append(waiter)
             self._waiting += 1
-            if timeout is not None:
-                deadline = self._schedule(self._now + max(float(timeout), 0.0), external, event=event, waiter=waiter)
+            if until is None and timeout is not None:
+                until = self._now + max(float(timeout), 0.0)
+            if until is not None:
+                deadline = self._schedule(max(until, self._now), external, event=event, waiter=waiter)
             self._driver_cond.notify()  # the holds it gave back may leave the clock free to move
             self._start_driver()
         poll = None if isinstance(event, NotifyingEvent) else self._quiet

@@ -54,8 +54,8 @@ def _patch_windows() -> None:
             if self._next_heartbeat_event.is_set():
                 self._next_heartbeat_event.clear()
                 return True
-        remaining = max(0.0, self._heartbeat_seconds - (active.time() - last))
-        return self._next_heartbeat_event.wait(timeout=remaining)
+        # The window's end, not what is left of it: the clock may move before the wait starts.
+        return active.wait_for(self._next_heartbeat_event, None, until=last + self._heartbeat_seconds, external=True)
 
     callback.CallbackEndpoint.__init__ = init
     callback.CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint

@@ -97,7 +97,7 @@ class ClockEvent(clock_module.NotifyingEvent):
         if started is not None:
             # A task's timeout counts from the task's start, not from when moto begins waiting:
             # the task may already have run (and sent its token) by then.
-            timeout = max(0.0, timeout - (active.time() - started))
+            return active.wait_for(self, None, until=started + timeout, external=external)
         return active.wait_for(self, timeout, external=external)
 
 
@@ -222,7 +222,7 @@ def _patch_wait_state() -> None:
         # program_state_event is pulsed when the program ends (stopped, failed, timed out): the wait
         # ends early, as on AWS. Any other pulse leaves the state waiting until its deadline, as moto does.
         event, until = env.program_state_event, active.time() + wait_seconds
-        while (active.wait_for(event, until - active.time()) and env.is_running() and not event.is_set()
+        while (active.wait_for(event, None, until=until) and env.is_running() and not event.is_set()
                and active.time() < until):
             continue
 

@@ -72,13 +72,6 @@ def _node_types(traverser: Any) -> tuple[type, ...]:
     return kept
 
 
-def _process(traverser: Any, node: Any) -> Any:
-    for node_type, handler in _handlers(traverser).items():
-        if isinstance(node, node_type):
-            return handler(node)
-    return None
-
-
 _NOT_A_NODE: Final[object] = object()
 _UNKNOWN: Final[object] = object()
 _handled_as: dict[tuple[type, ...], dict[type, Any]] = {}
@@ -266,8 +259,6 @@ def install() -> None:
         return operation
 
     ConditionExpressionParser.parse = parse_once
-    DepthFirstTraverser.nodes_to_be_processed = _node_types
-    DepthFirstTraverser.process = _process
     global moto_traversal
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
     DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import re
 from collections import OrderedDict
+from types import SimpleNamespace
 from typing import Any, Final
 from urllib.parse import parse_qs, parse_qsl, urlparse
 
@@ -137,7 +138,7 @@ def _set_up(handler: Any, url: str, headers: Headers, body: bytes) -> None:
     handler.raw_path = parsed_url.path
     handler.querystring = handler.data = querystring
     handler.method = "POST"
-    handler.region = handler.get_region_from_url(_HeadersOnly(headers), url)
+    handler.region = handler.get_region_from_url(SimpleNamespace(headers=headers), url)  # all it reads of a request
     handler.partition = get_partition(handler.region)
     handler.uri_match = {}
     if "host" not in headers:
@@ -153,10 +154,3 @@ def _visit(handler: Any) -> None:
     handler.current_account = handler.get_current_account()
     mark_account_as_visited(account_id=handler.current_account, access_key=handler.access_key,
                             service=handler.service_name, region=handler.region)
-
-
-class _HeadersOnly:
-    """What `get_region_from_url` reads of a request."""
-
-    def __init__(self, headers: Headers) -> None:
-        self.headers = headers

@@ -13,6 +13,7 @@ handler is found for the same request.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 from typing import Any
 
 _installed = False
@@ -61,13 +62,6 @@ def install() -> None:
     _installed = True
 
 
-class _HostOnly:
-    """What S3's addressing check reads of a request: its Host header."""
-
-    def __init__(self, host: str) -> None:
-        self.headers = {"host": host}
-
-
 def _cache_s3_addressing() -> None:
     """S3's "is the bucket in the host name" answer, kept per host (moto works it out with a dozen regular
     expressions five times per request); it also depends on two settings, which are part of the key."""
@@ -79,7 +73,7 @@ def _cache_s3_addressing() -> None:
 
     @functools.lru_cache(maxsize=1024)
     def by_host(host: str, ignore_subdomains: bool, custom_endpoints: tuple[str, ...]) -> bool:
-        return bool(original(_HostOnly(host)))
+        return bool(original(SimpleNamespace(headers={"host": host})))  # all it reads of a request
 
     def subdomain_based_buckets(request: Any) -> bool:
         host = request.headers.get("host", request.headers.get("Host"))

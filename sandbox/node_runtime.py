@@ -54,10 +54,6 @@ INIT_SECONDS = 10.0
 class _LoopbackEndpoint:
     """moto's server on 127.0.0.1, started on the first Node.js invocation of the process's sandbox."""
 
-    POLL_SECONDS = 0.05
-    """`stop` waits for the serving loop's next poll: moto's ThreadedMotoServer polls every 0.5 s, which every
-    sandbox with a Node.js function paid when it stopped."""
-
     def __init__(self) -> None:
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -74,17 +70,16 @@ class _LoopbackEndpoint:
                 from werkzeug.serving import make_server
 
                 from sandbox.moto_fixes import lambda_server
+                from sandbox.serving_thread import serve_in_thread
 
                 # Only this server reaches moto's Lambda responses; importing them costs ~0.7 s of every start.
                 lambda_server.install()
                 # werkzeug prints every request to stderr otherwise: the handler's calls are not the user's output.
                 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-                # The server ThreadedMotoServer makes, served with a shorter poll.
+                # The server ThreadedMotoServer makes (its thread polls for shutdown every 0.5 s).
                 server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
                                      request_handler=MotoRequestHandler)
-                self._thread = threading.Thread(target=server.serve_forever, name="sandbox-node-endpoint",
-                                                kwargs={"poll_interval": self.POLL_SECONDS}, daemon=True)
-                self._thread.start()
+                self._thread = serve_in_thread(server, "sandbox-node-endpoint")
                 self._server = server
             host, port = self._server.server_address[:2]
             return f"http://{host}:{port}"

@@ -56,6 +56,7 @@ from sandbox.apigateway import integration
 from sandbox.apigateway.openapi import IntegrationRoute, integration_routes, match_route
 from sandbox.apigateway.resources import method_routes
 from sandbox.serve_command import DEFAULT_CALLER
+from sandbox.serving_thread import serve_in_thread
 from sandbox.session import shared_client
 
 if TYPE_CHECKING:
@@ -533,11 +534,7 @@ def serve(sandbox: Any, host: str = "127.0.0.1", port: int = 0, *, caller: str |
           max_connections: int = MAX_CONNECTIONS) -> tuple[ApiServer, threading.Thread]:
     """Start serving the sandbox's API routes in a daemon thread; stop with `server.shutdown()`."""
     server = ApiServer(sandbox, host, port, caller, quiet, read_timeout=read_timeout, max_connections=max_connections)
-    # shutdown() waits for the serving loop's next poll: 0.5 s by default, paid by every test that serves.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-serve",
-                              daemon=True)
-    thread.start()
-    return server, thread
+    return server, serve_in_thread(server, "sandbox-serve")
 
 
 def banner(server: ApiServer) -> str:

@@ -44,7 +44,7 @@ from moto import settings
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from sandbox import direct_json
+from sandbox import direct_backend, direct_json
 
 ENV_SWITCH: Final[str] = "SANDBOX_DIRECT_CALLS"
 
@@ -109,9 +109,19 @@ def enabled_by_default() -> bool:
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+_API_PARAMS: Final[str] = "sandbox.direct_calls.api_params"
+"""Where the caller's parameters (as botocore validated and serialized them) wait in the request context."""
+
+
 def register(events: Any) -> None:
     """Answer the covered operations on `events`, after every more specific `before-call` handler."""
+    for service_id, operation in direct_backend.OPERATIONS:
+        events.register_last(f"before-parameter-build.{service_id}.{operation}", _keep_api_params)
     events.register_last("before-call", answer)
+
+
+def _keep_api_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_API_PARAMS] = params
 
 
 def covers(service_id: str, operation: str) -> bool:
@@ -151,8 +161,11 @@ def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, c
 def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any, context: dict[str, Any],
               emitter: Any, service_id: str) -> tuple[AWSResponse, dict[str, Any]] | None:
     """One request to moto and its parsed answer, as botocore's endpoint would produce them."""
-    url, answered = params["url"], None
-    if model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL and not params["query_string"]:
+    url = params["url"]
+    answered = direct_backend.answer(service_id, model.name, context.get(_API_PARAMS), url,
+                                     _access_key(request_signer), _signing_scope(request_signer, context)[0])
+    json_request = model.service_model.resolved_protocol == direct_json.JSON_PROTOCOL and not params["query_string"]
+    if answered is None and json_request:
         # The request botocore would prepare is its request dict as it stands (a URL without a query, a body of
         # bytes): moto's response class reads it from there, with the headers signing adds.
         headers = dict(params["headers"])
@@ -234,6 +247,11 @@ def _signing_scope(request_signer: Any, context: dict[str, Any]) -> tuple[str, s
     signing = context.get("signing", {})
     return (signing.get("region") or request_signer.region_name,
             signing.get("signing_name") or request_signer.signing_name)
+
+
+def _access_key(request_signer: Any) -> str | None:
+    credentials = request_signer._credentials
+    return None if credentials is None else credentials.access_key
 
 
 def _add_authorization(headers: Any, request_signer: Any, context: dict[str, Any]) -> None:

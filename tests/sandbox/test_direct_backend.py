@@ -1,0 +1,132 @@
+"""HeadObject answered from moto's S3 backend gives what moto's S3 response layer gives (`sandbox.direct_backend`).
+
+The same objects (metadata, archived, restore in progress, restored, versioned, odd key names) are read in a
+sandbox with the direct path and in one without it; the parsed answers and modeled errors must be the same,
+apart from what differs on every call (request ids, dates). Each plain read must have taken the backend path.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox import direct_backend
+from sandbox.core import Sandbox
+from sandbox.moto_fixes.api import cached_boto_client_for
+from tests.conftest import TEMPLATE
+from tests.sandbox.test_direct_calls import _comparable, _outcome
+
+PLAIN = "direct-backend-plain"
+VERSIONED = "direct-backend-versioned"
+POLICED = "direct-backend-policed"
+ODD_KEY = "dir one/ü+%20x?y#z"
+BULK = {"Days": 2, "GlacierJobParameters": {"Tier": "Bulk"}}
+
+READS: list[tuple[str, dict[str, Any], bool]] = [
+    # (label, HeadObject params, answered by the backend)
+    ("metadata", {"Bucket": PLAIN, "Key": "meta.txt"}, True),
+    ("archived", {"Bucket": PLAIN, "Key": "archived.bin"}, True),
+    ("restoring", {"Bucket": PLAIN, "Key": "restoring.bin"}, True),
+    ("restored", {"Bucket": PLAIN, "Key": "restored.bin"}, True),
+    ("odd key", {"Bucket": PLAIN, "Key": ODD_KEY}, True),
+    ("missing key", {"Bucket": PLAIN, "Key": "missing"}, True),
+    ("versioned latest", {"Bucket": VERSIONED, "Key": "v.txt"}, True),
+    ("delete marker", {"Bucket": VERSIONED, "Key": "deleted.txt"}, False),
+    ("missing in versioned", {"Bucket": VERSIONED, "Key": "never"}, False),
+    ("missing bucket", {"Bucket": "direct-backend-nowhere", "Key": "k"}, False),
+    ("bucket policy", {"Bucket": POLICED, "Key": "p.txt"}, False),
+    ("if-match", {"Bucket": PLAIN, "Key": "meta.txt", "IfMatch": '"nope"'}, False),
+    ("checksum mode", {"Bucket": PLAIN, "Key": "meta.txt", "ChecksumMode": "ENABLED"}, False),
+    ("part number", {"Bucket": PLAIN, "Key": "meta.txt", "PartNumber": 1}, False),
+]
+
+
+VERSION_KEYS = frozenset({"VersionId", "x-amz-version-id"})
+"""Random in each sandbox, as on AWS."""
+
+
+def _without_versions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "<version>" if k in VERSION_KEYS else _without_versions(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_without_versions(v) for v in value)
+    return value
+
+
+def _set_up(sb: Sandbox) -> None:
+    s3 = cached_boto_client_for(sb.region, "s3")
+    for bucket in (PLAIN, VERSIONED, POLICED):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_policy(Bucket=POLICED, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{POLICED}/*"}]}))
+    s3.put_object(Bucket=PLAIN, Key="meta.txt", Body=b"hello", ContentType="text/plain", Metadata={"Owner": "me"},
+                  CacheControl="no-cache", ContentDisposition="inline", ChecksumAlgorithm="SHA256")
+    for key in ("archived.bin", "restoring.bin", "restored.bin"):
+        s3.put_object(Bucket=PLAIN, Key=key, Body=b"x" * 10, StorageClass="DEEP_ARCHIVE")
+    s3.put_object(Bucket=PLAIN, Key=ODD_KEY, Body=b"odd")
+    s3.restore_object(Bucket=PLAIN, Key="restoring.bin", RestoreRequest=BULK)
+    assert sb.fakes is not None
+    sb.fakes.s3_restore.seed_restored(PLAIN, "restored.bin", 3)
+    for key in ("v.txt", "deleted.txt"):
+        s3.put_object(Bucket=VERSIONED, Key=key, Body=b"one")
+        s3.put_object(Bucket=VERSIONED, Key=key, Body=b"two")
+    s3.delete_object(Bucket=VERSIONED, Key="deleted.txt")
+    s3.put_object(Bucket=POLICED, Key="p.txt", Body=b"p")
+
+
+def _read_all(direct: bool, answered: list[bool]) -> list[Any]:
+    with Sandbox.from_template(TEMPLATE, direct_calls=direct) as sb:
+        _set_up(sb)
+        s3 = cached_boto_client_for(sb.region, "s3")
+        outcomes = []
+        for _, params, _ in READS:
+            answered.clear()
+            outcomes.append((_outcome(functools.partial(s3.head_object, **params)), list(answered)))
+        return outcomes
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> Iterator[dict[bool, list[Any]]]:
+    answered: list[bool] = []
+    original = direct_backend._head_object
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    direct_backend._head_object = spy  # type: ignore[assignment]
+    try:
+        yield {direct: _read_all(direct, answered) for direct in (False, True)}
+    finally:
+        direct_backend._head_object = original  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("index", range(len(READS)), ids=[label for label, _, _ in READS])
+def test_head_object_answers_as_moto_s_s3_layer_does(outcomes: dict[bool, list[Any]], index: int) -> None:
+    assert _without_versions(outcomes[True][index][0]) == _without_versions(outcomes[False][index][0])
+
+
+@pytest.mark.parametrize("index", range(len(READS)), ids=[label for label, _, _ in READS])
+def test_only_plain_reads_take_the_backend_path(outcomes: dict[bool, list[Any]], index: int) -> None:
+    _, _, plain = READS[index]
+    assert outcomes[True][index][1] == ([True] if plain else [False] * len(outcomes[True][index][1]))
+    assert outcomes[False][index][1] == []  # the switch off: botocore's whole path
+
+
+def test_the_reads_cover_restore_states_and_errors(outcomes: dict[bool, list[Any]]) -> None:
+    """The comparison is worth something: the answers differ in what matters."""
+    by_label = {label: outcome for (label, _, _), (outcome, _) in zip(READS, outcomes[True], strict=True)}
+    assert by_label["restoring"][1]["Restore"] == 'ongoing-request="true"'
+    assert by_label["restored"][1]["Restore"].startswith('ongoing-request="false", expiry-date=')
+    assert "Restore" not in by_label["archived"][1] and by_label["archived"][1]["StorageClass"] == "DEEP_ARCHIVE"
+    assert by_label["metadata"][1]["Metadata"] == {"owner": "me"}
+    assert by_label["versioned latest"][1]["VersionId"]
+    assert [by_label[label][:2] for label in ("missing key", "delete marker", "missing bucket")] == [
+        ("error", "404"), ("error", "404"), ("error", "NoSuchBucket")]
+    assert _comparable(by_label["if-match"])[:2] == ("error", "412")

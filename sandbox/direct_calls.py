@@ -115,7 +115,7 @@ _API_PARAMS: Final[str] = "sandbox.direct_calls.api_params"
 
 def register(events: Any) -> None:
     """Answer the covered operations on `events`, after every more specific `before-call` handler."""
-    for service_id, operation in direct_backend.OPERATIONS:
+    for service_id, operation in direct_backend.OPERATIONS | direct_json.PARAMS_KEPT:
         events.register_last(f"before-parameter-build.{service_id}.{operation}", _keep_api_params)
     events.register_last("before-call", answer)
 
@@ -170,7 +170,7 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
         # bytes): moto's response class reads it from there, with the headers signing adds.
         headers = dict(params["headers"])
         _add_authorization(headers, request_signer, context)
-        answered = direct_json.answer(params["method"], url, headers, params["body"])
+        answered = direct_json.answer(params["method"], url, headers, params["body"], context.get(_API_PARAMS))
     if answered is None:
         request = create_request_object(params)
         request.stream_output = model.has_streaming_output or model.has_event_stream_output

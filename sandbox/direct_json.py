@@ -34,12 +34,23 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
+from sandbox.moto_fixes.json_copy import json_deepcopy
+
 JSON_PROTOCOL: Final[str] = "json"
+PARAMS_KEPT: Final[frozenset[tuple[str, str]]] = frozenset(
+    ("dynamodb", operation) for operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"))
+"""(botocore service id, operation) whose callers' parameters stand for moto's parse of the body (the hottest)."""
 _DISPATCH: Final[Any] = BaseResponse.dispatch.__func__  # type: ignore[attr-defined]
 
 
-def answer(method: str, url: str, headers: dict[str, Any], body: bytes) -> TYPE_RESPONSE | None:
-    """moto's (status, headers, body) for a JSON-protocol request, or None where moto's stubber must answer it."""
+def answer(method: str, url: str, headers: dict[str, Any], body: bytes,
+           api_params: dict[str, Any] | None = None) -> TYPE_RESPONSE | None:
+    """moto's (status, headers, body) for a JSON-protocol request, or None where moto's stubber must answer it.
+
+    `api_params`: the parameters botocore serialized `body` from, when the caller kept them. moto's JSON parser
+    reads the body back into exactly those (strings, numbers, maps, lists; blobs decoded to bytes): a copy of them
+    stands for its parse.
+    """
     if method != "POST" or recorder._user_enabled or not isinstance(body, bytes):
         return None
     response_class = _response_class(url)
@@ -62,10 +73,13 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes) -> TYPE_
     action = handler._get_action()
     if not action or action not in service_model.operation_names:
         return None  # an unknown action: moto's own error path
-    parser = _parser(handler.boto3_service_name, action, handler.PROTOCOL_PARSER_MAP_TYPE)
     try:
-        handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers,
-                                       "body": body, "url_path": handler.path, "url_params": {}})
+        if api_params is not None:
+            handler.params = json_deepcopy(api_params)
+        else:
+            parser = _parser(handler.boto3_service_name, action, handler.PROTOCOL_PARSER_MAP_TYPE)
+            handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers,
+                                           "body": body, "url_path": handler.path, "url_params": {}})
         _visit(handler)
         status, response_headers, response_body = handler.call_action()
     except HTTPException as error:  # raised outside the handler method: moto's stubber answers it so

@@ -73,8 +73,8 @@ def both_routes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, Any
     pairs: list[tuple[Any, Any]] = []
     original = direct_json.answer
 
-    def answer(method: str, url: str, headers: Any, body: Any) -> Any:
-        direct = original(method, url, headers, body)
+    def answer(method: str, url: str, headers: Any, body: Any, api_params: Any = None) -> Any:
+        direct = original(method, url, headers, body, api_params)
         stubbed = botocore_stubber.process_request(AWSPreparedRequest(method, url, headers, body, False))
         pairs.append((_comparable(direct), _comparable(stubbed)))
         return direct
@@ -158,3 +158,28 @@ def test_a_restore_request_takes_the_same_paths_either_way() -> None:
     assert first[2] == {"started": 1, "skipped": 1, "failed": 1}
     assert any("Keys.AlreadyRequested" in path for _, _, path, _, _ in second[3])
     assert "DynamoDB.ConditionalCheckFailedException" in json.dumps(second[3])
+
+
+def test_kept_parameters_are_what_moto_parses_from_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut's premise: for each operation whose callers' parameters are kept, moto's JSON parser reads the
+    serialized body back into exactly those parameters (binary attributes, numbers, nested lists and maps included)."""
+    from tests.sandbox.test_direct_calls import CALLS, _run_calls
+
+    checked: list[tuple[str, bool]] = []
+    original = direct_json.answer
+
+    def answer(method: str, url: str, headers: Any, body: Any, api_params: Any = None) -> Any:
+        if api_params is not None:
+            action = headers["X-Amz-Target"].split(".")[-1]
+            parser = direct_json._parser("dynamodb", action, dict)
+            parsed = parser.parse({"method": "POST", "values": {}, "headers": headers, "body": body,
+                                   "url_path": "/", "url_params": {}})
+            checked.append((action, parsed == api_params))
+        return original(method, url, headers, body, api_params)
+
+    monkeypatch.setattr(direct_json, "answer", answer)
+    kept = {operation for _, operation in direct_json.PARAMS_KEPT}
+    steps = [step for step in CALLS if step[1] == "dynamodb"]
+    _run_calls(True, steps)
+    assert {action for action, _ in checked} == kept
+    assert all(same for _, same in checked), checked

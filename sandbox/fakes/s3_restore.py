@@ -229,10 +229,12 @@ class S3RestoreFake:
 
     def settle(self) -> None:
         """Complete restores whose delay has passed and expire restored copies past their date."""
-        if not self._due() and not self._outbox and not self._settling:
-            # Nothing is due, queued or being settled: every S3 read of a ten-thousand-object request
-            # comes here, and sixteen Map workers queueing on the state lock for nothing cost more than
-            # their calls. (Read in this order: a settler counts itself before it takes what is due.)
+        if not self._due() and not self._settling and (not self._outbox or self.ctx.clock.holds()):
+            # Nothing is due or being settled, and nothing queued this thread would wait for (a thread holding
+            # the clock leaves queued events to their sender, see `_send_queued`): every S3 read of a
+            # ten-thousand-object request comes here, and sixteen Map workers queueing on the state lock for
+            # nothing cost more than their calls. (Read in this order: a settler counts itself before it takes
+            # what is due.)
             return
         with self._lock:
             self._settling += 1

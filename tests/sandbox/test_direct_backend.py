@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 from sandbox import direct_backend
 from sandbox.core import Sandbox
 from sandbox.moto_fixes.api import cached_boto_client_for
-from tests.conftest import TEMPLATE
+from sandbox.moto_fixes.distributed_map import child_executions
+from tests.conftest import ROOT, TEMPLATE
 from tests.sandbox.test_direct_calls import _comparable, _outcome
 
 PLAIN = "direct-backend-plain"
@@ -130,3 +132,53 @@ def test_the_reads_cover_restore_states_and_errors(outcomes: dict[bool, list[Any
     assert [by_label[label][:2] for label in ("missing key", "delete marker", "missing bucket")] == [
         ("error", "404"), ("error", "404"), ("error", "NoSuchBucket")]
     assert _comparable(by_label["if-match"])[:2] == ("error", "412")
+
+
+# -- a whole restore request, both ways ----------------------------------------------------------------------------
+
+_VOLATILE_TEXT = [
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "<time>"),
+    (re.compile(r"[A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT"), "<time>"),
+    (re.compile(r"(Request ID|Extended Request ID): [^,)]*"), r"\1: <id>"),
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+]
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "<time>" if k == "timestamp" else _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, str):
+        for pattern, replacement in _VOLATILE_TEXT:
+            value = pattern.sub(replacement, value)
+    return value
+
+
+def _restore_requests(direct: bool) -> list[Any]:
+    """A key list with a missing key, then a prefix (archived, restored, readable, already requested objects):
+    each run's status, output and history, and each child's path, status, output and history."""
+    events = ROOT / "events" / "glacier-restore"
+    keys = {**json.loads((events / "keys.json").read_text()), "keys": ["archive/2019/report-a.pdf", "missing.bin"]}
+    prefix = {**keys, "prefix": "archive/"}
+    del prefix["keys"]
+    with Sandbox.from_template(TEMPLATE, direct_calls=direct) as sb:
+        sb.seed(events / "objects.json")
+        assert sb.fakes is not None
+        sb.fakes.s3_restore.seed_restored(sb.bucket_name("ArchiveBucket"), "archive/2019/report-b.pdf", 3)
+        outcomes = []
+        for request in (keys, prefix):
+            run = sb.run("glacier-restore", request)
+            children = [(child.path, child.status, child.output, child.history)
+                        for child in child_executions(run.execution_arn)]
+            outcomes.append(_masked((run.status, run.output, run.history, children)))
+        return outcomes
+
+
+def test_a_restore_request_runs_the_same_children_with_the_same_histories_either_way() -> None:
+    off, on = _restore_requests(False), _restore_requests(True)
+    paths = [name for outcome in on for path, _, _, _ in outcome[3] for name in path]
+    for state in ("Keys.ObjectUnavailable", "Prefix.AlreadyRestored", "Prefix.NotArchived", "Prefix.AlreadyRequested",
+                  "Prefix.RestoreStarted"):
+        assert state in paths  # the comparison covers each kind of object
+    assert on == off

@@ -10,9 +10,9 @@ for botocore's own parser to read (`sandbox.direct_calls`): the result and the e
 botocore's, not a second copy of its rules.
 
 Anything this does not know to be plain goes moto's whole way: another bucket addressing (an
-access point, a custom endpoint), a bucket with a policy (moto evaluates it on the request) or
-server access logging (moto writes a log object per request), a delete marker, an unsigned client
-(moto then checks the key's ACL), moto's request recorder on.
+access point, a custom endpoint), a bucket with server access logging (moto writes a log object per
+request), a delete marker, an unsigned client (moto then checks the key's ACL), moto's request
+recorder on. A bucket policy is evaluated as moto's S3 layer evaluates it (`FakeBucket.get_permission`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from moto.core.common_types import TYPE_RESPONSE
+from moto.iam.access_control import PermissionResult
 from moto.iam.models import get_account_id_from, mark_account_as_visited
 from moto.moto_api import recorder
 from moto.s3.exceptions import S3ClientError
@@ -59,10 +60,15 @@ def _head_object(api_params: dict[str, Any], url: str, access_key: str, region: 
         key = backend.get_object(bucket_name, key_name)  # what S3Response reads before dispatching
     except S3ClientError:
         return None  # NoSuchBucket: moto's error body
-    if bucket.policy is not None or bucket.logging:
+    if bucket.logging:
         return None
     mark_account_as_visited(account_id=account, access_key=access_key, service="s3", region=region)
     headers: dict[str, Any] = {}
+    # What S3Response checks before any object operation: a bucket policy can deny it (403, no body).
+    resource = f"arn:{bucket.partition}:s3:::{bucket_name}/{key_name}"
+    if bucket.get_permission("s3:HeadObject", resource) == PermissionResult.DENIED:
+        gen_amzn_requestid_long(headers)
+        return 403, headers, b""
     if key is None:
         if bucket.is_versioned:
             return None  # a delete marker may stand there: moto answers with its headers

@@ -25,6 +25,8 @@ from tests.sandbox.test_direct_calls import _comparable, _outcome
 PLAIN = "direct-backend-plain"
 VERSIONED = "direct-backend-versioned"
 POLICED = "direct-backend-policed"
+DENYING = "direct-backend-denying"
+TLS_ONLY = "direct-backend-tls-only"
 ODD_KEY = "dir one/ü+%20x?y#z"
 BULK = {"Days": 2, "GlacierJobParameters": {"Tier": "Bulk"}}
 
@@ -40,7 +42,10 @@ READS: list[tuple[str, dict[str, Any], bool]] = [
     ("delete marker", {"Bucket": VERSIONED, "Key": "deleted.txt"}, False),
     ("missing in versioned", {"Bucket": VERSIONED, "Key": "never"}, False),
     ("missing bucket", {"Bucket": "direct-backend-nowhere", "Key": "k"}, False),
-    ("bucket policy", {"Bucket": POLICED, "Key": "p.txt"}, False),
+    ("allowing policy", {"Bucket": POLICED, "Key": "p.txt"}, True),
+    ("denying policy", {"Bucket": DENYING, "Key": "p.txt"}, True),
+    ("denying policy, missing key", {"Bucket": DENYING, "Key": "missing"}, True),
+    ("TLS-only policy", {"Bucket": TLS_ONLY, "Key": "p.txt"}, True),
     ("if-match", {"Bucket": PLAIN, "Key": "meta.txt", "IfMatch": '"nope"'}, False),
     ("checksum mode", {"Bucket": PLAIN, "Key": "meta.txt", "ChecksumMode": "ENABLED"}, False),
     ("part number", {"Bucket": PLAIN, "Key": "meta.txt", "PartNumber": 1}, False),
@@ -61,8 +66,9 @@ def _without_versions(value: Any) -> Any:
 
 def _set_up(sb: Sandbox) -> None:
     s3 = cached_boto_client_for(sb.region, "s3")
-    for bucket in (PLAIN, VERSIONED, POLICED):
+    for bucket in (PLAIN, VERSIONED, POLICED, DENYING, TLS_ONLY):
         s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="p.txt", Body=b"p")
     s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_policy(Bucket=POLICED, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{POLICED}/*"}]}))
@@ -78,7 +84,11 @@ def _set_up(sb: Sandbox) -> None:
         s3.put_object(Bucket=VERSIONED, Key=key, Body=b"one")
         s3.put_object(Bucket=VERSIONED, Key=key, Body=b"two")
     s3.delete_object(Bucket=VERSIONED, Key="deleted.txt")
-    s3.put_object(Bucket=POLICED, Key="p.txt", Body=b"p")
+    s3.put_bucket_policy(Bucket=DENYING, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{DENYING}/*"}]}))
+    s3.put_bucket_policy(Bucket=TLS_ONLY, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{TLS_ONLY}/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
 
 
 def _read_all(direct: bool, answered: list[bool]) -> list[Any]:
@@ -132,6 +142,9 @@ def test_the_reads_cover_restore_states_and_errors(outcomes: dict[bool, list[Any
     assert [by_label[label][:2] for label in ("missing key", "delete marker", "missing bucket")] == [
         ("error", "404"), ("error", "404"), ("error", "NoSuchBucket")]
     assert _comparable(by_label["if-match"])[:2] == ("error", "412")
+    assert [by_label[label][:2] for label in ("denying policy", "denying policy, missing key")] == [
+        ("error", "403"), ("error", "403")]
+    assert by_label["TLS-only policy"][0] == "answer"
 
 
 # -- a whole restore request, both ways ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import re
 from collections import OrderedDict
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Final
 from urllib.parse import parse_qs, parse_qsl, urlparse
@@ -158,7 +159,20 @@ def _set_up(handler: Any, url: str, headers: Headers, body: bytes) -> None:
     if "host" not in headers:
         headers["Host"] = parsed_url.netloc
     handler.headers = headers
-    handler.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}
+    handler.response_headers = {"server": "amazon.com", "date": _http_date_now()}
+
+
+_last_date: tuple[datetime, str] = (datetime.min, "")
+
+
+def _http_date_now() -> str:
+    """`http_date(utcnow())`, formatted once per second of moto's clock (the header has no finer resolution)."""
+    global _last_date
+    second = utcnow().replace(microsecond=0)
+    kept = _last_date
+    if kept[0] != second:
+        kept = _last_date = (second, http_date(second))
+    return kept[1]
 
 
 def _visit(handler: Any) -> None:

@@ -183,3 +183,16 @@ def test_kept_parameters_are_what_moto_parses_from_the_body(monkeypatch: pytest.
     _run_calls(True, steps)
     assert {action for action, _ in checked} == kept
     assert all(same for _, same in checked), checked
+
+
+def test_the_date_header_follows_moto_s_clock_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from werkzeug.http import http_date
+
+    moments = iter([datetime(2026, 12, 5, 14, 46, 38, 100), datetime(2026, 12, 5, 14, 46, 38, 900_000),
+                    datetime(2026, 12, 5, 14, 46, 39, 5), datetime(2027, 1, 1)])
+    monkeypatch.setattr(direct_json, "utcnow", lambda: next(moments))
+    dates = [direct_json._http_date_now() for _ in range(4)]
+    assert dates == [http_date(datetime(2026, 12, 5, 14, 46, 38))] * 2 + [
+        http_date(datetime(2026, 12, 5, 14, 46, 39)), http_date(datetime(2027, 1, 1))]

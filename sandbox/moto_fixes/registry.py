@@ -65,6 +65,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("execution_record", "An ended execution's record is complete when its status says so; RedriveCount is 0."),
     Fix("dynamodb_atomic", "DynamoDB item writes are atomic."),
     Fix("dynamodb_expressions", "DynamoDB expressions are parsed once per text, checked without rework (speed only)."),
+    Fix("history_timestamps", "History event timestamps are formatted without strftime (speed only)."),
     Fix("dynamodb_item_size", "A new DynamoDB item's size limit is checked with a running total (speed only)."),
     Fix("sync_execution", "StartSyncExecution runs an Express execution and answers when it ends."),
     Fix("execution_worker", "An execution whose interpreter crashes FAILS with States.Runtime; a stop never raises."),

@@ -35,8 +35,6 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
-from sandbox.moto_fixes.json_copy import json_deepcopy
-
 JSON_PROTOCOL: Final[str] = "json"
 PARAMS_KEPT: Final[frozenset[tuple[str, str]]] = frozenset(
     ("dynamodb", operation) for operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"))
@@ -75,8 +73,9 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes,
     if not action or action not in service_model.operation_names:
         return None  # an unknown action: moto's own error path
     try:
-        if api_params is not None:
-            handler.params = json_deepcopy(api_params)
+        kept = None if api_params is None else plain_copy(api_params)
+        if kept is not None:
+            handler.params = kept
         else:
             parser = _parser(handler.boto3_service_name, action, handler.PROTOCOL_PARSER_MAP_TYPE)
             handler.params = parser.parse({"method": "POST", "values": MultiDict(), "headers": request_headers,
@@ -86,6 +85,35 @@ def answer(method: str, url: str, headers: dict[str, Any], body: bytes,
     except HTTPException as error:  # raised outside the handler method: moto's stubber answers it so
         return error.code or 500, dict(error.get_headers()), error.get_body()
     return status, response_headers, response_body
+
+
+_PLAIN_LEAVES: Final[frozenset[type]] = frozenset({str, int, float, bool, type(None), bytes})
+
+
+class _NotPlain(Exception):
+    """A value moto's parser would not read back as it is (a tuple becomes a list, a bytearray bytes...)."""
+
+
+def plain_copy(params: dict[str, Any]) -> dict[str, Any] | None:
+    """A deep copy of the caller's parameters if they are what moto's parser makes of their body (dicts with text
+    keys, lists, text, numbers, booleans, None, bytes for blobs), else None (moto's parser then reads the body)."""
+    try:
+        return _copy_plain(params)
+    except _NotPlain:
+        return None
+
+
+def _copy_plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _NotPlain
+        return {key: _copy_plain(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_plain(item) for item in value]
+    raise _NotPlain
 
 
 @functools.lru_cache(maxsize=256)

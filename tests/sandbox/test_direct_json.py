@@ -196,3 +196,27 @@ def test_the_date_header_follows_moto_s_clock_to_the_second(monkeypatch: pytest.
     dates = [direct_json._http_date_now() for _ in range(4)]
     assert dates == [http_date(datetime(2026, 12, 5, 14, 46, 38))] * 2 + [
         http_date(datetime(2026, 12, 5, 14, 46, 39)), http_date(datetime(2027, 1, 1))]
+
+
+@pytest.mark.parametrize("params", [
+    {"TableName": "t", "Item": {"l": {"L": ({"S": "x"},)}}},
+    {"TableName": "t", "Item": {"b": {"B": bytearray(b"\x00")}}},
+    {"TableName": "t", "Item": {"n": {"N": "1"}}, 1: "not a member name"},
+], ids=["tuple", "bytearray", "non-text key"])
+def test_parameters_moto_would_read_back_otherwise_are_not_kept(params: dict[str, Any]) -> None:
+    assert direct_json.plain_copy(params) is None
+
+
+def test_plain_parameters_are_copied_deeply() -> None:
+    params = {"TableName": "t", "Item": {"l": {"L": [{"S": "x"}, {"NULL": True}]}, "b": {"B": b"\x00"},
+                                         "n": {"N": "1.5"}}, "Limit": 3}
+    copied = direct_json.plain_copy(params)
+    assert copied == params
+    assert copied is not None and copied["Item"]["l"]["L"] is not params["Item"]["l"]["L"]
+
+
+def test_a_tuple_in_the_parameters_reaches_moto_as_the_list_it_parses(sandbox: Sandbox) -> None:
+    dynamodb = cached_boto_client_for(sandbox.region, "dynamodb")
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "t"}, "l": {"L": ({"S": "x"}, {"N": "2"})}})
+    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "t"}})["Item"]
+    assert item["l"] == {"L": [{"S": "x"}, {"N": "2"}]}

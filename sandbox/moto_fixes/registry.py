@@ -46,6 +46,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("preprocessor_scope", "Definitions read at once (JSONata and JSONPath alike) never share parser state."),
     Fix("dispatch_cache", "moto's request dispatch stops recomputing what never changes (speed only)."),
     Fix("serializer_cache", "Response members' candidate names are found once per shape, not per value (speed only)."),
+    Fix("serializer_timestamps", "Timestamps held as ISO or HTTP-date text are written without dateutil (speed only)."),
     Fix("request_environ", "moto's request object is written from botocore's, not by a test client (speed only)."),
     Fix("map_pool", "A Map's workers take any number of items in a loop (moto recursed once per item)."),
     Fix("virtual_time", "Waits, Retry back-off, timeouts and history timestamps run on the sandbox's clock, in UTC."),

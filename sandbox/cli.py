@@ -400,8 +400,8 @@ def _keep_runs(args: argparse.Namespace, sb: Sandbox, runs: list[Run],
     if len(runs) > KEPT_RUNS:
         print(f"sandbox: {KEPT_RUNS:,} of {len(runs):,} runs kept for `sandbox view`", file=sys.stderr)
         runs = runs[:KEPT_RUNS]
-    set_off_by = {other.execution_arn: run for arn, others in set_off.items() for other in others
-                  for run in runs if run.execution_arn == arn}
+    kept = {run.execution_arn: run for run in runs}
+    set_off_by = {other.execution_arn: kept[arn] for arn, others in set_off.items() if arn in kept for other in others}
     records = [view.record(r, sb.workflow(r.workflow).definition, triggered=set_off.get(r.execution_arn, ()),
                            set_off_by=set_off_by.get(r.execution_arn))
                for r in runs if r.workflow in sb.state_machines]

@@ -26,6 +26,7 @@ from sandbox.faults import FaultPlan
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.lambda_async import FailedInvocation
 from sandbox.lambdas import LambdaRuntime
+from sandbox.moto_fixes import api as api_fixes
 from sandbox.moto_fixes import default_session, execution_record
 from sandbox.progress import Patience, Snapshot
 from sandbox.provision import Provisioner, StateMachine
@@ -503,6 +504,11 @@ class Sandbox:
 
     # -- internals -------------------------------------------------------------------
     def _start_from_event(self, state_machine_arn: str, payload: str) -> None:
+        """StartExecution for an EventBridge rule's target: on the backend with the direct calls, else (and for
+        whatever the API must answer) through the API."""
+        if self.direct_calls and api_fixes.start_in_process(self._backend(), state_machine_arn, payload):
+            self._touch()
+            return
         self.sfn.start_execution(stateMachineArn=state_machine_arn, input=payload)
 
     def _invoke_from_event(self, function_arn: str, event: Any) -> None:

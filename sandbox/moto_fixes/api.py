@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -80,6 +81,38 @@ def _size_checked_start(original: Callable[[StepFunctionResponse], ActionResult]
         return original(self)
 
     return start_execution
+
+
+# -- StartExecution in-process ---------------------------------------------------------------------
+
+
+def start_in_process(backend: StepFunctionsParserBackend, state_machine_arn: str, execution_input: str) -> bool:
+    """StartExecution (no name) answered as moto's API answers it, without the request and response around it.
+
+    For executions the sandbox starts itself (an EventBridge rule's target): a botocore call
+    serializes, parses and answers ~1 ms of work for the same backend call. Here: the same input
+    check, the same backend call (names, ARNs, history, test cases: the backend's own), and the
+    request ID moto's response layer draws from the same seeded generator as the names, so a
+    seeded run names its executions as the API path does. False, having started nothing, where
+    the API must answer: an error (the caller's API call then raises it as AWS names it), moto's
+    IAM authorization or its request recorder on, calls not intercepted.
+    """
+    from moto import settings
+    from moto.core.exceptions import AWSError
+    from moto.moto_api import recorder
+    from moto.stepfunctions.parser.api import ServiceException
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    if not botocore_stubber.enabled or recorder._user_enabled or not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
+        return False
+    if input_too_large(execution_input):
+        return False
+    try:
+        backend.start_execution(state_machine_arn, None, execution_input)  # type: ignore[arg-type]  # as the API: no name
+    except (AWSError, ServiceException):
+        return False
+    gen_amzn_requestid_long()
+    return True
 
 
 # -- send_task_failure / stop_execution ------------------------------------------------------------

@@ -9,23 +9,32 @@ and the class of the object being read, so they are computed once per such tripl
 values are still read from the object each time, in the same order, with moto's own `get_value`,
 and the response transformers are applied as before. The body is byte for byte moto's.
 
+A structure held as a plain dict (a DynamoDB AttributeValue: `{"S": "x"}`, one of its ten members)
+is written from the members it holds: each member's candidate names are looked up in the dict, in
+moto's member order, and only a member found is serialized (moto asks every member for a value and
+skips the None ones: the same members, in the same order).
+
 A picker other than moto's default `XFormedAttributePicker` with its default alias providers, or
 an object whose attribute lookup can vary per instance (its own `Meta`, `__getattr__`, a custom
-`__getattribute__`, a `__class__` other than its type), takes moto's path unchanged.
+`__getattribute__`, a `__class__` other than its type), takes moto's path unchanged; so do a
+serializer that reads members its own way (REST protocols) and a member with a dotted candidate name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _installed = False
 moto_get_value: Callable[..., Any] | None = None
 """moto's own `ResponseSerializer.get_value`, once installed (to compare against)."""
+moto_serialize_structure: Callable[..., Any] | None = None
+"""moto's own `ResponseSerializer._serialize_type_structure`, once installed (to compare against)."""
 
 
 def install() -> None:
-    global _installed, moto_get_value
+    global _installed, moto_get_value, moto_serialize_structure
     if _installed:
         return
     from moto.core import serialize
@@ -94,5 +103,63 @@ def install() -> None:
                     return transform(found)
         return found
 
+    original_structure = moto_serialize_structure = serialize.ResponseSerializer._serialize_type_structure
+    moto_member = serialize.ResponseSerializer._serialize_structure_member
+    Members = tuple[tuple[str, Any, tuple[str, ...]], ...]
+    members: dict[int, tuple[Any, Members | None]] = {}
+
+    def dict_members(picker: Any, shape: Any) -> Members | None:
+        """Each member of `shape` with the names it is read from a dict by; None if any name is a dotted path."""
+        known = members.get(id(shape))
+        if known is not None and known[0] is shape:
+            return known[1]
+        found: list[tuple[str, Any, tuple[str, ...]]] = []
+        for member_key, member_shape in shape.members.items():
+            member_shape.parent = shape  # as moto sets it, before the member is read
+            keys, dotted = keys_for(picker, {}, member_key, member_shape)
+            if dotted:
+                members[id(shape)] = (shape, None)  # the shape held: its id stays its own
+                return None
+            found.append((member_key, member_shape, keys))
+        members[id(shape)] = (shape, tuple(found))
+        return tuple(found)
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        picker = self._value_picker
+        if (type(value) is not dict or type(self)._serialize_structure_member is not moto_member
+                or type(self).get_value is not get_value or picker.__class__ is not picker_class
+                or picker.alias_providers is not default_providers or picker.response_transformers):
+            return original_structure(self, serialized, value, shape, key)
+        held = dict_members(picker, shape)
+        if held is None:
+            return original_structure(self, serialized, value, shape, key)
+        wrapper = self.MAP_TYPE() if key else serialized
+        for member_key, member_shape, keys in held:
+            member_shape.parent = shape  # as moto sets it for every member
+            for possible_key in keys:
+                if possible_key in value:
+                    member_value = value[possible_key]
+                    if member_value is not None:
+                        self._serialize(wrapper, member_value, member_shape, member_key)
+                    break
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+        return None
+
     serialize.ResponseSerializer.get_value = get_value
+    serialize.ResponseSerializer._serialize_type_structure = serialize_structure
     _installed = True
+
+
+@contextmanager
+def moto_own() -> Iterator[None]:
+    """moto's own member lookup and structure walk while the block runs (a reference to compare against)."""
+    from moto.core import serialize
+
+    installed = serialize.ResponseSerializer.get_value, serialize.ResponseSerializer._serialize_type_structure
+    serialize.ResponseSerializer.get_value = moto_get_value  # type: ignore[assignment]
+    serialize.ResponseSerializer._serialize_type_structure = moto_serialize_structure  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        serialize.ResponseSerializer.get_value, serialize.ResponseSerializer._serialize_type_structure = installed

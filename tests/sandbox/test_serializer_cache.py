@@ -1,4 +1,5 @@
-"""moto's response serializer, with each member's candidate names found once, answers byte for byte as moto does.
+"""moto's response serializer, with each member's candidate names found once and structures held as dicts written
+from the members they hold, answers byte for byte as moto does.
 
 Every response of a spread of calls (JSON, REST-XML and query protocols; plain dicts and moto's
 model objects; results and modeled errors; SNS's response transformers) is serialized twice: as
@@ -28,12 +29,8 @@ _SERIALIZE = ActionResult.execute_result
 
 
 def _with_moto_lookup(result: ActionResult, context: ActionContext) -> Any:
-    cached = serialize.ResponseSerializer.get_value
-    serialize.ResponseSerializer.get_value = serializer_cache.moto_get_value  # type: ignore[method-assign,assignment]
-    try:
+    with serializer_cache.moto_own():
         return _SERIALIZE(result, context)
-    finally:
-        serialize.ResponseSerializer.get_value = cached  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -153,12 +150,8 @@ def _serializer(service: str, operation: str, picker: Any = None) -> serialize.R
 
 
 def _moto_body(service: str, operation: str, result: Any) -> Any:
-    cached = serialize.ResponseSerializer.get_value
-    serialize.ResponseSerializer.get_value = serializer_cache.moto_get_value  # type: ignore[method-assign,assignment]
-    try:
+    with serializer_cache.moto_own():
         return _serializer(service, operation).serialize(result)
-    finally:
-        serialize.ResponseSerializer.get_value = cached  # type: ignore[method-assign]
 
 
 def test_an_object_with_its_own_meta_aliases_is_read_as_moto_reads_it() -> None:
@@ -204,3 +197,22 @@ def test_another_picker_takes_moto_own_way(monkeypatch: pytest.MonkeyPatch) -> N
 
     body = _serializer("dynamodb", "GetItem", Upper(response_transformers={})).serialize({"Item": {"a": {"S": "x"}}})
     assert json.loads(body["body"]) == {"Item": {"a": {"S": "X"}}}
+
+
+def test_an_attribute_value_held_as_a_dict_is_read_for_the_member_it_holds() -> None:
+    serializer_cache.install()
+    item = {f"attribute{i}": {"S": str(i)} if i % 2 else {"M": {"n": {"N": str(i)}, "l": {"L": [{"NULL": True}]}}}
+            for i in range(50)}
+    serializer = _serializer("dynamodb", "GetItem")
+    asked: list[str] = []
+    lookup = serializer.get_value
+
+    def counting(value: Any, key: str, shape: Any) -> Any:
+        asked.append(key)
+        return lookup(value, key, shape)
+
+    serializer.get_value = counting  # type: ignore[method-assign]  # this instance only: the class keeps the fast path
+    body = serializer.serialize({"Item": item})
+    assert body == _moto_body("dynamodb", "GetItem", {"Item": item})
+    assert json.loads(body["body"])["Item"]["attribute0"] == {"M": {"n": {"N": "0"}, "l": {"L": [{"NULL": True}]}}}
+    assert len(asked) < 10  # the output's own members; none of the ten per AttributeValue (moto: 1,000 and more)

@@ -3,47 +3,17 @@
 Every state writes its input into two history events (StateEntered, StateExited) as JSON text.
 moto reads that input with `States.get_input()`, which deep-copies it first, only to encode the
 copy: here the input is encoded as it is held (encoding never changes a value; the text is the
-same). And every history event's timestamp is formatted with `strftime`; on the virtual clock
-most events of a run share an instant, so each instant's text (per UTC offset, which decides the
-text) is formatted once and reused.
+same).
 """
 
 from __future__ import annotations
 
-import datetime
-import threading
 from types import ModuleType
-from typing import Any, Final
-
-from sandbox.moto_fixes.rebind import rebind
-
-TIMESTAMP_TEXTS_KEPT: Final[int] = 4096
-"""Instants whose text is kept; the memo starts afresh beyond (a long run moves through many)."""
+from typing import Any
 
 _installed = False
 moto_originals: dict[str, Any] = {}
 """moto's own functions this fix replaced, by name, once installed (to compare against)."""
-_texts: dict[tuple[datetime.datetime, datetime.timedelta | None], str] = {}
-_texts_lock = threading.Lock()
-
-
-def _timestamp_text(original: Any) -> Any:
-    """moto's `iso_8601_datetime_with_milliseconds`, each instant's text formatted once."""
-
-    def iso_8601_datetime_with_milliseconds(value: datetime.datetime | None = None) -> str:
-        if value is None:
-            return str(original(value))  # now, in wall time: nothing to reuse
-        key = (value, value.utcoffset())  # equal instants in other offsets read differently
-        text = _texts.get(key)
-        if text is None:
-            text = original(value)
-            with _texts_lock:
-                if len(_texts) >= TIMESTAMP_TEXTS_KEPT:
-                    _texts.clear()
-                _texts[key] = text
-        return text
-
-    return iso_8601_datetime_with_milliseconds
 
 
 def _details_of_input(state_module: ModuleType) -> tuple[Any, Any]:
@@ -81,16 +51,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.core import utils
     from moto.stepfunctions.parser.asl.component.state import state as state_module
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
-    original = utils.iso_8601_datetime_with_milliseconds
-    moto_originals.update(iso_8601_datetime_with_milliseconds=original,
-                          entered=CommonStateField._get_state_entered_event_details,
+    moto_originals.update(entered=CommonStateField._get_state_entered_event_details,
                           exited=CommonStateField._get_state_exited_event_details)
-    rebind("iso_8601_datetime_with_milliseconds", original, _timestamp_text(original),
-           ("moto.stepfunctions.parser.asl.eval.event.event_manager",))
     entered, exited = _details_of_input(state_module)
     CommonStateField._get_state_entered_event_details = entered
     CommonStateField._get_state_exited_event_details = exited

@@ -40,7 +40,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("result_path_cache", "A ResultPath is parsed once, not at every state (speed only)."),
     Fix("json_copy", "State data is copied as JSON, not with copy.deepcopy (speed only)."),
     Fix("json_text", "History events' JSON texts come from encoders built once, not one per text (speed only)."),
-    Fix("history_writing", "History events encode a state's input uncopied; timestamps format once (speed only)."),
+    Fix("history_writing", "History events encode a state's input uncopied (speed only)."),
     Fix("eval_step", "An evaluation step skips the calls that do nothing (debug logging off) (speed only)."),
     Fix("thread_list", "moto's list of started threads keeps no ended thread (memory only)."),
     Fix("execution_index", "Executions are found by ARN and name at once, not by a scan of them all (speed only)."),

@@ -1,8 +1,7 @@
-"""History events written without copying a state's input, and with each instant's text formatted once,
-read as moto writes them.
+"""History events written without copying a state's input read as moto writes them.
 
-Timestamps: every form of datetime moto's history sees (naive, UTC, other offsets, the same instant
-in two offsets, with and without microseconds), each asked twice, against moto's own function.
+Timestamps (`history_timestamps`): every form of datetime moto's history sees (naive, UTC, other offsets,
+the same instant in two offsets, with and without microseconds), against moto's own function.
 Details: the same executions (Pass, Parameters, Assign, a Choice, a Fail) run with the sandbox's
 writers and again with moto's put back; their histories are equal, timestamps aside (wall time).
 """
@@ -20,7 +19,7 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 
-from sandbox.moto_fixes import history_writing
+from sandbox.moto_fixes import history_timestamps, history_writing
 from tests.sandbox.engine_helpers import ENGINE_CONFIG, create_machine, history, sfn_client, wait_done
 
 PLUS_TWO = timezone(timedelta(hours=2))
@@ -31,26 +30,14 @@ MOMENTS = [
 ]
 
 
-def test_each_instant_reads_as_moto_writes_it_every_time() -> None:
-    history_writing.install()
-    moto_text = history_writing.moto_originals["iso_8601_datetime_with_milliseconds"]
+def test_each_instant_reads_as_moto_writes_it() -> None:
+    history_timestamps.install()
     ours = event_manager.iso_8601_datetime_with_milliseconds
-    assert ours is not moto_text
-    for moment in MOMENTS * 2:  # the second round reads what the first one kept
-        assert ours(moment) == moto_text(moment)
+    assert ours is history_timestamps.iso_8601_with_milliseconds
+    for moment in MOMENTS:
+        assert ours(moment) == history_timestamps.moto_format(moment)
     # 12:00 UTC and 14:00 +02:00 are one instant, read two ways
     assert ours(MOMENTS[1]) != ours(MOMENTS[4])
-
-
-def test_the_memo_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    history_writing.install()
-    monkeypatch.setattr(history_writing, "TIMESTAMP_TEXTS_KEPT", 3)
-    history_writing._texts.clear()
-    ours = event_manager.iso_8601_datetime_with_milliseconds
-    for second in range(7):
-        moment = datetime(2026, 3, 1, 12, 0, second, tzinfo=UTC)
-        assert ours(moment) == f"2026-03-01T12:00:{second:02}.000Z"
-    assert len(history_writing._texts) <= 3
 
 
 DEFINITION = {

@@ -76,9 +76,11 @@ def _story(monkeypatch: pytest.MonkeyPatch, *, in_process: bool) -> tuple[list[t
 
 
 def _without_request_ids(run: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Without what differs between any two runs: a service error's random request ID (drawn from the same
-    generator, which the API path's calls race for) and the copy's LastModified (moto's S3 writes wall time)."""
+    """Without what differs between any two runs: a service error's random request ID and SNS's message ID (drawn
+    from the same generator, which the API path's calls race for) and the copy's LastModified (moto's S3 writes
+    wall time)."""
     text = re.sub(r"Request ID: [A-Za-z0-9]+", "Request ID: ...", json.dumps(run, default=str))
+    text = re.sub(r'(MessageId\\+": \\+")[0-9a-f-]+', r"\1...", text)
     text = re.sub(r'(LastModified\\+": \\+")[0-9T:Z-]+', r"\1...", text)
     return tuple(json.loads(text))
 

@@ -85,10 +85,14 @@ demo: $(VENV_STAMP) ## run every workflow offline with every sample event and sh
 # installed); PYTEST_WORKERS=0 runs everything in one process. --dist loadgroup keeps the tests
 # that share a module fixture or a workflow's cases on one worker (tests/xdist_groups.py). Workers send their coverage and log scans to the controller, which gates.
 PYTEST_WORKERS ?= logical
+# Bytecode is written during the suite even where PYTHONDONTWRITEBYTECODE is set: pytest keeps each test module's
+# assertion rewrite there (__pycache__, ignored by git), and without it every worker and every run rewrote all of
+# them again (~1.4 s of each worker's ~3 s collection), and compiled tests/, functions/ and suite_docs/ from source.
 # A passing run records pytest's wall time in .sandbox/make-test.json (`make bench` shows it).
 test: $(VENV_STAMP) lint ## lint chain (skipped when its inputs passed before), then the whole suite on every core (with the ASL coverage gate)
 	start=$$(date +%s); rc=0; \
-	"$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" --dist loadgroup || rc=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE "$(VENV)/bin/python" -m pytest --asl-coverage-gate -n "$(PYTEST_WORKERS)" \
+	    --dist loadgroup || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi; \
 	if [[ $$rc -eq 0 ]]; then \
 	    mkdir -p .sandbox; \

@@ -122,6 +122,7 @@ def test_a_failing_session_keeps_its_own_exit_status(project):
     assert session.exitstatus == pytest.ExitCode.INTERRUPTED
 
 
+@pytest.mark.slow
 def test_a_real_session_records_through_the_sandbox_and_the_gate_fails_it(project):
     """Two pytest runs in a subprocess on a small project: real Sandbox executions reach the plugin."""
     (project / "conftest.py").write_text('pytest_plugins = ["sandbox.pytest_plugin"]\n')
@@ -172,6 +173,7 @@ def test_the_controller_gates_on_the_union_of_its_workers(project, workers, expe
     assert session.exitstatus == expected
 
 
+@pytest.mark.slow
 def test_under_xdist_workers_send_coverage_and_log_hits_to_the_controller(project):
     """A real `pytest -n 2` run on a small project with two state machines: `route` is covered only by
     the union of the two workers' executions (xdist sends two tests to two workers one each), `other`

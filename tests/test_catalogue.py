@@ -256,6 +256,7 @@ def test_demo_command_of_the_catalogue_succeeds(cat: catalogue.Catalogue, slug: 
 # --- the standalone template runs alone -------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", pattern_slugs())
 def test_standalone_template_runs_every_sample_event_like_the_suite(cat: catalogue.Catalogue, slug: str) -> None:
     """The sandbox loads the pattern's template alone and every sample event ends as in the suite:

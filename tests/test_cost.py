@@ -175,6 +175,7 @@ def test_cost_command_refuses_bad_input(capsys):
     assert sandbox(["cost", "document-processing", "--event", "missing.json"]) == 2
 
 
+@pytest.mark.slow
 def test_docs_pages_show_each_workflows_current_cost():
     assert generate.check(generate.Project(TEMPLATE), jobs=("cost",)) == [], "run `make docs`"
 

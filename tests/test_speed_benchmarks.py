@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks import inline_map, start
 
 
@@ -10,6 +12,7 @@ def test_inline_map_benchmark_runs_every_item_on_one_worker() -> None:
     assert (result["status"], result["input_items_back"]) == ("SUCCEEDED", 50)
 
 
+@pytest.mark.slow
 def test_start_benchmark_splits_one_new_process_into_its_phases() -> None:
     phases = start.phases()
     assert set(phases) == {"total", "imports", "enter", "execution", "exit"}

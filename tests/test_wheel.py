@@ -115,11 +115,22 @@ def _clone(work: Path) -> Path:
     return source
 
 
+def _uv() -> str | None:
+    """The installer `make install` uses (its own venv in .tools), else one on PATH: it builds in an isolated build
+    environment through the same PEP 517 backend as pip, and installs the same files, in about a third of pip's time
+    (pip re-creates its build environment and imports itself for every command)."""
+    installed = ROOT / ".tools" / "uv" / "bin" / "uv"
+    return str(installed) if installed.is_file() else shutil.which("uv")
+
+
 def _wheel(work: Path) -> Path:
-    """`pip wheel .` of the clone, in its own build environment (as `pip install .` or `pip install git+...`)."""
+    """The clone built in its own build environment (as `pip install .` or `pip install git+...` would build it)."""
     out = work / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(_clone(work))],
-                   check=True, cwd=work, capture_output=True)
+    source = str(_clone(work))
+    uv = _uv()
+    build = ([uv, "build", "--wheel", "--quiet", "-o", str(out), source] if uv else
+             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), source])
+    subprocess.run(build, check=True, cwd=work, capture_output=True)
     (wheel,) = out.glob("*.whl")
     return wheel
 
@@ -137,8 +148,11 @@ def _venv(work: Path, wheel: Path) -> Path:
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "dependencies.pth").write_text(f"{deps}\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], check=True, cwd=work, capture_output=True)
+    uv = _uv()
+    install = ([uv, "pip", "install", "--python", str(python)] if uv else
+               [sys.executable, "-m", "pip", "--python", str(python), "install"])
+    subprocess.run([*install, "--no-deps", "--no-index", "--quiet", str(wheel)], check=True, cwd=work,
+                   capture_output=True)
     return venv
 
 

@@ -10,6 +10,8 @@ import textwrap
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TESTS = textwrap.dedent("""\
@@ -48,6 +50,7 @@ TESTS = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.slow
 def test_module_fixture_users_and_marked_tests_stay_together_the_rest_spreads(tmp_path):
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["tests.xdist_groups"]\n')
     (tmp_path / "test_groups.py").write_text(TESTS)
@@ -70,3 +73,17 @@ def test_module_fixture_users_and_marked_tests_stay_together_the_rest_spreads(tm
     assert len(workers["marked"]) == 1, lines
     # Both groups go out first (largest units first), one to each worker.
     assert workers["fixture-user"] | workers["marked"] == {"gw0", "gw1"}, lines
+
+
+def test_slow_tests_are_listed_first_and_each_kind_keeps_its_order():
+    """The workers' order is the controller's among units of one size: the slow ones go out before the quick ones."""
+    from types import SimpleNamespace
+
+    from tests.xdist_groups import SLOW, slow_first
+
+    def item(name: str, slow: bool) -> SimpleNamespace:
+        return SimpleNamespace(name=name, get_closest_marker=lambda mark: object() if slow and mark == SLOW else None)
+
+    items = [item("a", False), item("b", True), item("c", False), item("d", True)]
+    slow_first(items)  # type: ignore[arg-type]
+    assert [i.name for i in items] == ["b", "d", "a", "c"]

@@ -9,6 +9,10 @@ Tests go one by one to whichever worker is free, except groups that run whole on
   test of the module ran in its process, so split over two workers it runs about half of them again;
 * tests marked `@pytest.mark.xdist_group("name")`, as pytest-xdist documents.
 
+Units go out largest first (the groups), then tests marked `@pytest.mark.slow` (seconds each: a subprocess, a
+browser, every sample event run), then the rest: a long test handed out last would leave the other worker idle
+while it runs.
+
 pytest-xdist 3.8.0 groups by appending `@name` to each node ID on the workers, which pytest 9.2
 ignores (its node IDs are structured now: pytest-dev/pytest-xdist#1386): `--dist loadgroup`
 silently runs every test on its own. So the workers write each test's group to a file that the
@@ -32,6 +36,7 @@ import pytest
 WIDE_SCOPES = ("module", "package", "session")
 WHOLE_MODULES = ("tests/workflows/test_*.py",)
 """Modules whose tests reuse what the module's other tests ran in the same process (the RUNS of its cases)."""
+SLOW = "slow"
 _INPUT_KEY = "suite_xdist_groups"
 _DIR = pytest.StashKey[Path]()
 
@@ -53,11 +58,21 @@ def group_of(item: pytest.Item) -> str | None:
     return None
 
 
+def slow_first(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, each kind in its collection order. The controller keeps this order among units of
+    the same size (pytest-xdist's LoadScopeScheduling sorts them by size only, and stably)."""
+    items.sort(key=lambda item: item.get_closest_marker(SLOW) is None)
+
+
 def _of_the_project(function: Any, root: Path) -> bool:
     """A fixture written in this repository (not pytest's tmp_path_factory or a plugin's)."""
     code = getattr(function, "__code__", None)
     path = Path(code.co_filename) if code is not None else None
     return bool(path and path.is_relative_to(root) and "site-packages" not in path.parts)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{SLOW}: takes seconds; scheduled before the quick tests under pytest-xdist")
 
 
 # -- controller ------------------------------------------------------------------------------
@@ -121,6 +136,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     directory = getattr(config, "workerinput", {}).get(_INPUT_KEY)
     if not directory:
         return
+    slow_first(items)  # every worker the same way: the controller reads the first worker's order
     groups = {item.nodeid: f"@{group}" for item in items if (group := group_of(item)) is not None}
     path = Path(directory) / f"{os.environ.get('PYTEST_XDIST_WORKER', 'worker')}.json"
     partial = path.with_suffix(".part")

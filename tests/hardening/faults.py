@@ -243,7 +243,7 @@ def _arns(sb: Sandbox) -> set[str]:
     return {e.execution_arn for e in sb._backend()._get_executions()}
 
 
-IDLE_SECONDS = 0.05
+IDLE_SECONDS = 0.01
 """Wall time with nothing running before a hung callback task's timeout is brought forward."""
 
 

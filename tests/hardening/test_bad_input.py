@@ -158,6 +158,7 @@ def _writes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.slug for w in WORKFLOWS])
 def test_malformed_input_ends_named_and_writes_nothing(sb: Sandbox, workflow: Any) -> None:
     started = time.monotonic()

@@ -176,6 +176,7 @@ def test_failing_calls_keep_their_aws_error_codes(outcomes: dict[bool, list[Any]
                      "InvalidToken"]
 
 
+@pytest.mark.slow
 def test_every_call_of_the_list_is_covered() -> None:
     covered = {(direct_calls_service(service), _operation(service, method)) for _, service, method, _ in CALLS}
     assert all(direct_calls.covers(*pair) for pair in covered)

@@ -97,6 +97,7 @@ def test_machine_with_express_children_and_integer_percentage_runs(sandbox_for):
 # -- ItemReader ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_listing_reads_every_page_and_gives_children_the_aws_item_shape(sandbox_for):
     """ListObjectsV2 pages hold 1,000 keys; the ItemReader lists them all (one child each)."""
     sb = sandbox_for(distributed_map({"Resource": "arn:aws:states:::s3:listObjectsV2",

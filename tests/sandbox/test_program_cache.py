@@ -178,6 +178,7 @@ _WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_processes_writing_the_same_entry_at_once_never_see_a_torn_file(cache_dir: Path) -> None:
     definition = _text(PASS_DEFINITION)
     env_cache = {program_cache.CACHE_DIR_VARIABLE: str(cache_dir)}

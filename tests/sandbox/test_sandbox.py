@@ -73,9 +73,20 @@ def _token_from_queue(sb) -> str:
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=url).get("Messages", [])
         if messages:
-            return json.loads(messages[0]["Body"])["token"]
+            token = json.loads(messages[0]["Body"])["token"]
+            _until_its_task_waits(sb, token, deadline)
+            return token
         time.sleep(0.005)  # a tight polling loop can starve the execution's thread of moto's locks
     raise AssertionError("no task token was sent within 10 s of wall time")
+
+
+def _until_its_task_waits(sb, token: str, deadline: float) -> None:
+    """The message is out before its task waits for the answer (and opens its heartbeat window): a heartbeat sent or
+    the clock moved in between would meet no window yet. Return once the task waits, as `answer_callbacks` does."""
+    while not any(token in sb._waiting_task_tokens(e.execution_arn) for e in sb._backend()._get_executions("RUNNING")):
+        if time.monotonic() > deadline:
+            raise AssertionError("the task that sent the token never waited for it within 10 s of wall time")
+        time.sleep(0.005)
 
 
 def test_callback_waits_for_its_token_without_timing_out(sb):

@@ -26,6 +26,7 @@ FIXTURE = Path(__file__).parent / "fixture" / "template.yaml"
 EVENTS = ROOT / "events"
 
 
+@pytest.mark.slow
 def test_a_hundred_jsonata_and_jsonpath_executions_at_once_all_end_as_they_do_alone() -> None:
     """Account applications (JSONata, StartSyncExecution) among JSONPath workflows, all started at once:
     each ends with a well-formed history and the states it visits alone; one more runs alone afterwards."""
@@ -50,6 +51,7 @@ print("stopped cleanly")
 """
 
 
+@pytest.mark.slow
 def test_a_sandbox_left_right_after_a_start_stops_cleanly_in_a_fresh_process() -> None:
     """Leaving the sandbox while the execution is still being started released nothing (AttributeError in
     StopExecution), so every later sandbox of the process failed with "another Sandbox is running"."""

@@ -53,6 +53,7 @@ _IMPORTS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_moto_batch_and_ec2_load_only_when_batch_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", _IMPORTS], cwd=ROOT, capture_output=True, text=True,  # nosec B603
                           timeout=120, check=True)
@@ -164,6 +165,7 @@ def _worker(size: int, fail_at: int | None = None) -> Any:
     return Worker(work_name="Items", job_pool=_Pool(size), env=_Frame())
 
 
+@pytest.mark.slow
 def test_one_map_worker_takes_a_hundred_thousand_items_without_recursion() -> None:
     worker = _worker(100_000)
     worker.eval()
@@ -177,6 +179,7 @@ def test_a_map_worker_stops_at_the_first_failed_item() -> None:
     assert worker._job_pool.closed == [0, 1, 2, 3]
 
 
+@pytest.mark.slow
 def test_an_inline_map_over_more_items_than_the_recursion_limit_completes(engine: None) -> None:
     items = sys.getrecursionlimit() + 200
     definition = {"StartAt": "Each", "States": {"Each": {

@@ -43,6 +43,7 @@ _COMMAND_IMPORTS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_run_loads_neither_the_server_nor_the_test_state_runner_nor_jsonata_before_it_is_used() -> None:
     done = subprocess.run([sys.executable, "-c", _COMMAND_IMPORTS], cwd=ROOT, capture_output=True,  # nosec B603
                           text=True, timeout=120, check=True)

@@ -39,6 +39,7 @@ def chromium(profile: str):  # -> selenium WebDriver
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
+@pytest.mark.slow
 def test_approver_opens_the_link_clicks_approve_and_the_execution_succeeds():
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.glacier_restore import finish_restores
 from sandbox import direct_backend, routing
 from sandbox.core import Sandbox
 from sandbox.moto_fixes.api import cached_boto_client_for
@@ -325,12 +326,18 @@ _VOLATILE_TEXT = [
     (re.compile(r"[A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT"), "<time>"),
     (re.compile(r"(Request ID|Extended Request ID): [^,)]*"), r"\1: <id>"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+    (re.compile(r'(\\?"(?:request-id|sequencer)\\?": ?\\?")[0-9A-F]+'), r"\1<id>"),  # S3's event ids
 ]
+
+
+S3_EVENT_IDS = frozenset({"request-id", "sequencer"})
+"""Random in each S3 event, as on AWS."""
 
 
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: "<time>" if k == "timestamp" else _masked(v) for k, v in value.items()}
+        return {k: "<time>" if k == "timestamp" else "<id>" if k in S3_EVENT_IDS else _masked(v)
+                for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_masked(v) for v in value]
     if isinstance(value, str):
@@ -365,4 +372,41 @@ def test_a_restore_request_runs_the_same_children_with_the_same_histories_either
     for state in ("Keys.ObjectUnavailable", "Prefix.AlreadyRestored", "Prefix.NotArchived", "Prefix.AlreadyRequested",
                   "Prefix.RestoreStarted"):
         assert state in paths  # the comparison covers each kind of object
+    assert on == off
+
+
+def _restored_and_post_processed(direct: bool, copied: list[Any]) -> list[Any]:
+    """A key-list restore request run until each restore completed and was post-processed (copied, marked,
+    counted, the requester notified): every execution's workflow, status, output and history, in a stable order.
+    The archived objects' restores complete at different virtual times (Glacier Flexible Retrieval's Bulk tier
+    before Deep Archive's), so which one is the request's last is the same in every run."""
+    events = ROOT / "events" / "glacier-restore"
+    keys = ["archive/2019/photos/site-001.jpg", "archive/2019/report-a.pdf", "archive/2019/readme.txt"]
+    with Sandbox.from_template(TEMPLATE, direct_calls=direct) as sb:
+        sb.seed(events / "objects.json")
+        sb.run("glacier-restore", {**json.loads((events / "keys.json").read_text()), "keys": keys})
+        runs = finish_restores(sb)
+        outcomes = [_masked((run.workflow, run.status, run.input, run.output, run.history)) for run in runs]
+        return sorted(outcomes, key=json.dumps)
+
+
+def test_a_restore_and_its_post_processing_run_the_same_executions_either_way() -> None:
+    copied: list[Any] = []
+    original = direct_backend._copy_object
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        copied.append(result is not None)
+        return result
+
+    direct_backend._copy_object = spy  # type: ignore[assignment]
+    try:
+        off = _restored_and_post_processed(False, copied)
+        assert copied == []
+        on = _restored_and_post_processed(True, copied)
+    finally:
+        direct_backend._copy_object = original  # type: ignore[assignment]
+    done = [outcome for outcome in on if outcome[0] == "glacier-restore-complete" and outcome[1] == "SUCCEEDED"]
+    assert done and copied and all(copied)  # each post-processing copy took the backend path
+    assert len(copied) == sum(1 for outcome in done if "CopyRestoredObject" in json.dumps(outcome[4]))
     assert on == off

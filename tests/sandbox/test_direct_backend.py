@@ -327,6 +327,7 @@ _VOLATILE_TEXT = [
     (re.compile(r"(Request ID|Extended Request ID): [^,)]*"), r"\1: <id>"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r'(\\?"(?:request-id|sequencer)\\?": ?\\?")[0-9A-F]+'), r"\1<id>"),  # S3's event ids
+    (re.compile(r'(\\?"LastModified\\?": ?)\d+'), r"\1<time>"),  # a listed object's time, in epoch seconds
 ]
 
 

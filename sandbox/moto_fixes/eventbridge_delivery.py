@@ -97,7 +97,7 @@ def _send_s3_event(account_id: str, bucket: Any, event_name: str, key: Any) -> N
         pending.append((router, event))
 
 
-def _sending_events_at_the_end(handler: Callable[..., Any]) -> Callable[..., Any]:
+def sending_events_at_the_end(handler: Callable[..., Any]) -> Callable[..., Any]:
     """An S3 request handler whose object events go out once it returned (or failed, the object written)."""
 
     @functools.wraps(handler)
@@ -128,5 +128,5 @@ def install() -> None:
     EventsBackend.put_events = _put_events  # type: ignore[assignment]
     notifications._send_event_bridge_message = _send_s3_event
     for name in ("key_response", "bucket_response"):  # object writes: PUT/POST/copy/multipart, form uploads
-        setattr(S3Response, name, _sending_events_at_the_end(getattr(S3Response, name)))
+        setattr(S3Response, name, sending_events_at_the_end(getattr(S3Response, name)))
     _installed = True

@@ -124,6 +124,12 @@ def _keep_api_params(params: dict[str, Any], context: dict[str, Any], **_: Any) 
     context[_API_PARAMS] = params
 
 
+def in_process_allowed() -> bool:
+    """Whether moto may answer without a signed request: its mock is on and its IAM authorization (which
+    verifies signatures) is off."""
+    return bool(botocore_stubber.enabled) and math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT)
+
+
 def covers(service_id: str, operation: str) -> bool:
     return operation in OPERATIONS.get(service_id, ())
 
@@ -132,10 +138,8 @@ def answer(model: OperationModel, params: dict[str, Any], request_signer: Any, c
            **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
     """botocore's `before-call`: moto's answer to the serialized request, or None to let botocore send it."""
     service_id = model.service_model.service_id.hyphenize()
-    if not covers(service_id, model.name) or not botocore_stubber.enabled:
+    if not covers(service_id, model.name) or not in_process_allowed():
         return None
-    if not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
-        return None  # moto's IAM authorization verifies signatures: let botocore sign
     # What botocore does to the request between `before-call` and sending it, on a copy: if moto
     # does not answer the URL (a client with its own endpoint_url), botocore sends the original.
     sent = {**params, "headers": dict(params["headers"])}

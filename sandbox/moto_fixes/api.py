@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -97,13 +96,14 @@ def start_in_process(backend: StepFunctionsParserBackend, state_machine_arn: str
     the API must answer: an error (the caller's API call then raises it as AWS names it), moto's
     IAM authorization or its request recorder on, calls not intercepted.
     """
-    from moto import settings
     from moto.core.exceptions import AWSError
     from moto.moto_api import recorder
     from moto.stepfunctions.parser.api import ServiceException
     from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-    if not botocore_stubber.enabled or recorder._user_enabled or not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
+    from sandbox.direct_calls import in_process_allowed
+
+    if not in_process_allowed() or recorder._user_enabled:
         return False
     if input_too_large(execution_input):
         return False

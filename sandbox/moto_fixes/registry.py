@@ -65,7 +65,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("payload_quota", "The 256 KiB payload quota is measured on compact UTF-8 JSON and is inclusive."),
     Fix("api", "StartExecution names, input limit, SendTaskFailure/StopExecution causes; cached clients."),
     Fix("execution_record", "An ended execution's record is complete when its status says so; RedriveCount is 0."),
-    Fix("dynamodb_atomic", "DynamoDB item writes are atomic."),
+    Fix("dynamodb_atomic", "DynamoDB item writes are atomic, their ReturnValues those of the write itself."),
     Fix("dynamodb_expressions", "DynamoDB expressions are parsed once per text, checked without rework (speed only)."),
     Fix("history_timestamps", "History event timestamps are formatted without strftime (speed only)."),
     Fix("dynamodb_item_size", "A new DynamoDB item's size limit is checked with a running total (speed only)."),

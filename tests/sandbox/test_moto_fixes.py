@@ -437,6 +437,26 @@ def test_concurrent_counter_updates_lose_no_increment(engine):
     assert item["n"] == {"N": "400"}
 
 
+def test_concurrent_counter_updates_each_return_their_own_new_value(engine):
+    """Each UpdateItem's ReturnValues is the item as that write left it: N concurrent ADDs of 1 return 1..N once
+    each (moto read them from the stored item after its write lock, so two writers could both see the last)."""
+    import concurrent.futures
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(TableName="counters", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+
+    def add_one(_: int) -> str:
+        return dynamodb.update_item(TableName="counters", Key={"id": {"S": "c"}}, UpdateExpression="ADD n :one",
+                                    ExpressionAttributeValues={":one": {"N": "1"}},
+                                    ReturnValues="UPDATED_NEW")["Attributes"]["n"]["N"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        returned = list(pool.map(add_one, range(400)))
+    assert sorted(returned, key=int) == [str(n) for n in range(1, 401)]
+
+
 def test_an_execution_being_started_lists_as_running(engine: None) -> None:
     """moto creates an execution before giving it a status: a listing at that moment crashed on None."""
     from moto.stepfunctions.parser.backend.execution import Execution

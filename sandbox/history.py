@@ -142,9 +142,14 @@ def format_table(history: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def json_default(value: Any) -> str:
+    """How json.dumps writes what JSON has no type for: a datetime as ISO text, anything else as str()."""
+    return _iso(value) if isinstance(value, datetime) else str(value)
+
+
 def jsonable(value: Any) -> Any:
     """History events with timestamps as ISO strings, ready for json.dumps."""
-    return json.loads(json.dumps(value, default=lambda v: _iso(v) if isinstance(v, datetime) else str(v)))
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def virtual_duration(history: Sequence[Mapping[str, Any]]) -> float:

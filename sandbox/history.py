@@ -127,7 +127,11 @@ def _resource(event: Mapping[str, Any]) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """`2026-01-02T03:04:05.678Z`: the datetime's own fields, to the millisecond (cut, not rounded)."""
+    if value.year < 1000:  # strftime writes such a year unpadded; isoformat pads it
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat is strftime's text in a third less time (ten thousand Map children's histories are saved)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def format_table(history: Sequence[Mapping[str, Any]]) -> str:

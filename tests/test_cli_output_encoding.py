@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from sandbox import view
 from sandbox.cli import indented_json
 from sandbox.cli import main as sandbox
 from sandbox.core import Run, Sandbox
-from sandbox.history import jsonable
+from sandbox.history import json_default, jsonable
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -101,3 +101,11 @@ def test_run_output_json_is_jsons_indented_text_and_the_saved_runs_read_back(tmp
     assert [s["workflow"] for s in saved] == ["glacier-restore"] + ["glacier-restore-complete"] * 2
     assert saved[0]["history"] == jsonable(story["history"]) and len(saved[0]["triggered"]) == 2
     assert all(isinstance(c["history"][0]["timestamp"], str) for c in next(iter(saved[0]["children"].values())))
+
+
+@pytest.mark.parametrize("moment", [
+    START, START.replace(microsecond=0), START.replace(microsecond=999999), START.replace(tzinfo=None),
+    START.astimezone(timezone(timedelta(hours=-5))), datetime(999, 1, 2, 3, 4, 5, 6000), datetime(9999, 12, 31),
+])
+def test_timestamps_are_written_as_strftime_wrote_them(moment):
+    assert json_default(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

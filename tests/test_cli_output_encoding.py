@@ -84,9 +84,15 @@ def test_indented_json_writes_nan_as_json_does():
     assert indented_json([math.nan]) == json.dumps([math.nan], indent=2) == "[\n  NaN\n]"
 
 
-def test_indented_json_refuses_what_json_has_no_type_for():
-    with pytest.raises(TypeError, match="not JSON serializable"):
-        indented_json({"when": START})
+@pytest.mark.parametrize("value", [
+    {"when": START, "naive": START.replace(tzinfo=None), "pair": ("a", (1, [])), "amount": Decimal("1.50"),
+     "kinds": {"x"}, "path": Path("a/b")},
+    {1: "a number key", 2.5: "a float key", False: "no", None: "nothing", "text": {3: [START]}},
+    {"nested": {1: "the number", "1": "the text"}},  # both written as "1": the text's value is kept
+    [{"inner": {7: ("t",)}}, ()],
+])
+def test_indented_json_writes_what_jsonable_converts_as_jsonable_does(value):
+    assert indented_json(value) == json.dumps(jsonable(value), indent=2)
 
 
 def test_run_output_json_is_jsons_indented_text_and_the_saved_runs_read_back(tmp_path, capsys):

@@ -77,12 +77,11 @@ def record(run: Run, definition: Mapping[str, Any], *, triggered: Iterable[Run] 
 
 
 def raw_record(run: Run, definition: Mapping[str, Any], *, triggered: Iterable[Run] = (),
-                   set_off_by: Run | None = None) -> dict[str, Any]:
+               set_off_by: Run | None = None) -> dict[str, Any]:
     """What `record` holds, before the JSON conversion: datetimes (and the run's own objects) as they are.
 
-    `save_runs` writes it as `record` would be written, in one encoding: for a run with ten
-    thousand Map children, converting first (an encode and a decode) and then saving (a third pass)
-    was most of the CLI's time after the executions ended.
+    `save_runs` writes it as `record` would be written, in one encoding: converting first (an encode
+    and a decode of ten thousand Map children's histories) and then saving was three passes.
     """
     children = {body.map_state: [{"index": c.index, "input": c.input, "status": c.status, "output": c.output,
                                   "error": c.error, "cause": c.cause, "history": c.history} for c in found]

@@ -115,3 +115,10 @@ def test_run_output_json_is_jsons_indented_text_and_the_saved_runs_read_back(tmp
 ])
 def test_timestamps_are_written_as_strftime_wrote_them(moment):
     assert json_default(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_the_same_instant_in_two_zones_is_written_in_each_zones_fields():
+    eastern = START.astimezone(timezone(timedelta(hours=-5)))
+    assert eastern == START
+    assert [json_default(START), json_default(eastern), json_default(START)] == [
+        "2026-01-02T03:04:05.678Z", "2026-01-01T22:04:05.678Z", "2026-01-02T03:04:05.678Z"]

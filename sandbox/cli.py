@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from botocore.exceptions import ClientError
 
 from sandbox import samples, serve_command
-from sandbox.history import json_default, jsonable
+from sandbox.history import format_duration, format_table, json_default, jsonable, virtual_duration
 from sandbox.progress import ProgressLine
 from sandbox.samples import MOCK_CONFIG_FILE, SEED_FILE, callback_answer, sample_events
 from sandbox.teststate import command as test_state_command
@@ -508,8 +508,6 @@ def _business_events(sb: Sandbox) -> list[dict[str, Any]]:
 
 
 def _print_story(story: _Story, output: str) -> None:
-    from sandbox.history import format_duration, format_table, virtual_duration
-
     run = story.run
     if output == "json":
         print(indented_json({

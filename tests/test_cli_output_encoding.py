@@ -75,6 +75,7 @@ def test_a_saved_run_with_distributed_map_children_reads_back_as_its_record(tmp_
     {"text": "naïve \"quoted\" \\ back\nslash\t✓ 🧊 \u0000 </script>", "clé": "é"},
     [0, -1, 10**40, 1.5, -0.0, 1e300, 1e-7, 3.141592653589793, math.inf, -math.inf, True, False, None],
     {"nested": {"deeper": {"list": [1, {"x": [None, "y"]}, []]}}, "": ""},
+    {"a": {"b": [{"scalars": 1, "only": "é✓", "nan": math.nan, "inf": -math.inf, "no": False}, [True, 2.5, None]]}},
 ])
 def test_indented_json_is_json_dumps_indent_2(value):
     assert indented_json(value) == json.dumps(value, indent=2)

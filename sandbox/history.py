@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -127,7 +128,11 @@ def _resource(event: Mapping[str, Any]) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """`2026-01-02T03:04:05.678Z`: the datetime's own fields, to the millisecond (cut, not rounded)."""
+    if value.year < 1000:  # strftime writes such a year unpadded; isoformat pads it
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    # isoformat is strftime's text in a third less time (ten thousand Map children's histories are saved)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def format_table(history: Sequence[Mapping[str, Any]]) -> str:
@@ -142,9 +147,23 @@ def format_table(history: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def json_default(value: Any) -> str:
+    """How json.dumps writes what JSON has no type for: a datetime as ISO text, anything else as str()."""
+    return _recent_iso(value, value.tzinfo) if isinstance(value, datetime) else str(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _recent_iso(value: datetime, tzinfo: Any) -> str:
+    """`_iso`, remembered: ten thousand Map children's histories are mostly one virtual instant.
+
+    Keyed by the zone too: equal instants in two zones are equal datetimes with different text.
+    """
+    return _iso(value)
+
+
 def jsonable(value: Any) -> Any:
     """History events with timestamps as ISO strings, ready for json.dumps."""
-    return json.loads(json.dumps(value, default=lambda v: _iso(v) if isinstance(v, datetime) else str(v)))
+    return json.loads(json.dumps(value, default=json_default))
 
 
 def virtual_duration(history: Sequence[Mapping[str, Any]]) -> float:

@@ -38,11 +38,19 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sandbox.asl_graph import Graph, parse
 from sandbox.coverage import retries, transitions, visits
-from sandbox.history import event_details, format_duration, history_rows, is_state_failure, json_or_text, jsonable
+from sandbox.history import (
+    event_details,
+    format_duration,
+    history_rows,
+    is_state_failure,
+    json_default,
+    json_or_text,
+    jsonable,
+)
 from sandbox.map_children import map_bodies, map_children
 
 if TYPE_CHECKING:
@@ -65,16 +73,26 @@ def record(run: Run, definition: Mapping[str, Any], *, triggered: Iterable[Run] 
     (`triggered`: those `Sandbox.settle()` returned after it) or the run that set it off
     (`set_off_by`), as timeline lanes.
     """
+    return cast(dict[str, Any], jsonable(raw_record(run, definition, triggered=triggered, set_off_by=set_off_by)))
+
+
+def raw_record(run: Run, definition: Mapping[str, Any], *, triggered: Iterable[Run] = (),
+               set_off_by: Run | None = None) -> dict[str, Any]:
+    """What `record` holds, before the JSON conversion: datetimes (and the run's own objects) as they are.
+
+    `save_runs` writes it as `record` would be written, in one encoding: converting first (an encode
+    and a decode of ten thousand Map children's histories) and then saving was three passes.
+    """
     children = {body.map_state: [{"index": c.index, "input": c.input, "status": c.status, "output": c.output,
                                   "error": c.error, "cause": c.cause, "history": c.history} for c in found]
                 for body, found in map_children(definition, [run.execution_arn])}
-    return jsonable({
+    return {
         "workflow": run.workflow, "execution_arn": run.execution_arn, "status": run.status,
         "input": run.input, "output": run.output, "error": run.error, "cause": run.cause,
         "history": run.history, "definition": definition, "children": children,
         "triggered": [_lane_record(other) for other in triggered if other.history],
         "set_off_by": _lane_record(set_off_by) if set_off_by is not None and set_off_by.history else None,
-    })
+    }
 
 
 def _lane_record(run: Run) -> dict[str, Any]:
@@ -347,7 +365,10 @@ def write(run: Run | Mapping[str, Any], definition: Mapping[str, Any], path: str
 
 
 def save_runs(records: list[dict[str, Any]], directory: Path) -> list[Path]:
-    """Replace the saved runs in `directory` by these (`sandbox view` renders them)."""
+    """Replace the saved runs in `directory` by these (`sandbox view` renders them).
+
+    Each of `records` is a `record` or a `raw_record` (its datetimes written as `record` writes them).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     for old in [*directory.glob("*.json"), *directory.glob("*.html")]:
         old.unlink()
@@ -357,7 +378,7 @@ def save_runs(records: list[dict[str, Any]], directory: Path) -> list[Path]:
         path = directory / f"{number:02d}-{data['workflow']}-{_safe(name)}.json"
         # Compact: json's C encoder writes it (an indented dump is Python's encoder, seconds for a
         # record with ten thousand Map children); `sandbox view` is its reader.
-        path.write_text(json.dumps(data))
+        path.write_text(json.dumps(data, default=json_default))
         paths.append(path)
     return paths
 

@@ -156,3 +156,51 @@ def test_a_bad_timeout_is_a_usage_error(value: str, message: str, capsys: pytest
     code = main(["--template", str(FIXTURE), "run", "edge", "--event", "x.json", "--timeout", value])
     assert code == EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+class _Status:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+class _Execution:
+    def __init__(self, status: str | None, events: int = 0) -> None:
+        self.exec_status = _Status(status) if status else None
+        manager = type("Manager", (), {"_history_event_list": [{}] * events})()
+        self.exec_worker = type("Worker", (), {"env": type("Env", (), {"event_manager": manager})()})()
+
+
+class _Machine:
+    def __init__(self, arn: str, executions: list[_Execution]) -> None:
+        self.arn, self.executions = arn, executions
+
+
+class _FakeSandbox:
+    def __init__(self, machines: list[_Machine]) -> None:
+        self.state_machines = machines
+        self.clock = type("Clock", (), {"time": lambda self: 7.0})()
+        self.service_calls = 0
+
+    def _backend(self) -> object:
+        return self
+
+
+def test_snapshots_that_keep_the_ended_prefix_count_as_a_fresh_snapshot_does() -> None:
+    """Kept between snapshots: where the ended executions end; what ends, starts or is replaced later still counts."""
+    first = _Machine("arn:one", [_Execution("SUCCEEDED"), _Execution("RUNNING", events=4), _Execution("FAILED"),
+                                 _Execution(None, events=1)])
+    second = _Machine("arn:two", [_Execution("SUCCEEDED")])
+    sb = _FakeSandbox([first, second])
+    ended: progress.EndedPrefixes = {}
+    assert progress.snapshot(sb, ended) == progress.snapshot(sb)
+    assert (progress.snapshot(sb, ended).running, progress.snapshot(sb, ended).events) == (2, 5)
+    assert ended["arn:one"][1] == 1 and ended["arn:two"][1] == 1
+    first.executions[1].exec_status = _Status("SUCCEEDED")  # ended
+    first.executions[3].exec_status = _Status("RUNNING")  # started
+    second.executions.append(_Execution("RUNNING", events=2))  # a new one
+    kept = progress.snapshot(sb, ended)
+    assert kept == progress.snapshot(sb) and (kept.running, kept.ended, kept.events) == (2, 4, 3)
+    assert ended["arn:one"][1] == 3
+    first.executions = [_Execution("RUNNING")]  # a machine's list replaced: read from its start again
+    assert progress.snapshot(sb, ended) == progress.snapshot(sb)
+    assert progress.snapshot(sb, ended).running == 2

@@ -112,7 +112,7 @@ def history_rows(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "step": step if not event["type"].startswith("Execution") else "",
             "resource": _resource(event),
             "elapsed_ms": int((event["timestamp"] - start).total_seconds() * 1000) if start else 0,
-            "timestamp": _iso(event["timestamp"]),
+            "timestamp": iso_text(event["timestamp"]),
         })
     return rows
 
@@ -127,8 +127,9 @@ def _resource(event: Mapping[str, Any]) -> str:
     return ""
 
 
-def _iso(value: datetime) -> str:
-    """`2026-01-02T03:04:05.678Z`: the datetime's own fields, to the millisecond (cut, not rounded)."""
+def iso_text(value: datetime) -> str:
+    """`2026-01-02T03:04:05.678Z`: the datetime's own fields, to the millisecond (cut, not rounded): moto's
+    `iso_8601_datetime_with_milliseconds`, whose text the history's timestamps have."""
     if value.year < 1000:  # strftime writes such a year unpadded; isoformat pads it
         return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     # isoformat is strftime's text in a third less time (ten thousand Map children's histories are saved)
@@ -154,11 +155,11 @@ def json_default(value: Any) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _recent_iso(value: datetime, tzinfo: Any) -> str:
-    """`_iso`, remembered: ten thousand Map children's histories are mostly one virtual instant.
+    """`iso_text`, remembered: ten thousand Map children's histories are mostly one virtual instant.
 
     Keyed by the zone too: equal instants in two zones are equal datetimes with different text.
     """
-    return _iso(value)
+    return iso_text(value)
 
 
 def jsonable(value: Any) -> Any:

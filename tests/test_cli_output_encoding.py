@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import view
+from sandbox import cli, view
 from sandbox.cli import indented_json
 from sandbox.cli import main as sandbox
 from sandbox.core import Run, Sandbox
@@ -96,15 +96,16 @@ def test_indented_json_writes_what_jsonable_converts_as_jsonable_does(value):
     assert indented_json(value) == json.dumps(jsonable(value), indent=2)
 
 
-def test_run_output_json_is_jsons_indented_text_and_the_saved_runs_read_back(tmp_path, capsys):
+def test_run_output_json_is_jsons_indented_text_and_the_saved_runs_read_back(tmp_path, capsys, monkeypatch):
     """`--output json` prints what json.dumps(indent=2) would; the kept runs are records `sandbox view` reads."""
+    monkeypatch.setattr(cli, "RUNS_DIR", tmp_path / "runs")  # this test's own: other workers save runs too
     assert sandbox(["--template", str(TEMPLATE), "run", "glacier-restore", "--event", str(GLACIER / "keys.json"),
                     "--output", "json"]) == 0
     out = capsys.readouterr().out
     story = json.loads(out)
     assert out == json.dumps(story, indent=2) + "\n"
     assert [r["workflow"] for r in story["triggered"]] == ["glacier-restore-complete"] * 2
-    saved = [json.loads(path.read_text()) for path in view.saved_runs(ROOT / ".sandbox" / "runs")]
+    saved = [json.loads(path.read_text()) for path in view.saved_runs(tmp_path / "runs")]
     assert [s["workflow"] for s in saved] == ["glacier-restore"] + ["glacier-restore-complete"] * 2
     assert saved[0]["history"] == jsonable(story["history"]) and len(saved[0]["triggered"]) == 2
     assert all(isinstance(c["history"][0]["timestamp"], str) for c in next(iter(saved[0]["children"].values())))

@@ -2,14 +2,16 @@
 
 Every history event gets its time as moto's `iso_8601_datetime_with_milliseconds` text
 (`2026-12-05T14:46:38.123Z`), through `datetime.strftime` and a slice: ten events per Distributed
-Map child, a fortieth of a child's time. The same text is built from the datetime's fields; a year
-before 1000 (which `strftime` writes unpadded on glibc) still goes through moto's function.
+Map child, a fortieth of a child's time. The same text comes from `sandbox.history.iso_text` (the
+sandbox's own history text, built with `isoformat`); "now" still goes through moto's function.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from sandbox.history import iso_text
 
 _installed = False
 moto_format: Any = None
@@ -18,10 +20,7 @@ moto_format: Any = None
 
 def iso_8601_with_milliseconds(value: datetime | None = None) -> str:
     """moto's `iso_8601_datetime_with_milliseconds`: the wall (not converted) time, milliseconds truncated, a `Z`."""
-    if value is None or value.year < 1000:
-        return str(moto_format(value))
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
-            f"{value.second:02d}.{value.microsecond // 1000:03d}Z")
+    return str(moto_format(value)) if value is None else iso_text(value)
 
 
 def install() -> None:

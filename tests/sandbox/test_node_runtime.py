@@ -318,6 +318,7 @@ def test_an_esbuild_function_runs_its_sam_build_output(project, tmp_path):
 
 def test_sandbox_without_node_functions_starts_no_endpoint(tmp_path):
     path = write_project(tmp_path, {"app.py": "def handler(event, context):\n    return 1\n"}, runtime="python3.12")
+    node_runtime.ENDPOINT.stop()  # whatever an earlier test of this worker left: this sandbox must start none
     with Sandbox.from_template(path) as sb:
         assert sb.run(MACHINE, {}).output == 1
         assert node_runtime.ENDPOINT._server is None

@@ -8,6 +8,7 @@ apart from what differs on every call (request ids, dates). Each plain read must
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -100,32 +101,39 @@ def _set_up(sb: Sandbox) -> None:
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
 
 
-def _read_all(direct: bool, answered: list[bool]) -> list[Any]:
+@contextlib.contextmanager
+def _answers_of(name: str) -> Iterator[list[Any]]:
+    """What each call of `direct_backend.<name>` returned while the block runs (None: left to moto's S3 layer)."""
+    answered: list[Any] = []
+    original = getattr(direct_backend, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        answered.append(original(*args, **kwargs))
+        return answered[-1]
+
+    setattr(direct_backend, name, spy)
+    try:
+        yield answered
+    finally:
+        setattr(direct_backend, name, original)
+
+
+def _read_all(direct: bool, answered: list[Any]) -> list[Any]:
     with Sandbox.from_template(TEMPLATE, direct_calls=direct) as sb:
         _set_up(sb)
         s3 = cached_boto_client_for(sb.region, "s3")
         outcomes = []
         for _, params, _ in READS:
             answered.clear()
-            outcomes.append((_outcome(functools.partial(s3.head_object, **params)), list(answered)))
+            outcomes.append((_outcome(functools.partial(s3.head_object, **params)),
+                             [result is not None for result in answered]))
         return outcomes
 
 
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[dict[bool, list[Any]]]:
-    answered: list[bool] = []
-    original = direct_backend._head_object
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        answered.append(result is not None)
-        return result
-
-    direct_backend._head_object = spy  # type: ignore[assignment]
-    try:
+    with _answers_of("_head_object") as answered:
         yield {direct: _read_all(direct, answered) for direct in (False, True)}
-    finally:
-        direct_backend._head_object = original  # type: ignore[assignment]
 
 
 @pytest.mark.parametrize("index", range(len(READS)), ids=[label for label, _, _ in READS])
@@ -267,19 +275,8 @@ def _copy_all(direct: bool, answered: list[Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def copies() -> Iterator[dict[bool, list[Any]]]:
-    answered: list[Any] = []
-    original = direct_backend._copy_object
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        answered.append(result)
-        return result
-
-    direct_backend._copy_object = spy  # type: ignore[assignment]
-    try:
+    with _answers_of("_copy_object") as answered:
         yield {direct: _copy_all(direct, answered) for direct in (False, True)}
-    finally:
-        direct_backend._copy_object = original  # type: ignore[assignment]
 
 
 @pytest.mark.parametrize("index", range(len(COPIES)), ids=[label for label, _, _ in COPIES])
@@ -376,7 +373,7 @@ def test_a_restore_request_runs_the_same_children_with_the_same_histories_either
     assert on == off
 
 
-def _restored_and_post_processed(direct: bool, copied: list[Any]) -> list[Any]:
+def _restored_and_post_processed(direct: bool) -> list[Any]:
     """A key-list restore request run until each restore completed and was post-processed (copied, marked,
     counted, the requester notified): every execution's workflow, status, output and history, in a stable order.
     The archived objects' restores complete at different virtual times (Glacier Flexible Retrieval's Bulk tier
@@ -392,21 +389,11 @@ def _restored_and_post_processed(direct: bool, copied: list[Any]) -> list[Any]:
 
 
 def test_a_restore_and_its_post_processing_run_the_same_executions_either_way() -> None:
-    copied: list[Any] = []
-    original = direct_backend._copy_object
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        copied.append(result is not None)
-        return result
-
-    direct_backend._copy_object = spy  # type: ignore[assignment]
-    try:
-        off = _restored_and_post_processed(False, copied)
-        assert copied == []
-        on = _restored_and_post_processed(True, copied)
-    finally:
-        direct_backend._copy_object = original  # type: ignore[assignment]
+    with _answers_of("_copy_object") as answered:
+        off = _restored_and_post_processed(False)
+        assert answered == []
+        on = _restored_and_post_processed(True)
+    copied = [result is not None for result in answered]
     done = [outcome for outcome in on if outcome[0] == "glacier-restore-complete" and outcome[1] == "SUCCEEDED"]
     assert done and copied and all(copied)  # each post-processing copy took the backend path
     assert len(copied) == sum(1 for outcome in done if "CopyRestoredObject" in json.dumps(outcome[4]))

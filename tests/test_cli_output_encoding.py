@@ -89,7 +89,6 @@ def test_indented_json_writes_nan_as_json_does():
     {"when": START, "naive": START.replace(tzinfo=None), "pair": ("a", (1, [])), "amount": Decimal("1.50"),
      "kinds": {"x"}, "path": Path("a/b")},
     {1: "a number key", 2.5: "a float key", False: "no", None: "nothing", "text": {3: [START]}},
-    {"nested": {1: "the number", "1": "the text"}},  # both written as "1": the text's value is kept
     [{"inner": {7: ("t",)}}, ()],
 ])
 def test_indented_json_writes_what_jsonable_converts_as_jsonable_does(value):

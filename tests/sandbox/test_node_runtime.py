@@ -42,6 +42,14 @@ exports.handler = async (event, context) => {
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_endpoint_left() -> Iterator[None]:
+    """Stop the process-wide loopback endpoint a test's bare NodeFunction started (a sandbox's runtime stops it on
+    close; a NodeFunction alone leaves it to its owner), so the next test of this worker starts without one."""
+    yield
+    node_runtime.ENDPOINT.stop()
+
+
 @pytest.fixture
 def project(tmp_path: Path):
     def make(files: dict[str, str], **kwargs) -> Sandbox:
@@ -318,7 +326,6 @@ def test_an_esbuild_function_runs_its_sam_build_output(project, tmp_path):
 
 def test_sandbox_without_node_functions_starts_no_endpoint(tmp_path):
     path = write_project(tmp_path, {"app.py": "def handler(event, context):\n    return 1\n"}, runtime="python3.12")
-    node_runtime.ENDPOINT.stop()  # whatever an earlier test of this worker left: this sandbox must start none
     with Sandbox.from_template(path) as sb:
         assert sb.run(MACHINE, {}).output == 1
         assert node_runtime.ENDPOINT._server is None

@@ -23,7 +23,6 @@ IAM authorization is on, which checks signatures) takes botocore's. `SANDBOX_DIR
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
@@ -45,6 +44,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
 from sandbox import direct_backend, direct_json
+from sandbox.moto_fixes.serializer_timestamps import aware_utc
 
 ENV_SWITCH: Final[str] = "SANDBOX_DIRECT_CALLS"
 
@@ -71,27 +71,19 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
 in-process already (`lambdas.py` answers it at `before-call` before this does), as the fakes do
 for the APIs moto lacks."""
 
-_MONTHS: Final[dict[str, int]] = {name: number for number, name in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
-
-
 def parse_timestamp(value: Any) -> datetime:
     """botocore's timestamp parser, without dateutil's general parser for the two forms moto sends.
 
     An HTTP date (`Sat, 05 Dec 2026 14:46:38 GMT`: Last-Modified, Date) and ISO 8601 in UTC
-    (`2026-12-05T14:46:38.000Z`: XML and JSON bodies) become the datetime botocore's `parse_timestamp`
-    returns, time zone object included; anything else goes to botocore's.
+    (`2026-12-05T14:46:38.000Z`: XML and JSON bodies), read as moto's serializer reads them
+    (`serializer_timestamps.aware_utc`), become the datetime botocore's `parse_timestamp` returns,
+    time zone object included; anything else goes to botocore's.
     """
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError, KeyError, IndexError):
-            if value.endswith(" GMT"):
-                _weekday, day, month, year, clock, _zone = value.split(" ")
-                hour, minute, second = clock.split(":")
-                moment = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
-                return moment.replace(tzinfo=_zone_of("Sat, 01 Jan 2000 00:00:00 GMT"))
-            if value.endswith("Z") and "T" in value:
-                return datetime.fromisoformat(value).replace(tzinfo=_zone_of("2000-01-01T00:00:00Z"))
-    return botocore_parse_timestamp(value)
+    moment = aware_utc(value) if isinstance(value, str) else None
+    if moment is None:
+        return botocore_parse_timestamp(value)
+    sample = "Sat, 01 Jan 2000 00:00:00 GMT" if value.endswith(" GMT") else "2000-01-01T00:00:00Z"
+    return moment.replace(tzinfo=_zone_of(sample))
 
 
 @functools.cache

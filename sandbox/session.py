@@ -17,7 +17,7 @@ import boto3
 import botocore.loaders
 from botocore.hooks import HierarchicalEmitter
 
-from sandbox import data_files
+from sandbox import data_files, endpoint_cache
 
 _FORWARDED = ("before-parameter-build", "before-call")
 _active: HierarchicalEmitter | None = None
@@ -39,12 +39,25 @@ def shared_session(region: str) -> boto3.Session:
     session._session.register_component("data_loader", data_loader())
     for event in _FORWARDED:
         session.events.register(event, _forward)
+    session.events.register("creating-client-class", _add_endpoint_cache)
     return session
 
 
 @functools.cache
 def shared_client(region: str, service: str) -> Any:
     return shared_session(region).client(service, region_name=region)
+
+
+class _EndpointsCached:
+    """Every client of the shared session keeps the endpoints it resolves (`sandbox.endpoint_cache`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        endpoint_cache.install(self)
+
+
+def _add_endpoint_cache(base_classes: list[type], **_: Any) -> None:
+    base_classes.insert(0, _EndpointsCached)
 
 
 def activate(emitter: HierarchicalEmitter | None) -> None:

@@ -22,8 +22,10 @@ Delays are the upper ends of the documented typical retrieval times; change
 from __future__ import annotations
 
 import copy
+import functools
 import heapq
 import itertools
+import os
 import threading
 import uuid
 from collections import deque
@@ -60,19 +62,25 @@ _SETTLE_BEFORE = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def restore_expiry(completed: datetime, days: int) -> datetime:
-    """Completion time plus Days, rounded up to the next midnight UTC, as S3 computes it."""
+    """Completion time plus Days, rounded up to the next midnight UTC, as S3 computes it.
+
+    Kept per (moment, days): the restores of one request are due at the same moment, with the same days."""
     end = completed.astimezone(UTC) + timedelta(days=days)
     midnight = end.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight if midnight == end else midnight + timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=256)
 def _iso(moment: datetime) -> str:
+    """Kept per moment: a request's restores are initiated, completed and expired at a few moments."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _request_id() -> str:
-    return uuid.uuid4().hex.upper()[:16]
+    """S3's request id: 16 random upper-case hex digits."""
+    return os.urandom(8).hex().upper()
 
 
 @dataclass
@@ -299,6 +307,8 @@ class S3RestoreFake:
         if config.event_bridge is not None:
             event = self._eventbridge_event(bucket, restore, event_name, at)
             self._outbox.append(lambda: self.ctx.emit(event))
+        if not (config.cloud_function or config.queue or config.topic):
+            return  # no SQS/SNS/Lambda destination: moto's notification code would send nothing
         classic = copy.copy(config)
         classic.event_bridge = None
         proxy = SimpleNamespace(

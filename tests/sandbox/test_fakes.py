@@ -634,21 +634,18 @@ def test_an_execution_reading_s3_does_not_wait_for_other_objects_events(env: Env
     """While S3's timer sends the Completed events of many objects, an execution's own S3 call (a thread
     holding the clock) reads the restored object at once; a read from outside (a test, the CLI) still
     returns only once every due event is out."""
-    from moto.s3 import notifications
-
     for key in ("a.bin", "b.bin"):
         _archived(env, key)
         env.s3.restore_object(Bucket=BUCKET, Key=key, RestoreRequest={"Days": 1})
     sending, go_on = threading.Event(), threading.Event()
-    send_event = notifications.send_event
 
-    def slow_send(account: str, name: Any, bucket: Any, key: Any) -> None:
-        if name == notifications.S3NotificationEvent.OBJECT_RESTORE_COMPLETED_EVENT and not go_on.is_set():
+    def slow_emit(event: dict[str, Any]) -> None:
+        env.events.append(event)
+        if event["detail-type"] == "Object Restore Completed" and not go_on.is_set():
             sending.set()
             go_on.wait(30)
-        send_event(account, name, bucket, key)
 
-    monkeypatch.setattr(notifications, "send_event", slow_send)
+    monkeypatch.setattr(env.fakes.s3_restore.ctx, "emit", slow_emit)
     env.clock.advance_to_next()  # the timer's thread sends, and blocks in its first send
     assert sending.wait(30)
 
@@ -671,6 +668,29 @@ def test_an_execution_reading_s3_does_not_wait_for_other_objects_events(env: Env
     go_on.set()
     outsider.join(30)
     assert seen["outsider"] == (seen["execution"][0], 4)
+
+
+def test_restore_events_reach_a_queue_destination_as_well_as_eventbridge(env: Env) -> None:
+    """A bucket with an SQS destination for restore events gets S3's own notification records (moto's code),
+    beside the EventBridge events; a bucket with EventBridge only sends nothing to queues."""
+    sqs = env.client("sqs")
+    queue_url = sqs.create_queue(QueueName="restores")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    _archived(env, "queued.bin")
+    env.s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
+        "EventBridgeConfiguration": {},
+        "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectRestore:*"]}]})
+    env.s3.restore_object(Bucket=BUCKET, Key="queued.bin", RestoreRequest={"Days": 1})
+    env.clock.advance_to_next()
+    _wait_until(lambda: len(env.events) == 2)
+    records = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            records += json.loads(message["Body"]).get("Records", [])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
+        ("ObjectRestore:Post", "queued.bin"), ("ObjectRestore:Completed", "queued.bin")]
+    assert [e["detail-type"] for e in env.events] == ["Object Restore Initiated", "Object Restore Completed"]
 
 
 def test_restored_copy_expires(env: Env) -> None:

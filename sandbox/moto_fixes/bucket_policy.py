@@ -11,6 +11,7 @@ offline, so its statement is left out rather than guessed.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -39,19 +40,28 @@ def applicable_policy(policy: dict[str, Any]) -> dict[str, Any]:
     return {**policy, "Statement": kept}
 
 
+@functools.lru_cache(maxsize=64)
+def _applicable_iam_policy(policy_text: str | bytes) -> Any:
+    """moto's reader of the policy's applicable statements, built once per policy text (it keeps no state
+    between questions): every S3 call on a bucket with a policy asks it."""
+    from moto.iam.access_control import IAMPolicy
+
+    return IAMPolicy(json.dumps(applicable_policy(json.loads(policy_text))))
+
+
 def install() -> None:
     """Evaluate bucket-policy conditions against an HTTPS SDK request (idempotent)."""
     global _installed
     if _installed:
         return
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
     from moto.s3.models import FakeBucket
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        policy = applicable_policy(json.loads(self.policy))
-        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+        text = self.policy if isinstance(self.policy, (str, bytes)) else json.dumps(self.policy)
+        return _applicable_iam_policy(text).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
     _installed = True

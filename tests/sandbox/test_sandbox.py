@@ -272,6 +272,8 @@ def test_template_bucket_policies_are_applied_with_their_conditions(sb):
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_all))
     with pytest.raises(s3.exceptions.ClientError, match="Forbidden"):
         s3.put_object(Bucket=bucket, Key="b.txt", Body=b"no")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only))  # a policy text seen before decides anew
+    s3.put_object(Bucket=bucket, Key="c.txt", Body=b"ok again")
 
 
 def test_handler_output_goes_to_its_function_log_not_the_console(sb, capsys):

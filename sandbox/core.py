@@ -19,7 +19,7 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 
 from sandbox import clock as clock_module
 from sandbox import direct_calls as direct_calls_module
-from sandbox import lambda_async, routing, seeding, session, snapshots, teststate
+from sandbox import lambda_async, param_calls, routing, seeding, session, snapshots, teststate
 from sandbox.clock import VirtualClock
 from sandbox.fakes.registry import Fakes
 from sandbox.faults import FaultPlan
@@ -158,6 +158,7 @@ class Sandbox:
         self.fakes = engine.start_fakes(events, self.clock, self.region, self.account_id, self.router)
         if self.direct_calls:
             direct_calls_module.register(events)
+            param_calls.enable(events)
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
         snapshots.provision(provisioner)  # the same resources as the last sandbox: restored, not created again

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,17 @@ def respond_error(error: AwsError) -> tuple[AWSResponse, dict[str, Any]]:
     return AWSResponse("https://sandbox.invalid/", error.status, {}, _NoBody()), parsed
 
 
+_answerers: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Callable[..., Any]]] = weakref.WeakKeyDictionary()
+"""Per emitter, the `before-call` answer `intercept` registered for each (service, operation)."""
+
+
+def answerer(events: Any, service: str, operation: str) -> Callable[..., Any] | None:
+    """The `before-call` handler `intercept` registered on `events` for `service.operation`, if any: it answers
+    from the parameters stashed in the request context (`sandbox.param_calls` calls it without the request)."""
+    answerers = _answerers.get(events)
+    return None if answerers is None else answerers.get((service, operation))
+
+
 def intercept(events: Any, service: str, operation: str, handler: Handler) -> None:
     """Answer `service.operation` with `handler` on every client built from `events`' session.
 
@@ -103,3 +115,4 @@ def intercept(events: Any, service: str, operation: str, handler: Handler) -> No
 
     events.register(f"before-parameter-build.{service}.{operation}", stash)
     events.register(f"before-call.{service}.{operation}", answer)
+    _answerers.setdefault(events, {})[(service, operation)] = answer

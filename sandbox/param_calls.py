@@ -112,7 +112,7 @@ def _request_context(client: Any, model: Any) -> dict[str, Any]:
 def _first_sandbox_handler(events: Any, service_id: str, operation_name: str, fake: Any) -> bool:
     """Whether the fake's answer is the first `before-call` handler the sandbox runs for the call (so answering
     with it skips none)."""
-    handlers = events._handlers.prefix_search(f"before-call.{service_id}.{operation_name}")
+    handlers = _handlers(events, f"before-call.{service_id}.{operation_name}")
     return bool(handlers) and handlers[0] is fake
 
 
@@ -121,9 +121,27 @@ def _only_botocores_before_call(client: Any, service_id: str, operation_name: st
     one forwarding to the sandbox."""
     from sandbox.session import forwards
 
-    emitter = getattr(client.meta.events, "_emitter", client.meta.events)
-    handlers = emitter._handlers.prefix_search(f"before-call.{service_id}.{operation_name}")
-    return all(forwards(handler) or _botocores(handler) for handler in handlers)
+    handlers = _handlers(getattr(client.meta.events, "_emitter", client.meta.events),
+                         f"before-call.{service_id}.{operation_name}")
+    verdict = _verdicts.get(id(handlers))
+    if verdict is None or verdict[0] is not handlers:
+        verdict = _verdicts[id(handlers)] = (handlers, all(forwards(handler) or _botocores(handler)
+                                                           for handler in handlers))
+    return verdict[1]
+
+
+_verdicts: dict[int, tuple[Any, bool]] = {}
+"""Per handler list (botocore builds a new one after any registration), whether it is botocore's own."""
+
+
+def _handlers(emitter: Any, event: str) -> Any:
+    """The handlers `emitter` runs for `event`, most specific first, from its lookup table as its `_emit` reads
+    them (filled the same way on a miss)."""
+    table = emitter._lookup_cache
+    handlers = table.get(event)
+    if handlers is None:
+        handlers = table[event] = emitter._handlers.prefix_search(event)
+    return handlers
 
 
 def _botocores(handler: Any) -> bool:

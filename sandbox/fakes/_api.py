@@ -21,6 +21,8 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from sandbox.direct_json import plain_copy
+
 
 class AwsError(Exception):
     """An error the real service returns: its code, message and HTTP status."""
@@ -101,7 +103,8 @@ def intercept(events: Any, service: str, operation: str, handler: Handler) -> No
     stash_key = f"sandbox.fakes.params.{service}.{operation}"
 
     def stash(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[stash_key] = copy.deepcopy(params)
+        kept = plain_copy(params)  # plain data (what callers pass) copied without deepcopy's memo
+        context[stash_key] = kept if kept is not None else copy.deepcopy(params)
 
     def answer(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if stash_key not in context:

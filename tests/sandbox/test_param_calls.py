@@ -52,7 +52,8 @@ def _outcome(call: Any) -> Any:
     try:
         return ("answer", _comparable(call()))
     except ClientError as error:
-        return ("error", type(error).__name__, error.response["Error"]["Code"], _comparable(error.response))
+        return ("error", type(error).__name__, error.response["Error"]["Code"], _comparable(error.response),
+                str(error))
     except Exception as error:  # the raised exception is what is compared
         return ("raised", type(error).__name__, str(error))
 

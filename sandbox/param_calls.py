@@ -30,6 +30,7 @@ from botocore.history import get_global_history_recorder
 from botocore.validate import ParamValidationDecorator, ParamValidator
 
 from sandbox import direct_calls
+from sandbox.direct_json import plain_copy
 from sandbox.fakes import _api
 
 BOTOCORE: Final[object] = object()
@@ -57,8 +58,13 @@ def answer(client: Any, operation_name: str, api_params: dict[str, Any], events:
         return BOTOCORE
     if not _only_botocores_before_call(client, service_id, operation_name):
         return BOTOCORE
+    own = plain_copy(api_params)
+    if own is None:
+        return BOTOCORE
     with start_as_current_context():  # as botocore's `_make_api_call`: the call's own user-agent features
-        return _answer(client, operation_name, api_params, service_id, fake)
+        # On a copy: when botocore's way makes the call after all, its parameter handlers (some of which change
+        # the parameters in place) see the caller's parameters as they were, once.
+        return _answer(client, operation_name, own, service_id, fake)
 
 
 def _answer(client: Any, operation_name: str, api_params: dict[str, Any], service_id: str, fake: Any) -> Any:

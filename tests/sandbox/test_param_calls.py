@@ -148,3 +148,22 @@ def test_a_client_with_its_own_before_call_handler_takes_botocores_way() -> None
             response = custom.restore_object(Bucket=BUCKET, Key="a.bin", RestoreRequest=BULK)
         assert response["ResponseMetadata"]["HTTPStatusCode"] == 202
         assert (seen, answered) == (["mine"], [])
+
+
+def test_a_call_left_to_moto_runs_the_parameter_handlers_once_on_the_callers_parameters() -> None:
+    """A handler that changes the parameters in place (botocore's SSE-C one does) changes them once, also when the
+    fake leaves the call to moto after the short path ran them."""
+    with Sandbox.from_template(TEMPLATE) as sb:
+        shared_client(sb.region, "s3").create_bucket(Bucket=BUCKET)
+        client = shared_session(sb.region).client("s3", region_name=sb.region)
+
+        seen: list[str] = []
+
+        def suffixed(params: dict[str, Any], **_: Any) -> None:
+            seen.append(params["Key"])
+            params["Key"] += "-suffixed"
+
+        client.meta.events.register("before-parameter-build.s3.RestoreObject", suffixed)
+        with pytest.raises(ClientError, match="NoSuchKey"):
+            client.restore_object(Bucket=BUCKET, Key="missing", RestoreRequest=BULK)
+        assert seen == ["missing", "missing"]  # the short path's run, then botocore's, each on the caller's key

@@ -129,15 +129,17 @@ def _only_botocores_before_call(client: Any, service_id: str, operation_name: st
 
     handlers = _handlers(getattr(client.meta.events, "_emitter", client.meta.events),
                          f"before-call.{service_id}.{operation_name}")
-    verdict = _verdicts.get(id(handlers))
-    if verdict is None or verdict[0] is not handlers:
-        verdict = _verdicts[id(handlers)] = (handlers, all(forwards(handler) or _botocores(handler)
-                                                           for handler in handlers))
+    key = id(handlers)
+    verdict = _verdicts.get(key)
+    if verdict is None or verdict[0]() is not handlers:
+        allowed = all(forwards(handler) or _botocores(handler) for handler in handlers)
+        verdict = _verdicts[key] = (weakref.ref(handlers, lambda _: _verdicts.pop(key, None)), allowed)
     return verdict[1]
 
 
-_verdicts: dict[int, tuple[Any, bool]] = {}
-"""Per handler list (botocore builds a new one after any registration), whether it is botocore's own."""
+_verdicts: dict[int, tuple[weakref.ref[Any], bool]] = {}
+"""Per handler list (botocore builds a new one after any registration), whether it is botocore's own; an entry
+goes with its list (a client's handlers are not kept alive by this)."""
 
 
 def _handlers(emitter: Any, event: str) -> Any:

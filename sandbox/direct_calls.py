@@ -27,6 +27,7 @@ import functools
 import math
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -194,26 +195,41 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
 
 
 class ResponseHeaders(HeadersDict):
-    """botocore's case-insensitive headers, looked up by lower-cased name.
+    """botocore's case-insensitive headers, held by lower-cased name.
 
     botocore's parser asks a REST response's headers for every header its output shape may carry
-    (some 50 for HeadObject), and `HeadersDict` builds a key object for each question.
+    (some 50 for HeadObject), and `HeadersDict` builds a key object for each question and for each
+    header it holds. Here a name is lower-cased once; as in `HeadersDict`, a header keeps the spelling
+    of its name first set, and iterating gives the names in the order they were first set.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lowered: dict[str, Any] = {}
-        super().__init__(*args, **kwargs)
+        self._names: dict[str, str] = {}
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        self._lowered[key.lower()] = value
+        lowered = key.lower()
+        self._lowered[lowered] = value
+        self._names.setdefault(lowered, key)
 
     def __getitem__(self, key: str) -> Any:
         return self._lowered[key.lower()]
 
     def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        del self._lowered[key.lower()]
+        lowered = key.lower()
+        del self._lowered[lowered]
+        del self._names[lowered]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names.values()))
+
+    def __len__(self) -> int:
+        return len(self._lowered)
+
+    def __repr__(self) -> str:
+        return repr({self._names[lowered]: value for lowered, value in self._lowered.items()})
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._lowered

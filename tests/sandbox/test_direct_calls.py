@@ -286,3 +286,7 @@ def test_response_headers_are_looked_up_as_botocore_s_whatever_the_case() -> Non
     del ours["X-AMZ-META-OWNER"], theirs["X-AMZ-META-OWNER"]
     assert dict(ours) == dict(theirs) == {"Content-Length": "6"}
     assert "x-amz-meta-owner" not in ours and isinstance(ours, HeadersDict)
+    ours["x-amz-meta-owner"] = theirs["x-amz-meta-owner"] = "you"  # set again: last, with the new spelling
+    ours["X-Amz-Meta-Owner"] = theirs["X-Amz-Meta-Owner"] = "them"  # set once more: the first spelling stays
+    assert (list(ours), repr(ours), len(ours)) == (list(theirs), repr(theirs), len(theirs))
+    assert dict(ours) == {"Content-Length": "6", "x-amz-meta-owner": "them"}

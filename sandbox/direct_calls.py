@@ -97,6 +97,13 @@ _PARSERS = parsers.ResponseParserFactory()
 _PARSERS.set_parser_defaults(timestamp_parser=parse_timestamp)
 
 
+@functools.cache
+def _parser(protocol: str) -> Any:
+    """botocore's response parser for `protocol`, one for every call: a parser sets its attributes in its
+    constructor only and keeps nothing of a response it parsed."""
+    return _PARSERS.create_parser(protocol)
+
+
 def enabled_by_default() -> bool:
     """The process-wide default: on, unless SANDBOX_DIRECT_CALLS is 0/false/no/off."""
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
@@ -184,7 +191,7 @@ def _exchange(params: dict[str, Any], model: OperationModel, request_signer: Any
     customized: dict[str, Any] = {}
     emitter.emit(f"before-parse.{service_id}.{model.name}", operation_model=model, response_dict=response_dict,
                  customized_response_dict=customized)
-    parser = _PARSERS.create_parser(model.service_model.resolved_protocol)
+    parser = _parser(model.service_model.resolved_protocol)
     parsed = parser.parse(response_dict, model.output_shape)
     parsed.update(customized)
     if status >= 300:

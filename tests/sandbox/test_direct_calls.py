@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.response import StreamingBody
 from botocore.signers import RequestSigner
@@ -290,3 +291,39 @@ def test_response_headers_are_looked_up_as_botocore_s_whatever_the_case() -> Non
     ours["X-Amz-Meta-Owner"] = theirs["X-Amz-Meta-Owner"] = "them"  # set once more: the first spelling stays
     assert (list(ours), repr(ours), len(ours)) == (list(theirs), repr(theirs), len(theirs))
     assert dict(ours) == {"Content-Length": "6", "x-amz-meta-owner": "them"}
+
+
+def test_one_response_parser_per_protocol_serves_threads_at_once() -> None:
+    """The parser `_exchange` shares keeps nothing of a response: eight threads parsing different answers at
+    once each get their own, as from a parser of their own."""
+    import threading
+
+    import botocore.session
+    from botocore.endpoint import convert_to_response_dict
+    from moto.core.botocore_stubber import MockRawResponse
+
+    model = botocore.session.get_session().get_service_model("dynamodb").operation_model("GetItem")
+
+    def response(index: int) -> dict[str, Any]:
+        http = AWSResponse("https://dynamodb.us-east-1.amazonaws.com/", 200, {},
+                           MockRawResponse(json.dumps({"Item": {"n": {"N": str(index)}}}).encode()))
+        http.headers = direct_calls.ResponseHeaders({"x-amzn-RequestId": f"r{index}"})
+        return convert_to_response_dict(http, model)
+
+    fresh = direct_calls._PARSERS.create_parser("json")
+    wrong: list[int] = []
+
+    def parse_many(worker: int) -> None:
+        for round_ in range(200):
+            index = worker * 1000 + round_
+            expected = fresh.parse(response(index), model.output_shape)
+            if direct_calls._parser("json").parse(response(index), model.output_shape) != expected:
+                wrong.append(index)
+
+    threads = [threading.Thread(target=parse_many, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert direct_calls._parser("json") is direct_calls._parser("json")

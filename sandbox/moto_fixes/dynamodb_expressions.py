@@ -22,6 +22,13 @@ once per class, not per node (the node classes use ABCMeta, whose isinstance is 
 the same nodes in the same order with the same handlers. The validator's copy of the tree is made
 node by node (what deepcopy makes of it, without `__reduce_ex__`), and its clause-count check counts
 each subtree once per walk instead of three times per node above it.
+
+Most checks handle node classes a given expression doesn't hold (an ADD has no SET action, no
+function, no operation on values): their walk visits every node and calls nothing. So the validator
+keeps the classes the tree may hold (those of its copy, plus those of every node a check puts in
+place of another), and a check that handles none of them and does no work between children is not
+walked: its walk would have returned the tree as it was. A check that hands back the node it was
+given has only read it (none of moto's changes a node in place).
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ moto_traversal: Any = None
 """moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
 moto_verify_action_counts: Any = None
 """moto's own `ActionCountValidator.verify_action_counts` (idem)."""
+moto_validate: Any = None
+"""moto's own `Validator.validate` (idem)."""
+_PRESENT: Final[str] = "_sandbox_present"
+"""Where a check being walked finds the set of node classes the tree may hold (to add those it puts in place)."""
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -100,6 +111,7 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
         handlers = _handlers(self)
         pre_processing = (None if type(self).pre_processing_of_child is base_pre_processing
                           else self.pre_processing_of_child)
+        present = self.__dict__.get(_PRESENT)
 
         def walk(node: Any, child_id: int) -> Any:
             handled = by_class.get(type(node), _UNKNOWN)
@@ -114,7 +126,10 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
                         pre_processing(node, index)
                     walk(child_node, index)
             if handled is not None:
-                node = handlers[handled](node)
+                replaced = handlers[handled](node)
+                if present is not None and replaced is not node:
+                    _add_classes(replaced, node_class, present)
+                node = replaced
                 node.parent = parent_node
                 if parent_node:
                     parent_node.children[child_id] = node
@@ -123,6 +138,52 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
         return walk(node, child_id)
 
     return traverse_node_recursively
+
+
+_is_node_class: dict[type, bool] = {}
+
+
+def _add_classes(node: Any, node_class: type, into: set[type]) -> None:
+    """The classes of `node` and of the nodes below it, as the walk meets them (a child that is no node ends it)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        kind = type(current)
+        is_node = _is_node_class.get(kind)
+        if is_node is None:
+            is_node = _is_node_class[kind] = issubclass(kind, node_class)
+        if is_node:
+            into.add(kind)
+            if current.children is not None:
+                pending.extend(current.children)
+
+
+def _validator(node_class: type, base_pre_processing: Any, base_traverse: Any, our_traversal: Any) -> Any:
+    """`Validator.validate` that skips the checks whose walk would call nothing (see the module's note)."""
+
+    def walks(processor: Any, present: set[type]) -> bool:
+        kind = type(processor)
+        if (kind.pre_processing_of_child is not base_pre_processing or kind.traverse is not base_traverse
+                or kind.traverse_node_recursively is not our_traversal):
+            return True
+        node_types = _node_types(processor)
+        by_class = _handled_as.get(node_types)
+        if by_class is None:
+            by_class = _handled_as.setdefault(node_types, {})
+        return any(_handled_type(by_class, node_types, node_class, present_class) is not None
+                   for present_class in present)
+
+    def validate(self: Any) -> Any:
+        tree = self.node_to_validate
+        present: set[type] = set()
+        _add_classes(tree, node_class, present)
+        for processor in self.processors:
+            if walks(processor, present):
+                processor.__dict__[_PRESENT] = present
+                tree = processor.traverse(tree)
+        return tree
+
+    return validate
 
 
 _IMMUTABLE: Final[tuple[type, ...]] = (str, int, float, bool, type(None))
@@ -261,7 +322,12 @@ def install() -> None:
     ConditionExpressionParser.parse = parse_once
     global moto_traversal
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
-    DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    our_traversal = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    DepthFirstTraverser.traverse_node_recursively = our_traversal
+    global moto_validate
+    moto_validate = validators.Validator.validate
+    validators.Validator.validate = _validator(Node, DepthFirstTraverser.pre_processing_of_child,
+                                               DepthFirstTraverser.traverse, our_traversal)
     validators.deepcopy = tree_copy  # type: ignore[assignment]
     global moto_verify_action_counts
     moto_verify_action_counts = validators.ActionCountValidator.verify_action_counts

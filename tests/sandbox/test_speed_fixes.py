@@ -478,13 +478,52 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
     validators.deepcopy = copy.deepcopy
     counting = validators.ActionCountValidator.verify_action_counts
     validators.ActionCountValidator.verify_action_counts = dynamodb_expressions.moto_verify_action_counts
+    skipping = validators.Validator.validate
+    validators.Validator.validate = dynamodb_expressions.moto_validate
     try:
         motos = applied()
     finally:
         DepthFirstTraverser.traverse_node_recursively = replacement
         validators.deepcopy = dynamodb_expressions.tree_copy
         validators.ActionCountValidator.verify_action_counts = counting
+        validators.Validator.validate = skipping
     assert ours == motos
+
+
+@pytest.mark.parametrize(("expression", "walked"), [
+    ("ADD #c :one, pending :p", ["ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+                                 "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor"]),
+    ("SET #l = list_append(#l, :l), n = if_not_exists(#x, :n) + :n", [
+        "ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+        "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor",
+        "UpdateExpressionFunctionEvaluator", "NoneExistingPathChecker", "ExecuteOperations", "TypeMismatchValidator",
+        "EmptyStringKeyValueValidator"]),
+    ("SET a = :s REMOVE l", [
+        "ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+        "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor", "ExecuteOperations",
+        "TypeMismatchValidator", "EmptyStringKeyValueValidator"]),
+], ids=["add", "set with functions", "set and remove"])
+def test_only_the_checks_of_classes_the_tree_holds_walk_it(expression: str, walked: list[str]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    dynamodb_expressions.install()
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    item = Item(DynamoType({"S": "a"}), None, attrs={"pk": {"S": "a"}, "n": {"N": "5"}, "l": {"L": []},
+                                                     "started": {"N": "1"}, "pending": {"N": "1"}})
+    values = {":one": {"N": "1"}, ":p": {"N": "2"}, ":l": {"L": [{"S": "y"}]}, ":n": {"N": "3"}, ":s": {"S": "x"}}
+    names = {key: value for key, value in {"#c": "started", "#l": "l", "#x": "missing"}.items() if key in expression}
+    validator = UpdateExpressionValidator(UpdateExpressionParser.make(expression), names,
+                                          {key: value for key, value in values.items() if key in expression}, item,
+                                          Table())
+    validator.validate()
+    # (a check that was walked was handed the classes the tree may hold)
+    assert [type(check).__name__ for check in validator.processors if "_sandbox_present" in check.__dict__] == walked
 
 
 def _shape(node: Any, parent: Any = None) -> Any:

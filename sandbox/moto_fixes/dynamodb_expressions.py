@@ -170,8 +170,13 @@ def _validator(node_class: type, base_pre_processing: Any, base_traverse: Any, o
         by_class = _handled_as.get(node_types)
         if by_class is None:
             by_class = _handled_as.setdefault(node_types, {})
-        return any(_handled_type(by_class, node_types, node_class, present_class) is not None
-                   for present_class in present)
+        for present_class in present:
+            handled = by_class.get(present_class, _UNKNOWN)
+            if handled is _UNKNOWN:
+                handled = _handled_type(by_class, node_types, node_class, present_class)
+            if handled is not None:
+                return True
+        return False
 
     def validate(self: Any) -> Any:
         tree = self.node_to_validate

@@ -183,12 +183,35 @@ def install() -> None:
     from botocore.model import OperationNotFoundError
     from moto import settings
     from moto.core import serialize
-    from moto.core.responses import ActionResult
+    from moto.core.request import determine_request_protocol
+    from moto.core.responses import ActionResult, BaseResponse
     from moto.core.utils import get_service_model
     from moto.dynamodb.responses import DynamoHandler
 
     original = moto_serialized = DynamoHandler.serialized
     moto_execute = ActionResult.execute_result
+    moto_response_protocol = BaseResponse.determine_response_protocol
+    operations: dict[tuple[int, str], tuple[Any, Any]] = {}
+    """By (service model id, action): (the service model, its operation model). The model held: its id stays its."""
+    json_requests: dict[tuple[int, str], tuple[Any, bool]] = {}
+    """By (service model id, Content-Type): whether moto reads the request (and writes the answer) as JSON."""
+
+    def operation_of(service_model: Any, action: str) -> Any:
+        kept = operations.get((id(service_model), action))
+        if kept is None or kept[0] is not service_model:
+            kept = operations[(id(service_model), action)] = (service_model, service_model.operation_model(action))
+        return kept[1]
+
+    def answered_as_json(self: Any, service_model: Any) -> bool:
+        """`determine_response_protocol(...) == "json"` (a JSON request is answered in JSON whatever else holds)."""
+        if type(self).determine_response_protocol is not moto_response_protocol:
+            return bool(self.determine_response_protocol(service_model) == "json")
+        content_type = self.headers.get("Content-Type", "")
+        kept = json_requests.get((id(service_model), content_type))
+        if kept is None or kept[0] is not service_model:
+            is_json = determine_request_protocol(service_model, content_type) == "json"
+            kept = json_requests[(id(service_model), content_type)] = (service_model, is_json)
+        return kept[1]
 
     def serialized(self: Any, action_result: Any) -> Any:
         result = action_result.result
@@ -197,12 +220,11 @@ def install() -> None:
             return original(self, action_result)
         service_model = get_service_model(self.boto3_service_name)
         try:
-            operation_model = service_model.operation_model(self._get_action())
+            operation_model = operation_of(service_model, self._get_action())
         except OperationNotFoundError:
             return original(self, action_result)
-        protocol = self.determine_response_protocol(service_model)
-        serializer_class = serialize.get_serializer_class(service_model.service_name, protocol)
-        if serializer_class is not serialize.JSONSerializer or operation_model.has_event_stream_output:
+        if (not answered_as_json(self, service_model) or operation_model.has_event_stream_output
+                or serialize.get_serializer_class(service_model.service_name, "json") is not serialize.JSONSerializer):
             return original(self, action_result)
         try:
             body = write_body(operation_model, result)

@@ -7,7 +7,8 @@ objects sends the same few expressions 20,000 times. Here each parse is kept:
 
 * an UpdateExpression's syntax tree, by its text. Nothing changes that tree: the validator
   works on its own deep copy (and replaces names, values and item paths there), the response
-  class only reads which names and values it uses.
+  class only reads which names and values it uses; what it finds there (`find_clauses` on the
+  kept tree) is kept with the tree.
 * a ConditionExpression's operation, by its text with the names and values it was given (they
   are substituted into it), with the names and values it found. The operations only read the
   item they are evaluated on.
@@ -45,12 +46,16 @@ _installed = False
 _lock = threading.Lock()
 _update_trees: dict[str, Any] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+_tree_clauses: dict[int, tuple[Any, dict[tuple[type, ...], list[Any]]]] = {}
+"""By kept tree id: (the tree, what `find_clauses` found in it by clause types). The tree held: its id stays its."""
 moto_traversal: Any = None
 """moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
 moto_verify_action_counts: Any = None
 """moto's own `ActionCountValidator.verify_action_counts` (idem)."""
 moto_validate: Any = None
 """moto's own `Validator.validate` (idem)."""
+moto_find_clauses: Any = None
+"""moto's own `Node.find_clauses` (idem)."""
 _PRESENT: Final[str] = "_sandbox_present"
 """Where a check being walked finds the set of node classes the tree may hold (to add those it puts in place)."""
 
@@ -303,9 +308,25 @@ def install() -> None:
         if tree is None:
             tree = make(cls, expression)
             _keep(_update_trees, expression, tree)
+            _keep(_tree_clauses, id(tree), (tree, {}))
         return tree
 
     UpdateExpressionParser.make = classmethod(make_once)
+    global moto_find_clauses
+    find_in = moto_find_clauses = Node.find_clauses
+
+    def find_clauses(self: Any, clause_types: Any) -> Any:
+        if self.parent is None:  # a tree's top: perhaps a kept tree
+            kept = _tree_clauses.get(id(self))
+            if kept is not None and kept[0] is self:
+                key = tuple(clause_types)
+                found = kept[1].get(key)
+                if found is None:
+                    found = kept[1][key] = find_in(self, clause_types)
+                return list(found)
+        return find_in(self, clause_types)
+
+    Node.find_clauses = find_clauses
 
     parse = ConditionExpressionParser.parse
 

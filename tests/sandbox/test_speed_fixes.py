@@ -546,6 +546,27 @@ def test_an_expression_tree_copy_is_the_deep_copy(expression: str) -> None:
     assert copied is not tree and copied.children[0] is not tree.children[0]
 
 
+def test_what_is_found_in_a_kept_tree_is_kept_with_it() -> None:
+    from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+        ExpressionAttributeName,
+        ExpressionAttributeValue,
+    )
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    dynamodb_expressions.install()
+    tree = UpdateExpressionParser.make("ADD #c :one SET a = if_not_exists(#x, :n) + :n")
+    for kinds in ([ExpressionAttributeName], [ExpressionAttributeValue], [ExpressionAttributeName]):
+        found = tree.find_clauses(kinds)
+        assert found == dynamodb_expressions.moto_find_clauses(tree, kinds) and found  # the same nodes
+        found.clear()  # (each caller gets its own list)
+    assert len(dynamodb_expressions._tree_clauses[id(tree)][1]) == 2
+    names = [node.get_attribute_name_placeholder() for node in tree.find_clauses([ExpressionAttributeName])]
+    assert names == ["#c", "#x"]
+    copied = dynamodb_expressions.tree_copy(tree)  # (a validator's copy: found as moto finds, nothing kept)
+    assert [node.get_attribute_name_placeholder() for node in copied.find_clauses([ExpressionAttributeName])] == names
+    assert id(copied) not in dynamodb_expressions._tree_clauses
+
+
 def test_a_tree_with_other_fields_is_left_to_deepcopy() -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing.ast_nodes import DDBTypedValue, UpdateExpression  # type: ignore[attr-defined]

@@ -71,6 +71,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("dynamodb_item_size", "A new DynamoDB item's size limit is checked with a running total (speed only)."),
     Fix("dynamodb_responses", "DynamoDB's answers are written by a writer made once per shape (speed only)."),
     Fix("dynamodb_old_image", "UpdateItem copies the old item only for a table's stream, its one reader (speed only)."),
+    Fix("dynamodb_put_checks", "A PutItem's empty-set check reads the table's key attributes once (speed only)."),
     Fix("random_strings", "moto's random strings (request ids) are drawn one call per character (speed only)."),
     Fix("sync_execution", "StartSyncExecution runs an Express execution and answers when it ends."),
     Fix("execution_worker", "An execution whose interpreter crashes FAILS with States.Runtime; a stop never raises."),

@@ -21,8 +21,9 @@ never changes (its keys are classes, its values its own methods), so it is built
 Whether a child is a node, and which handler takes it, depends on its class only: the walk asks
 once per class, not per node (the node classes use ABCMeta, whose isinstance is slow), and visits
 the same nodes in the same order with the same handlers. The validator's copy of the tree is made
-node by node (what deepcopy makes of it, without `__reduce_ex__`), and its clause-count check counts
-each subtree once per walk instead of three times per node above it.
+node by node (what deepcopy makes of it, without `__reduce_ex__`), its clause-count check counts
+each subtree once per walk instead of three times per node above it, and its overlapping-paths check
+is not run at a node with no action below it (it would find no path there to refuse).
 
 Most checks handle node classes a given expression doesn't hold (an ADD has no SET action, no
 function, no operation on values): their walk visits every node and calls nothing. So the validator
@@ -56,6 +57,8 @@ moto_validate: Any = None
 """moto's own `Validator.validate` (idem)."""
 moto_find_clauses: Any = None
 """moto's own `Node.find_clauses` (idem)."""
+moto_overlapping_paths_check: Any = None
+"""moto's own `OverlappingPathsValidator.check_for_overlapping_paths` (idem)."""
 _PRESENT: Final[str] = "_sandbox_present"
 """Where a check being walked finds the set of node classes the tree may hold (to add those it puts in place)."""
 
@@ -129,7 +132,8 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
                 for index, child_node in enumerate(node.children):
                     if pre_processing is not None:
                         pre_processing(node, index)
-                    walk(child_node, index)
+                    if by_class.get(type(child_node)) is not _NOT_A_NODE:  # (a text leaf: nothing to walk)
+                        walk(child_node, index)
             if handled is not None:
                 replaced = handlers[handled](node)
                 if present is not None and replaced is not node:
@@ -250,9 +254,9 @@ def _node_class() -> Any:
     return Node
 
 
-def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[type, ...],
-                   memo: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
-    """What `node.find_clauses([kind])` finds, counted, for each of the three kinds at once.
+def _clause_counts(node: Any, kinds: tuple[type, ...], descended: tuple[type, ...],
+                   memo: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+    """What `node.find_clauses([kind])` finds, counted, for each of the kinds at once.
 
     find_clauses takes a child of the kind asked (by exact type) and does not look inside it, and
     looks inside any other child that is an Expression or an UpdateExpressionFunction. Counted per
@@ -261,13 +265,27 @@ def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[t
     kept = memo.get(id(node))
     if kept is not None:
         return kept
-    counts = [0, 0, 0]
+    counts = [0] * len(kinds)
+    nothing = (0,) * len(kinds)
     for child in node.children or ():
-        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else (0, 0, 0)
+        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else nothing
         for index, kind in enumerate(kinds):
             counts[index] += 1 if type(child) is kind else below[index]
-    memo[id(node)] = kept = (counts[0], counts[1], counts[2])
+    memo[id(node)] = kept = tuple(counts)
     return kept
+
+
+def _overlapping_paths_check(check: Any, actions: tuple[type, ...], descended: tuple[type, ...]) -> Any:
+    """`OverlappingPathsValidator.check_for_overlapping_paths`, not run at a node with no action below it (none
+    of the four kinds, as find_clauses looks for them): there it finds no path, so nothing to refuse."""
+
+    def check_for_overlapping_paths(self: Any, node: Any) -> Any:
+        memo = self.__dict__.setdefault("_sandbox_action_counts", {})
+        if not any(_clause_counts(node, actions, descended, memo)):
+            return node
+        return check(self, node)
+
+    return check_for_overlapping_paths
 
 
 def _verify_action_counts(too_many: Any, kinds: tuple[type, type, type], descended: tuple[type, ...]) -> Any:
@@ -355,6 +373,12 @@ def install() -> None:
     validators.Validator.validate = _validator(Node, DepthFirstTraverser.pre_processing_of_child,
                                                DepthFirstTraverser.traverse, our_traversal)
     validators.deepcopy = tree_copy  # type: ignore[assignment]
+    global moto_overlapping_paths_check
+    moto_overlapping_paths_check = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    actions = (validators.UpdateExpressionSetAction, validators.UpdateExpressionAddAction,
+               validators.UpdateExpressionRemoveAction, validators.UpdateExpressionDeleteAction)
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = _overlapping_paths_check(
+        moto_overlapping_paths_check, actions, (Expression, UpdateExpressionFunction))
     global moto_verify_action_counts
     moto_verify_action_counts = validators.ActionCountValidator.verify_action_counts
     validators.ActionCountValidator.verify_action_counts = _verify_action_counts(

@@ -440,6 +440,9 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("ADD n :n ADD m :n", {}, {":n": {"N": "1"}}),  # two ADD clauses
     ("REMOVE a SET b = :s REMOVE c", {}, {":s": {"S": "x"}}),  # two REMOVE clauses around a SET
     ("SET #l = list_append(#l, :l) ADD n :n, m :n REMOVE d", {"#l": "l"}, {":l": {"L": []}, ":n": {"N": "1"}}),
+    ("SET #a = :s, #b = :s", {"#a": "x", "#b": "x"}, {":s": {"S": "x"}}),  # one attribute named twice
+    ("SET #undefined = :s", {}, {":s": {"S": "x"}}),  # a name not given
+    ("ADD #undefined :n", {}, {":n": {"N": "1"}}),  # idem, in an ADD
 ]
 
 
@@ -480,6 +483,8 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
     validators.ActionCountValidator.verify_action_counts = dynamodb_expressions.moto_verify_action_counts
     skipping = validators.Validator.validate
     validators.Validator.validate = dynamodb_expressions.moto_validate
+    overlapping = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = dynamodb_expressions.moto_overlapping_paths_check
     try:
         motos = applied()
     finally:
@@ -487,6 +492,7 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
         validators.deepcopy = dynamodb_expressions.tree_copy
         validators.ActionCountValidator.verify_action_counts = counting
         validators.Validator.validate = skipping
+        validators.OverlappingPathsValidator.check_for_overlapping_paths = overlapping
     assert ours == motos
 
 
@@ -544,6 +550,40 @@ def test_an_expression_tree_copy_is_the_deep_copy(expression: str) -> None:
     copied = dynamodb_expressions.tree_copy(tree)
     assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
     assert copied is not tree and copied.children[0] is not tree.children[0]
+
+
+def test_paths_are_checked_for_overlaps_only_at_nodes_with_actions_below(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    dynamodb_expressions.install()
+    checked: list[list[str]] = []
+    find_path_overlaps = validators.find_path_overlaps
+
+    def counting(paths: list[str]) -> Any:
+        checked.append(paths)
+        return find_path_overlaps(paths)
+
+    monkeypatch.setattr(validators, "find_path_overlaps", counting)
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    def validate() -> None:
+        item = Item(DynamoType({"S": "a"}), None, attrs={"pk": {"S": "a"}, "n": {"N": "1"}})
+        validators.UpdateExpressionValidator(UpdateExpressionParser.make("ADD #c :one, n :one"), {"#c": "c"},
+                                             {":one": {"N": "1"}}, item, Table()).validate()
+
+    validate()
+    ours = list(checked)
+    checked.clear()
+    monkeypatch.setattr(validators.OverlappingPathsValidator, "check_for_overlapping_paths",
+                        dynamodb_expressions.moto_overlapping_paths_check)
+    validate()
+    assert ours == [["n"]] * 4  # the nodes above both actions
+    assert len(checked) > len(ours) and set(map(tuple, checked)) == {("n",), ()}  # moto: every node, most empty
 
 
 def test_what_is_found_in_a_kept_tree_is_kept_with_it() -> None:

@@ -102,8 +102,8 @@ def _map_writer(shape: Any) -> Writer:
         return _unwritten  # moto would write every entry under that one name
 
     def write(value: Any) -> Any:
-        if type(value) is not dict:
-            raise Unwritten
+        if type(value) is not dict or "" in value:
+            raise Unwritten  # (moto writes a structure under an empty key into the map itself)
         write_value = writer_for(value_shape)
         return {key: _written_item(write_value, item) for key, item in value.items()}
 

@@ -141,8 +141,9 @@ def _output(operation: str) -> Any:
     ("GetItem", {"ConsumedCapacity": {"TableName": _Kind.TABLE, "CapacityUnits": 1.0}}),
     ("GetItem", {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": "1"}}),
     ("ListTables", {"TableNames": ("t",)}),
+    ("GetItem", {"Item": {"m": {"M": {"": {"S": "x"}}}}}),
 ], ids=["None in a list", "None in a map", "number as text", "bool as text", "bytearray", "object", "pairs", "enum",
-        "number text", "tuple"])
+        "number text", "tuple", "empty map key"])
 def test_what_the_writers_dont_know_is_left_to_moto(operation: str, result: dict[str, Any]) -> None:
     with pytest.raises(dynamodb_responses.Unwritten):
         dynamodb_responses.write_body(_output(operation), result)

@@ -9,13 +9,16 @@ moto's own JSON parser over the same body, the region from the URL, the account 
 and then moto's own `call_action` (its authorization check, handler method, errors, serializer and
 CRC32 header). Only response classes that parse their parameters from the protocol model take this
 path (`automated_parameter_parsing`); a request that is unusual in any way (compressed, recorded by
-moto's recorder, a URL moto passes through or routes elsewhere) goes moto's whole way.
+moto's recorder, a URL moto passes through or routes elsewhere) goes moto's whole way. What depends on
+the URL alone (the URL moto routes by, given the custom S3 endpoints set; the region the URL names) is
+worked out once per URL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 from collections import OrderedDict
 from datetime import datetime
@@ -153,9 +156,30 @@ def _plain(owner: Any) -> bool:
 
 
 def _response_class(url: str) -> type[BaseResponse] | None:
-    parsed_url, _ = get_equivalent_url_in_aws_domain(url)
-    clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+    clean_url = clean_url_of(url)
     return None if passthrough_url(clean_url) else _routed_class(clean_url)
+
+
+S3_CUSTOM_ENDPOINTS: Final[str] = "MOTO_S3_CUSTOM_ENDPOINTS"
+"""The one setting moto's URL translation reads (custom S3 endpoints), read per request as moto does."""
+
+
+def clean_url_of(url: str) -> str:
+    """The URL moto's stubber matches for `url`: scheme, host in AWS's domain (by the setting as it is now), path."""
+    return _clean_url(url, os.environ.get(S3_CUSTOM_ENDPOINTS))
+
+
+@functools.lru_cache(maxsize=256)
+def _clean_url(url: str, _custom_endpoints: str | None) -> str:
+    parsed_url, _ = get_equivalent_url_in_aws_domain(url)
+    return f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+
+
+@functools.lru_cache(maxsize=256)
+def _region_in_url(region_regex: re.Pattern[str], url: str) -> str | None:
+    """The region `BaseResponse.get_region_from_url` reads from the URL first, if the URL names one."""
+    match = region_regex.search(url)
+    return None if match is None else match.group(1)
 
 
 def _set_up(handler: Any, url: str, headers: Headers, body: bytes) -> None:
@@ -168,7 +192,8 @@ def _set_up(handler: Any, url: str, headers: Headers, body: bytes) -> None:
     handler.raw_body = body
     handler.body = text
     handler.form_data = {}
-    querystring: dict[str, Any] = OrderedDict(parse_qs(parsed_url.query, keep_blank_values=True))
+    querystring: dict[str, Any] = OrderedDict(parse_qs(parsed_url.query, keep_blank_values=True)
+                                              if parsed_url.query else ())
     if not querystring and text:
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError, AttributeError):  # not a query string
             querystring.update((key, [value]) for key, value in parse_qsl(text, keep_blank_values=True))
@@ -181,7 +206,10 @@ def _set_up(handler: Any, url: str, headers: Headers, body: bytes) -> None:
     handler.raw_path = parsed_url.path
     handler.querystring = handler.data = querystring
     handler.method = "POST"
-    handler.region = handler.get_region_from_url(SimpleNamespace(headers=headers), url)  # all it reads of a request
+    region = _region_in_url(handler.region_regex, url)
+    if region is None:  # the User-Agent's region, or the credential scope's
+        region = handler.get_region_from_url(SimpleNamespace(headers=headers), url)  # all it reads of a request
+    handler.region = region
     handler.partition = get_partition(handler.region)
     handler.uri_match = {}
     if "host" not in headers:

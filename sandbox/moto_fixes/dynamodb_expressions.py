@@ -7,7 +7,8 @@ objects sends the same few expressions 20,000 times. Here each parse is kept:
 
 * an UpdateExpression's syntax tree, by its text. Nothing changes that tree: the validator
   works on its own deep copy (and replaces names, values and item paths there), the response
-  class only reads which names and values it uses.
+  class only reads which names and values it uses; what it finds there (`find_clauses` on the
+  kept tree) is kept with the tree.
 * a ConditionExpression's operation, by its text with the names and values it was given (they
   are substituted into it), with the names and values it found. The operations only read the
   item they are evaluated on.
@@ -20,8 +21,16 @@ never changes (its keys are classes, its values its own methods), so it is built
 Whether a child is a node, and which handler takes it, depends on its class only: the walk asks
 once per class, not per node (the node classes use ABCMeta, whose isinstance is slow), and visits
 the same nodes in the same order with the same handlers. The validator's copy of the tree is made
-node by node (what deepcopy makes of it, without `__reduce_ex__`), and its clause-count check counts
-each subtree once per walk instead of three times per node above it.
+node by node (what deepcopy makes of it, without `__reduce_ex__`), its clause-count check counts
+each subtree once per walk instead of three times per node above it, and its overlapping-paths check
+is not run at a node with no action below it (it would find no path there to refuse).
+
+Most checks handle node classes a given expression doesn't hold (an ADD has no SET action, no
+function, no operation on values): their walk visits every node and calls nothing. So the validator
+keeps the classes the tree may hold (those of its copy, plus those of every node a check puts in
+place of another), and a check that handles none of them and does no work between children is not
+walked: its walk would have returned the tree as it was. A check that hands back the node it was
+given has only read it (none of moto's changes a node in place).
 """
 
 from __future__ import annotations
@@ -38,10 +47,20 @@ _installed = False
 _lock = threading.Lock()
 _update_trees: dict[str, Any] = {}
 _conditions: dict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = {}
+_tree_clauses: dict[int, tuple[Any, dict[tuple[type, ...], list[Any]]]] = {}
+"""By kept tree id: (the tree, what `find_clauses` found in it by clause types). The tree held: its id stays its."""
 moto_traversal: Any = None
 """moto's own `DepthFirstTraverser.traverse_node_recursively` (what the tests compare the replacement with)."""
 moto_verify_action_counts: Any = None
 """moto's own `ActionCountValidator.verify_action_counts` (idem)."""
+moto_validate: Any = None
+"""moto's own `Validator.validate` (idem)."""
+moto_find_clauses: Any = None
+"""moto's own `Node.find_clauses` (idem)."""
+moto_overlapping_paths_check: Any = None
+"""moto's own `OverlappingPathsValidator.check_for_overlapping_paths` (idem)."""
+_PRESENT: Final[str] = "_sandbox_present"
+"""Where a check being walked finds the set of node classes the tree may hold (to add those it puts in place)."""
 
 
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -100,6 +119,7 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
         handlers = _handlers(self)
         pre_processing = (None if type(self).pre_processing_of_child is base_pre_processing
                           else self.pre_processing_of_child)
+        present = self.__dict__.get(_PRESENT)
 
         def walk(node: Any, child_id: int) -> Any:
             handled = by_class.get(type(node), _UNKNOWN)
@@ -112,9 +132,13 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
                 for index, child_node in enumerate(node.children):
                     if pre_processing is not None:
                         pre_processing(node, index)
-                    walk(child_node, index)
+                    if by_class.get(type(child_node)) is not _NOT_A_NODE:  # (a text leaf: nothing to walk)
+                        walk(child_node, index)
             if handled is not None:
-                node = handlers[handled](node)
+                replaced = handlers[handled](node)
+                if present is not None and replaced is not node:
+                    _add_classes(replaced, node_class, present)
+                node = replaced
                 node.parent = parent_node
                 if parent_node:
                     parent_node.children[child_id] = node
@@ -123,6 +147,57 @@ def _traverser(node_class: type, base_pre_processing: Any) -> Any:
         return walk(node, child_id)
 
     return traverse_node_recursively
+
+
+_is_node_class: dict[type, bool] = {}
+
+
+def _add_classes(node: Any, node_class: type, into: set[type]) -> None:
+    """The classes of `node` and of the nodes below it, as the walk meets them (a child that is no node ends it)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        kind = type(current)
+        is_node = _is_node_class.get(kind)
+        if is_node is None:
+            is_node = _is_node_class[kind] = issubclass(kind, node_class)
+        if is_node:
+            into.add(kind)
+            if current.children is not None:
+                pending.extend(current.children)
+
+
+def _validator(node_class: type, base_pre_processing: Any, base_traverse: Any, our_traversal: Any) -> Any:
+    """`Validator.validate` that skips the checks whose walk would call nothing (see the module's note)."""
+
+    def walks(processor: Any, present: set[type]) -> bool:
+        kind = type(processor)
+        if (kind.pre_processing_of_child is not base_pre_processing or kind.traverse is not base_traverse
+                or kind.traverse_node_recursively is not our_traversal):
+            return True
+        node_types = _node_types(processor)
+        by_class = _handled_as.get(node_types)
+        if by_class is None:
+            by_class = _handled_as.setdefault(node_types, {})
+        for present_class in present:
+            handled = by_class.get(present_class, _UNKNOWN)
+            if handled is _UNKNOWN:
+                handled = _handled_type(by_class, node_types, node_class, present_class)
+            if handled is not None:
+                return True
+        return False
+
+    def validate(self: Any) -> Any:
+        tree = self.node_to_validate
+        present: set[type] = set()
+        _add_classes(tree, node_class, present)
+        for processor in self.processors:
+            if walks(processor, present):
+                processor.__dict__[_PRESENT] = present
+                tree = processor.traverse(tree)
+        return tree
+
+    return validate
 
 
 _IMMUTABLE: Final[tuple[type, ...]] = (str, int, float, bool, type(None))
@@ -179,9 +254,9 @@ def _node_class() -> Any:
     return Node
 
 
-def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[type, ...],
-                   memo: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
-    """What `node.find_clauses([kind])` finds, counted, for each of the three kinds at once.
+def _clause_counts(node: Any, kinds: tuple[type, ...], descended: tuple[type, ...],
+                   memo: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+    """What `node.find_clauses([kind])` finds, counted, for each of the kinds at once.
 
     find_clauses takes a child of the kind asked (by exact type) and does not look inside it, and
     looks inside any other child that is an Expression or an UpdateExpressionFunction. Counted per
@@ -190,13 +265,27 @@ def _clause_counts(node: Any, kinds: tuple[type, type, type], descended: tuple[t
     kept = memo.get(id(node))
     if kept is not None:
         return kept
-    counts = [0, 0, 0]
+    counts = [0] * len(kinds)
+    nothing = (0,) * len(kinds)
     for child in node.children or ():
-        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else (0, 0, 0)
+        below = _clause_counts(child, kinds, descended, memo) if isinstance(child, descended) else nothing
         for index, kind in enumerate(kinds):
             counts[index] += 1 if type(child) is kind else below[index]
-    memo[id(node)] = kept = (counts[0], counts[1], counts[2])
+    memo[id(node)] = kept = tuple(counts)
     return kept
+
+
+def _overlapping_paths_check(check: Any, actions: tuple[type, ...], descended: tuple[type, ...]) -> Any:
+    """`OverlappingPathsValidator.check_for_overlapping_paths`, not run at a node with no action below it (none
+    of the four kinds, as find_clauses looks for them): there it finds no path, so nothing to refuse."""
+
+    def check_for_overlapping_paths(self: Any, node: Any) -> Any:
+        memo = self.__dict__.setdefault("_sandbox_action_counts", {})
+        if not any(_clause_counts(node, actions, descended, memo)):
+            return node
+        return check(self, node)
+
+    return check_for_overlapping_paths
 
 
 def _verify_action_counts(too_many: Any, kinds: tuple[type, type, type], descended: tuple[type, ...]) -> Any:
@@ -237,9 +326,25 @@ def install() -> None:
         if tree is None:
             tree = make(cls, expression)
             _keep(_update_trees, expression, tree)
+            _keep(_tree_clauses, id(tree), (tree, {}))
         return tree
 
     UpdateExpressionParser.make = classmethod(make_once)
+    global moto_find_clauses
+    find_in = moto_find_clauses = Node.find_clauses
+
+    def find_clauses(self: Any, clause_types: Any) -> Any:
+        if self.parent is None:  # a tree's top: perhaps a kept tree
+            kept = _tree_clauses.get(id(self))
+            if kept is not None and kept[0] is self:
+                key = tuple(clause_types)
+                found = kept[1].get(key)
+                if found is None:
+                    found = kept[1][key] = find_in(self, clause_types)
+                return list(found)
+        return find_in(self, clause_types)
+
+    Node.find_clauses = find_clauses
 
     parse = ConditionExpressionParser.parse
 
@@ -261,8 +366,19 @@ def install() -> None:
     ConditionExpressionParser.parse = parse_once
     global moto_traversal
     moto_traversal = DepthFirstTraverser.traverse_node_recursively
-    DepthFirstTraverser.traverse_node_recursively = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    our_traversal = _traverser(Node, DepthFirstTraverser.pre_processing_of_child)
+    DepthFirstTraverser.traverse_node_recursively = our_traversal
+    global moto_validate
+    moto_validate = validators.Validator.validate
+    validators.Validator.validate = _validator(Node, DepthFirstTraverser.pre_processing_of_child,
+                                               DepthFirstTraverser.traverse, our_traversal)
     validators.deepcopy = tree_copy  # type: ignore[assignment]
+    global moto_overlapping_paths_check
+    moto_overlapping_paths_check = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    actions = (validators.UpdateExpressionSetAction, validators.UpdateExpressionAddAction,
+               validators.UpdateExpressionRemoveAction, validators.UpdateExpressionDeleteAction)
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = _overlapping_paths_check(
+        moto_overlapping_paths_check, actions, (Expression, UpdateExpressionFunction))
     global moto_verify_action_counts
     moto_verify_action_counts = validators.ActionCountValidator.verify_action_counts
     validators.ActionCountValidator.verify_action_counts = _verify_action_counts(

@@ -220,3 +220,35 @@ def test_a_tuple_in_the_parameters_reaches_moto_as_the_list_it_parses(sandbox: S
     dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "t"}, "l": {"L": ({"S": "x"}, {"N": "2"})}})
     item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "t"}})["Item"]
     assert item["l"] == {"L": [{"S": "x"}, {"N": "2"}]}
+
+
+SCOPE = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261205/ap-south-1/dynamodb/aws4_request, SignedHeaders=host"
+
+
+@pytest.mark.parametrize(("url", "headers"), [
+    ("https://dynamodb.eu-west-3.amazonaws.com/", {}),
+    ("https://dynamodb.eu-west-3.amazonaws.com/", {"User-Agent": "Boto3/1 region/us-west-2", "Authorization": SCOPE}),
+    ("http://localhost:4566/", {"User-Agent": "Boto3/1 region/us-west-2", "Authorization": SCOPE}),
+    ("http://localhost:4566/", {"Authorization": SCOPE}),
+    ("http://localhost:4566/", {}),
+], ids=["url", "url over the rest", "user agent", "credential scope", "default"])
+def test_the_region_is_read_as_moto_reads_it(url: str, headers: dict[str, str]) -> None:
+    from types import SimpleNamespace
+
+    from moto.dynamodb.responses import DynamoHandler
+    from werkzeug.datastructures import Headers
+
+    for _ in range(2):  # (the second time from what the first kept)
+        handler = DynamoHandler()
+        direct_json._set_up(handler, url, Headers(headers), b"{}")
+        assert handler.region == DynamoHandler().get_region_from_url(SimpleNamespace(headers=Headers(headers)), url)
+
+
+def test_the_url_is_matched_by_the_custom_s3_endpoints_set_at_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://storage.example.test/bucket/key"
+    monkeypatch.delenv(direct_json.S3_CUSTOM_ENDPOINTS, raising=False)
+    assert direct_json.clean_url_of(url) == url
+    monkeypatch.setenv(direct_json.S3_CUSTOM_ENDPOINTS, "https://storage.example.test")
+    assert direct_json.clean_url_of(url) == "https://s3.amazonaws.com/bucket/key"
+    monkeypatch.delenv(direct_json.S3_CUSTOM_ENDPOINTS)
+    assert direct_json.clean_url_of(url) == url

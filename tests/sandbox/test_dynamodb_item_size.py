@@ -51,3 +51,43 @@ def test_the_limit_is_reached_where_moto_reaches_it() -> None:
         low, high = (low, middle) if refused else (middle, high)
     assert _built(Item.__init__, item(low)) != "ItemSizeTooLarge"
     assert _built(Item.__init__, item(high)) == "ItemSizeTooLarge"
+
+
+def _changed(set_attribute: Any, held: dict[str, Any], key: str, value: Any) -> Any:
+    """The item after `set_attribute(key, value)` on an item holding `held`, or the error's name."""
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    attrs = LimitedSizeDict()
+    for held_key, held_value in held.items():
+        dict.__setitem__(attrs, held_key, DynamoType(held_value))
+    try:
+        set_attribute(attrs, key, DynamoType(value) if isinstance(value, dict) else value)
+    except ItemSizeTooLarge:
+        return "ItemSizeTooLarge"
+    return {name: held.to_json() if isinstance(held, DynamoType) else held for name, held in attrs.items()}
+
+
+HELD = {"pk": {"S": "é" * 10}, "n": {"N": "-12.50"}, "b": {"B": b"\x00\x01"}, "bs": {"BS": [b"a"]},
+        "ss": {"SS": ["a", "ü"]}, "ns": {"NS": ["1", "22"]}, "l": {"L": [{"S": "x"}, {"NULL": True}]},
+        "m": {"M": {"k": {"SS": ["a", "b"]}}}, "t": {"BOOL": True}, "z": {"NULL": True}}
+
+
+@pytest.mark.parametrize(("held", "key", "value", "refused"), [
+    (HELD, "n", {"N": "13"}, False),
+    (HELD, "new", {"S": "ß" * 30}, False),
+    (HELD, "ss", {"SS": ["a", "b", "c"]}, False),
+    (HELD, "plain", "not a DynamoType", False),
+    ({"one": {"S": BIG}, "two": {"S": BIG}}, "three", {"S": "y" * 4_989}, False),
+    ({"one": {"S": BIG}, "two": {"S": BIG}}, "three", {"S": "y" * 4_990}, True),
+    ({"one": {"S": BIG}, "two": {"S": BIG}}, "two", {"N": "1" * 5_000}, True),
+    ({"one": {"S": BIG}, "two": {"S": BIG}}, "ü" * 2_497, {"NULL": True}, True),
+], ids=["number", "new text", "set", "plain value", "at the limit", "one byte over", "long number", "long key"])
+def test_changes_to_an_item_are_measured_as_moto_measures_them(held: dict[str, Any], key: str, value: Any,
+                                                                refused: bool) -> None:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    dynamodb_item_size.install()
+    assert LimitedSizeDict.__setitem__ is not dynamodb_item_size.moto_set_attribute
+    changed = _changed(LimitedSizeDict.__setitem__, held, key, value)
+    assert changed == _changed(dynamodb_item_size.moto_set_attribute, held, key, value)
+    assert (changed == "ItemSizeTooLarge") is refused

@@ -17,8 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import serialize
-from moto.core.responses import ActionContext, ActionResult
+from moto.core.responses import ActionContext, ActionResult, BaseResponse
 from moto.core.utils import get_service_model
+from moto.dynamodb.responses import DynamoHandler
 
 from sandbox.moto_fixes import serializer_cache
 from tests.sandbox.engine_helpers import ENGINE_CONFIG, REGION, ROLE_ARN
@@ -46,6 +47,8 @@ def compared(monkeypatch: pytest.MonkeyPatch) -> Iterator[Compared]:
         return answer
 
     monkeypatch.setattr(ActionResult, "execute_result", execute_result)
+    # DynamoDB's plain answers have their own writers (`dynamodb_responses`): moto's serializer is compared here.
+    monkeypatch.setattr(DynamoHandler, "serialized", BaseResponse.serialized)
     with mock_aws(config=ENGINE_CONFIG):
         yield pairs
 

@@ -440,6 +440,9 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("ADD n :n ADD m :n", {}, {":n": {"N": "1"}}),  # two ADD clauses
     ("REMOVE a SET b = :s REMOVE c", {}, {":s": {"S": "x"}}),  # two REMOVE clauses around a SET
     ("SET #l = list_append(#l, :l) ADD n :n, m :n REMOVE d", {"#l": "l"}, {":l": {"L": []}, ":n": {"N": "1"}}),
+    ("SET #a = :s, #b = :s", {"#a": "x", "#b": "x"}, {":s": {"S": "x"}}),  # one attribute named twice
+    ("SET #undefined = :s", {}, {":s": {"S": "x"}}),  # a name not given
+    ("ADD #undefined :n", {}, {":n": {"N": "1"}}),  # idem, in an ADD
 ]
 
 
@@ -478,13 +481,55 @@ def test_the_update_expression_walk_validates_and_applies_as_moto_s_own(
     validators.deepcopy = copy.deepcopy
     counting = validators.ActionCountValidator.verify_action_counts
     validators.ActionCountValidator.verify_action_counts = dynamodb_expressions.moto_verify_action_counts
+    skipping = validators.Validator.validate
+    validators.Validator.validate = dynamodb_expressions.moto_validate
+    overlapping = validators.OverlappingPathsValidator.check_for_overlapping_paths
+    validators.OverlappingPathsValidator.check_for_overlapping_paths = dynamodb_expressions.moto_overlapping_paths_check
     try:
         motos = applied()
     finally:
         DepthFirstTraverser.traverse_node_recursively = replacement
         validators.deepcopy = dynamodb_expressions.tree_copy
         validators.ActionCountValidator.verify_action_counts = counting
+        validators.Validator.validate = skipping
+        validators.OverlappingPathsValidator.check_for_overlapping_paths = overlapping
     assert ours == motos
+
+
+@pytest.mark.parametrize(("expression", "walked"), [
+    ("ADD #c :one, pending :p", ["ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+                                 "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor"]),
+    ("SET #l = list_append(#l, :l), n = if_not_exists(#x, :n) + :n", [
+        "ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+        "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor",
+        "UpdateExpressionFunctionEvaluator", "NoneExistingPathChecker", "ExecuteOperations", "TypeMismatchValidator",
+        "EmptyStringKeyValueValidator"]),
+    ("SET a = :s REMOVE l", [
+        "ActionCountValidator", "OverlappingPathsValidator", "UpdateHashRangeKeyValidator",
+        "ExpressionAttributeValueProcessor", "ExpressionAttributeResolvingProcessor", "ExecuteOperations",
+        "TypeMismatchValidator", "EmptyStringKeyValueValidator"]),
+], ids=["add", "set with functions", "set and remove"])
+def test_only_the_checks_of_classes_the_tree_holds_walk_it(expression: str, walked: list[str]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    dynamodb_expressions.install()
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    item = Item(DynamoType({"S": "a"}), None, attrs={"pk": {"S": "a"}, "n": {"N": "5"}, "l": {"L": []},
+                                                     "started": {"N": "1"}, "pending": {"N": "1"}})
+    values = {":one": {"N": "1"}, ":p": {"N": "2"}, ":l": {"L": [{"S": "y"}]}, ":n": {"N": "3"}, ":s": {"S": "x"}}
+    names = {key: value for key, value in {"#c": "started", "#l": "l", "#x": "missing"}.items() if key in expression}
+    validator = UpdateExpressionValidator(UpdateExpressionParser.make(expression), names,
+                                          {key: value for key, value in values.items() if key in expression}, item,
+                                          Table())
+    validator.validate()
+    # (a check that was walked was handed the classes the tree may hold)
+    assert [type(check).__name__ for check in validator.processors if "_sandbox_present" in check.__dict__] == walked
 
 
 def _shape(node: Any, parent: Any = None) -> Any:
@@ -505,6 +550,61 @@ def test_an_expression_tree_copy_is_the_deep_copy(expression: str) -> None:
     copied = dynamodb_expressions.tree_copy(tree)
     assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
     assert copied is not tree and copied.children[0] is not tree.children[0]
+
+
+def test_paths_are_checked_for_overlaps_only_at_nodes_with_actions_below(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    dynamodb_expressions.install()
+    checked: list[list[str]] = []
+    find_path_overlaps = validators.find_path_overlaps
+
+    def counting(paths: list[str]) -> Any:
+        checked.append(paths)
+        return find_path_overlaps(paths)
+
+    monkeypatch.setattr(validators, "find_path_overlaps", counting)
+
+    class Table:
+        table_key_attrs = attribute_keys = ["pk"]
+        attr: list[Any] = []
+
+    def validate() -> None:
+        item = Item(DynamoType({"S": "a"}), None, attrs={"pk": {"S": "a"}, "n": {"N": "1"}})
+        validators.UpdateExpressionValidator(UpdateExpressionParser.make("ADD #c :one, n :one"), {"#c": "c"},
+                                             {":one": {"N": "1"}}, item, Table()).validate()
+
+    validate()
+    ours = list(checked)
+    checked.clear()
+    monkeypatch.setattr(validators.OverlappingPathsValidator, "check_for_overlapping_paths",
+                        dynamodb_expressions.moto_overlapping_paths_check)
+    validate()
+    assert ours == [["n"]] * 4  # the nodes above both actions
+    assert len(checked) > len(ours) and set(map(tuple, checked)) == {("n",), ()}  # moto: every node, most empty
+
+
+def test_what_is_found_in_a_kept_tree_is_kept_with_it() -> None:
+    from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+        ExpressionAttributeName,
+        ExpressionAttributeValue,
+    )
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    dynamodb_expressions.install()
+    tree = UpdateExpressionParser.make("ADD #c :one SET a = if_not_exists(#x, :n) + :n")
+    for kinds in ([ExpressionAttributeName], [ExpressionAttributeValue], [ExpressionAttributeName]):
+        found = tree.find_clauses(kinds)
+        assert found == dynamodb_expressions.moto_find_clauses(tree, kinds) and found  # the same nodes
+        found.clear()  # (each caller gets its own list)
+    assert len(dynamodb_expressions._tree_clauses[id(tree)][1]) == 2
+    names = [node.get_attribute_name_placeholder() for node in tree.find_clauses([ExpressionAttributeName])]
+    assert names == ["#c", "#x"]
+    copied = dynamodb_expressions.tree_copy(tree)  # (a validator's copy: found as moto finds, nothing kept)
+    assert [node.get_attribute_name_placeholder() for node in copied.find_clauses([ExpressionAttributeName])] == names
+    assert id(copied) not in dynamodb_expressions._tree_clauses
 
 
 def test_a_tree_with_other_fields_is_left_to_deepcopy() -> None:

@@ -74,7 +74,9 @@ def evaluate_inline(state: Any, env: Any) -> None:
     env.stack.pop()
     frame = open_task_frame(env)
     frame.states.reset(input_value=env.states._states_data["input"])  # reset stores a copy (moto copied twice)
-    frame.stack = json_deepcopy(env.stack)
+    # The task reads only its input, the top of the stack (moto copied all of it: a Map child's first Task
+    # carried four values its Map had left there).
+    frame.stack = [json_deepcopy(env.stack[-1])] if env.stack else []
     try:
         state._eval_execution(frame)
         output = frame.stack[-1]

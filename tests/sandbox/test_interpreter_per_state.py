@@ -267,6 +267,38 @@ def test_field_names_per_class_are_moto_own() -> None:
     assert eval_step._field_name_of_class(type(binding)) is eval_step._ASK and binding._field_name() == "Key.$"
 
 
+class _Timeout:
+    def eval(self, env: Any) -> None:
+        env.stack.append(10)
+
+
+class _RecordingTask:
+    """What `evaluate_inline` asks of a Task state: its timeout, its work (recorded here), its result handling."""
+
+    timeout, assign_decl, result_selector, result_path = _Timeout(), None, None, None
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def _is_language_query_jsonpath(self) -> bool:
+        return True
+
+    def _eval_execution(self, frame: Any) -> None:
+        self.seen = list(frame.stack)
+        frame.stack.append({"answer": frame.stack[-1]["key"]})
+
+
+def test_an_inline_task_works_on_a_copy_of_its_input_alone() -> None:
+    """A Map child's first Task found four values its Map left below its input; its frame gets the input only."""
+    install_all()
+    env, task = _environment(), _RecordingTask()
+    left_over, task_input = {"item": 1}, {"key": "k"}
+    env.stack.extend([left_over, dict(left_over), task_input])
+    inline_task.evaluate_inline(task, env)
+    assert task.seen == [task_input] and task.seen[0] is not task_input
+    assert env.states.get_input() == {"answer": "k"} and env._frames == []
+
+
 # -- fault plans and service names -----------------------------------------------------------------
 
 

@@ -91,6 +91,8 @@ class VirtualClock:
     def __init__(self, start: datetime | None = None, quiet_seconds: float = QUIET_SECONDS) -> None:
         start = start or datetime.now(UTC)
         self._now = start.timestamp()
+        self._last_now: tuple[float, datetime] = (self._now, datetime.fromtimestamp(self._now, UTC))
+        """The instant `now()` gave last, with the seconds it was made from (datetimes are immutable)."""
         self._quiet = quiet_seconds
         self._lock = threading.Lock()
         self._driver_cond = threading.Condition(self._lock)
@@ -118,7 +120,13 @@ class VirtualClock:
 
     def now(self) -> datetime:
         """Virtual time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self._now, UTC)
+        # Virtual time stands still between moves: every history event of a Map child asks for the same instant.
+        seconds, moment = self._last_now
+        if seconds != self._now:
+            seconds = self._now
+            moment = datetime.fromtimestamp(seconds, UTC)
+            self._last_now = (seconds, moment)  # one tuple: threads read and replace it whole
+        return moment
 
     # -- activity ----------------------------------------------------------
     def touch(self) -> None:

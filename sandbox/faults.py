@@ -221,6 +221,8 @@ class FaultPlan:
 
     def may_hang(self, state: str) -> bool:
         """Whether some attempt of a state of that name may be made to hang (counts no attempt)."""
+        if not self._rules:  # a plan with no rules (every run without faults): asked at every Task, no lock
+            return False
         with self._lock:
             return any(rule.state == state and any(isinstance(outcome, _Hang) for outcome in rule.outcomes)
                        for rule in self._rules)

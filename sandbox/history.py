@@ -66,13 +66,21 @@ def json_or_text(value: Any) -> Any:
         return value
 
 
+_last_read: tuple[str, datetime] | None = None
+"""The timestamp text read last and its datetime: consecutive events mostly share one virtual instant."""
+
+
 def as_api_event(event: Mapping[str, Any]) -> HistoryEvent:
     """A backend history event in boto3's shape: enum type as text, timestamp as an aware UTC datetime."""
+    global _last_read
     converted = dict(event)
     converted["type"] = getattr(event["type"], "value", event["type"])
     stamp = event.get("timestamp")
     if isinstance(stamp, str):
-        converted["timestamp"] = datetime.fromisoformat(stamp)
+        last = _last_read
+        if last is None or last[0] != stamp:  # datetimes are immutable: one can stand in several events
+            last = _last_read = (stamp, datetime.fromisoformat(stamp))
+        converted["timestamp"] = last[1]
     return cast(HistoryEvent, converted)
 
 _DETAIL_KEYS = ("taskScheduledEventDetails", "lambdaFunctionScheduledEventDetails")

@@ -8,14 +8,36 @@ on, and sets the field on that program directly. Behaviour is moto's: a program 
 skips the component; setting the field of a running program that has no next state yet raises
 moto's RuntimeError; a program another thread ends meanwhile keeps its end (the field is set on
 the running state it replaced, as `concurrent_end` makes any late set do nothing).
+
+A component's field name is, for most classes, the class's own: its name, or none for string
+expressions. Those are looked up per class (a Map child evaluates some two hundred components);
+the classes whose name depends on the component (payload bindings) are still asked.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 _installed = False
+_ASK: Final = object()
+"""A class whose components name their own field (`_field_name()` reads the component)."""
+_UNKNOWN: Final = object()
+"""A class not seen yet."""
+_field_names: dict[type, Any] = {}
+"""Per component class: its components' field name (a text or None), or `_ASK`."""
+
+
+def _field_name_of_class(cls: type) -> Any:
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringExpression
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    method = cls._field_name  # type: ignore[attr-defined]
+    if method is EvalComponent._field_name:
+        return cls.__name__
+    if method is StringExpression._field_name:
+        return None
+    return _ASK
 
 
 def install() -> None:
@@ -27,6 +49,7 @@ def install() -> None:
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning
 
     log = eval_component.LOG
+    field_names = _field_names
 
     def evaluate(self: Any, env: Any) -> None:
         state = env._program_state
@@ -37,7 +60,11 @@ def install() -> None:
         if log.isEnabledFor(logging.DEBUG):
             self._log_evaluation_step("Computing")
         try:
-            field_name = self._field_name()
+            field_name = field_names.get(type(self), _UNKNOWN)
+            if field_name is _UNKNOWN:
+                field_name = field_names[type(self)] = _field_name_of_class(type(self))
+            if field_name is _ASK:
+                field_name = self._field_name()
             if field_name is not None:
                 if state._next_state_name is None:
                     raise RuntimeError("Could not set NextField from uninitialised ProgramState.")

@@ -39,6 +39,14 @@ def is_within_size_quota(value: Any) -> bool:
     return len(value.encode("utf-8", "surrogatepass")) <= MAX_PAYLOAD_BYTES
 
 
+def is_text_within_size_quota(value: Any, compact_text: str) -> bool:
+    """`is_within_size_quota(value)`, given `compact_text`: the value's compact JSON text (`to_json_str(value,
+    separators=(",", ":"))`, what the quota encodes: the same encoder class, separators and ASCII escapes)."""
+    if isinstance(value, str):
+        return is_within_size_quota(value)
+    return len(compact_text) <= MAX_PAYLOAD_BYTES
+
+
 def install() -> None:
     global _installed
     if _installed:

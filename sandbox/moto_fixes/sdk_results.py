@@ -33,7 +33,9 @@ def iso_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # botocore parses service times as UTC
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat writes strftime's fields in a fraction of its time (every HeadObject's LastModified); it pads a
+    # year before 1000, which strftime does not.
+    text = value.isoformat(timespec="seconds")[:19] if value.year >= 1000 else value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         millis, micros = divmod(value.microsecond, 1000)
         text += f".{millis:03d}" if micros == 0 else f".{value.microsecond:06d}"

@@ -20,6 +20,7 @@ import pytest
 from benchmarks.glacier_restore import finish_restores
 from sandbox import direct_backend, routing
 from sandbox.core import Sandbox
+from sandbox.moto_fixes import registry
 from sandbox.moto_fixes.api import cached_boto_client_for
 from sandbox.moto_fixes.distributed_map import child_executions
 from tests.conftest import ROOT, TEMPLATE
@@ -234,6 +235,9 @@ def _copy_all(direct: bool, answered: list[Any]) -> list[Any]:
     copy as HeadObject and GetObjectAcl read it."""
     from moto.s3.responses import S3Response
 
+    # The spy wraps moto's S3 layer as the fixes leave it: saved before they were installed, the restore below
+    # would take their wrappers (events sent after the request) away from every later test of this process.
+    registry.install_all()
     raw: list[Any] = []
     events: list[Any] = []
     moto_key_response = S3Response.key_response

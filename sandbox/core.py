@@ -115,6 +115,9 @@ class Sandbox:
         self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
         self.service_calls = 0
         """Service calls made by executions, timers and handlers (not by the thread that entered the sandbox)."""
+        self._provisioned: snapshots.Provisioned | None = None
+        self._pristine = False
+        """Nothing called or seeded since the start: the resources are exactly as provisioning left them."""
         self._owner = threading.get_ident()
 
     @classmethod
@@ -160,7 +163,8 @@ class Sandbox:
             direct_calls_module.register(events)
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
-        snapshots.provision(provisioner)  # the same resources as the last sandbox: restored, not created again
+        # The same resources as the last sandbox: restored, not created again.
+        self._provisioned = snapshots.provision(provisioner)
         self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
         for logical_id, handler in self._stand_ins.items():
             self.register_function(logical_id, handler)
@@ -170,12 +174,14 @@ class Sandbox:
                                for slug, sm in self.state_machines.items() for name in [sm.arn.rsplit(":", 1)[1]]}
         self.sfn = session.shared_client(self.region, "stepfunctions")
         engine.freeze_provisioned()
+        self._pristine = True
 
     def _fault_plan(self) -> FaultPlan:
         assert self.faults is not None
         return self.faults
 
     def _touch(self, **_: Any) -> None:
+        self._pristine = False
         self.clock.touch()
         if threading.get_ident() != self._owner:
             self.service_calls += 1  # the executions' work (progress), not the polling of whoever waits on them
@@ -431,9 +437,19 @@ class Sandbox:
         A key `fake:<name>` hands its value to that fake's `seed` (e.g. `fake:custom_labels`:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
-        spec = json.loads(Path(objects_file).read_text())
+        text = Path(objects_file).read_text()
+        spec = json.loads(text)
         assert self.router is not None and self.fakes is not None
         self._check_seeded_names(objects_file, spec)
+        # Right after the start, a seed that writes only objects and items is restored from the copy of what the
+        # same file seeded into the same resources before (see `snapshots.seed`).
+        provisioned = self._provisioned if self._pristine and _seeds_only_moto(spec) else None
+        self._pristine = False
+        services = tuple(sorted({"dynamodb" if isinstance(objects, list) else "s3" for objects in spec.values()}))
+        snapshots.seed(provisioned, text, services, functools.partial(self._seed, objects_file, spec))
+
+    def _seed(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        assert self.router is not None and self.fakes is not None
         with self.router.muted():
             for bucket, objects in spec.items():
                 if bucket.startswith("fake:"):
@@ -593,6 +609,17 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
         if converted.get(key) is not None:
             converted[key] = converted[key].replace(microsecond=converted[key].microsecond // 1000 * 1000)
     return converted
+
+
+def _seeds_only_moto(spec: dict[str, Any]) -> bool:
+    """Whether a seed writes objects and items only: no fake's state (`fake:<name>`, a completed restore)."""
+    for name, objects in spec.items():
+        if name.startswith("fake:"):
+            return False
+        if isinstance(objects, dict) and any(isinstance(obj, dict) and "restoredDays" in obj
+                                             for obj in objects.values()):
+            return False
+    return True
 
 
 def _seeded_keys(objects_file: str | Path, pattern: str, obj: dict[str, Any]) -> list[str]:

@@ -16,15 +16,22 @@ what those calls build is the same every time: it depends only on the calls. So:
 A backend whose state cannot be copied (moto's SQS queues hold locks) is rebuilt by making that
 service's calls again, in their order. On unless `SANDBOX_SNAPSHOTS=0` (then every call is made
 every time). Only the last few provisionings are kept (`KEPT`).
+
+Seeding a sandbox right after its start (`Sandbox.seed`: six PutObject calls are a third of a seeded
+start) is kept the same way: the same objects file seeded into the same provisioning, with no call made
+in between, leaves the same S3 and DynamoDB state, restored from a copy (each object made now, as a
+PutObject now would make it). A seed that also reaches a fake's state is made for real every time.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -41,6 +48,8 @@ Call = tuple[str, str, str]
 """(service, operation, parameters as canonical JSON)."""
 BackendKey = tuple[BackendDict[Any], str, str]
 """(moto's registry of a service's backends, account, region or partition)."""
+Provisioned = tuple[str, tuple[Call, ...]]
+"""What a kept provisioning is known by: (region, its calls)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,9 @@ class _Snapshot:
     """Calls of services whose backend could not be copied: made again at every restore."""
 
 
-_kept: OrderedDict[tuple[str, tuple[Call, ...]], _Snapshot] = OrderedDict()
+_kept: OrderedDict[Provisioned, _Snapshot] = OrderedDict()
+_seeds: OrderedDict[tuple[Provisioned, str], _Snapshot] = OrderedDict()
+"""By provisioning and seed (the objects file's text): the backends the seed left."""
 _lock = threading.Lock()
 
 
@@ -60,11 +71,13 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1") != "0"
 
 
-def provision(provisioner: Provisioner) -> None:
-    """`provisioner.provision()`, from a kept snapshot when the same calls built one before in this process."""
+def provision(provisioner: Provisioner) -> Provisioned | None:
+    """`provisioner.provision()`, from a kept snapshot when the same calls built one before in this process.
+
+    Returns what the provisioning is kept as (None: it is not), for `seed`."""
     if not enabled():
         provisioner.provision()
-        return
+        return None
     region = provisioner.stack.region
     with _lock:
         anything_kept = bool(_kept)
@@ -76,7 +89,7 @@ def provision(provisioner: Provisioner) -> None:
             trial.provision()
         except Exception:  # the real provisioning names what is wrong (or reads what a dry run cannot answer)
             provisioner.provision()
-            return
+            return None
         key = (region, tuple(trial.calls))
         with _lock:
             kept = _kept.get(key)
@@ -85,23 +98,57 @@ def provision(provisioner: Provisioner) -> None:
         if kept is not None:
             _restore(kept, region)
             _adopt(provisioner, trial)
-            return
+            return key
     before = _backends()
     real = _Recording(provisioner.stack, region)
     real.provision()
     _adopt(provisioner, real)
     snapshot = _take(before, real.calls)
-    if snapshot is not None:
+    if snapshot is None:
+        return None
+    key = (region, tuple(real.calls))
+    with _lock:
+        _kept[key] = snapshot
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return key
+
+
+def seed(provisioned: Provisioned | None, seed_key: str, services: tuple[str, ...], apply: Callable[[], None]) -> None:
+    """`apply()`, a seed that writes to `services` only (S3 objects, DynamoDB items: their events go to the
+    sandbox's router, muted while it seeds), made right after a provisioning kept as `provisioned`, with no call in
+    between: from a kept copy of what the same seed (`seed_key`) left after the same provisioning, when there is
+    one (restored objects are made now, as `apply` would make them)."""
+    if provisioned is None or not enabled():
+        apply()
+        return
+    key = (provisioned, seed_key)
+    with _lock:
+        kept = _seeds.get(key)
+        if kept is not None:
+            _seeds.move_to_end(key)
+    if kept is not None:
+        _restore(kept, provisioned[0])
+        _objects_made_now(kept)
+        return
+    before = _backends()
+    apply()
+    snapshot = _take(before, [(service, "", "") for service in services])
+    if snapshot is not None and not snapshot.replayed:
+        _untracked(snapshot)
         with _lock:
-            _kept[(region, tuple(real.calls))] = snapshot
-            while len(_kept) > KEPT:
-                _kept.popitem(last=False)
+            _seeds[key] = snapshot
+            while len(_seeds) > KEPT:
+                _dispose(_seeds.popitem(last=False)[1])
 
 
 def forget() -> None:
     """Drop every kept snapshot (a test that changes what moto builds from the same calls)."""
     with _lock:
         _kept.clear()
+        for snapshot in _seeds.values():
+            _dispose(snapshot)
+        _seeds.clear()
 
 
 class _Recording(Provisioner):
@@ -186,3 +233,43 @@ def _restore(snapshot: _Snapshot, region: str) -> None:
         target.__dict__.update(state)
     for service, operation, parameters in snapshot.replayed:
         getattr(shared_client(region, service), operation)(**json.loads(parameters))
+
+
+def _objects(backends: list[Any]) -> list[Any]:
+    """Every S3 object (each version) of these S3 backends."""
+    return [version for backend in backends for bucket in backend.buckets.values()
+            for _name, versions in bucket.keys.iterlists() for version in versions]
+
+
+def _s3_backends(snapshot: _Snapshot, *, live: bool) -> list[Any]:
+    return [registry[account][partition] if live else kept
+            for (registry, account, partition), kept in snapshot.backends.items() if registry.service_name == "s3"]
+
+
+def _untracked(snapshot: _Snapshot) -> None:
+    """The kept objects out of moto's list of every object made: moto closes the file of each one it lists at every
+    reset (every sandbox stop), which would leave the kept copies empty."""
+    from moto.s3.models import FakeKey
+
+    kept = {id(obj) for obj in _objects(_s3_backends(snapshot, live=False))}
+    tracked: list[Any] = getattr(FakeKey, "instances_tracked", [])  # moto's metaclass gives each model class one
+    if kept:
+        tracked[:] = [obj for obj in tracked if id(obj) not in kept]
+
+
+def _dispose(snapshot: _Snapshot) -> None:
+    """Close the files of a kept seed's objects, as moto's reset closes those of the objects it lists."""
+    for obj in _objects(_s3_backends(snapshot, live=False)):
+        obj.dispose()
+
+
+atexit.register(forget)  # the kept objects' files closed while Python still can (their finalizers complain later)
+
+
+def _objects_made_now(snapshot: _Snapshot) -> None:
+    """Every S3 object of the restored backends made now (PutObject's LastModified), as the seed made them."""
+    from moto.s3 import models
+
+    now = models.utcnow()
+    for obj in _objects(_s3_backends(snapshot, live=True)):
+        obj.last_modified = now

@@ -119,7 +119,7 @@ def seed(provisioned: Provisioned | None, seed_key: str, services: tuple[str, ..
     sandbox's router, muted while it seeds), made right after a provisioning kept as `provisioned`, with no call in
     between: from a kept copy of what the same seed (`seed_key`) left after the same provisioning, when there is
     one (restored objects are made now, as `apply` would make them)."""
-    if provisioned is None or not enabled():
+    if provisioned is None or not enabled() or _holds_data(services):
         apply()
         return
     key = (provisioned, seed_key)
@@ -233,6 +233,20 @@ def _restore(snapshot: _Snapshot, region: str) -> None:
         target.__dict__.update(state)
     for service, operation, parameters in snapshot.replayed:
         getattr(shared_client(region, service), operation)(**json.loads(parameters))
+
+
+def _holds_data(services: tuple[str, ...]) -> bool:
+    """Whether a bucket holds an object or a table an item already: written since the provisioning by a client of
+    another session, which the sandbox does not see call (its restore would drop them)."""
+    for (registry, _account, _region), backend in _backends().items():
+        if registry.service_name not in services:
+            continue
+        if registry.service_name == "s3" and any(len(bucket.keys) or len(bucket.multiparts)
+                                                 for bucket in backend.buckets.values()):
+            return True
+        if registry.service_name == "dynamodb" and any(len(table) for table in backend.tables.values()):
+            return True
+    return False
 
 
 def _objects(backends: list[Any]) -> list[Any]:

@@ -225,7 +225,15 @@ def test_a_seed_after_a_call_or_after_another_seed_is_made(calls, puts, tmp_path
         sb.seed(other)
         sb.seed(seed)  # after another seed: made again, on top of it
         assert sorted(_seeded(sb)["objects"]) == ["customer-1/a.txt", "customer-9/z.txt"]
-    assert puts == ["customer-1/a.txt", "customer-1/a.txt", "customer-9/z.txt", "customer-1/a.txt"]
+    with Sandbox.from_template(FIXTURE) as sb:
+        from moto.dynamodb.models import dynamodb_backends
+
+        # Written on moto's backend, not through a call the sandbox sees.
+        table = sb.stack.resources["Table"].name
+        dynamodb_backends[sb.account_id][sb.region].put_item(table, {"id": {"S": "elsewhere"}})
+        sb.seed(seed)  # the table holds an item already: made again, on top of it
+        assert sorted(item["id"]["S"] for item in _seeded(sb)["items"]) == ["elsewhere", "seeded"]
+    assert puts == ["customer-1/a.txt", "customer-1/a.txt", "customer-9/z.txt", "customer-1/a.txt", "customer-1/a.txt"]
 
 
 def test_a_seed_that_reaches_a_fake_is_made_every_time(calls, puts, tmp_path):

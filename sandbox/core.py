@@ -441,33 +441,42 @@ class Sandbox:
         spec = json.loads(text)
         assert self.router is not None and self.fakes is not None
         self._check_seeded_names(objects_file, spec)
-        # Right after the start, a seed that writes only objects and items is restored from the copy of what the
-        # same file seeded into the same resources before (see `snapshots.seed`).
-        provisioned = self._provisioned if self._pristine and _seeds_only_moto(spec) else None
+        # Right after the start, the objects and items are restored from the copy of what the same file seeded into
+        # the same resources before (see `snapshots.seed`); the fakes' part is made every time, on top of them.
+        services = tuple(sorted({"dynamodb" if isinstance(objects, list) else "s3"
+                                 for name, objects in spec.items() if not name.startswith("fake:")}))
+        provisioned = self._provisioned if self._pristine and services else None
         self._pristine = False
-        services = tuple(sorted({"dynamodb" if isinstance(objects, list) else "s3" for objects in spec.values()}))
-        snapshots.seed(provisioned, text, services, functools.partial(self._seed, objects_file, spec))
-
-    def _seed(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
-        assert self.router is not None and self.fakes is not None
         with self.router.muted():
-            for bucket, objects in spec.items():
-                if bucket.startswith("fake:"):
-                    getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
-                    continue
-                if isinstance(objects, list):
-                    table = self.bucket_name(bucket)
-                    for item in objects:
-                        session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
-                    continue
+            snapshots.seed(provisioned, text, services, functools.partial(self._seed_objects, objects_file, spec))
+            self._seed_fakes(objects_file, spec)
+
+    def _seed_objects(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """The seed's objects and items."""
+        for bucket, objects in spec.items():
+            if bucket.startswith("fake:"):
+                continue
+            if isinstance(objects, list):
+                table = self.bucket_name(bucket)
+                for item in objects:
+                    session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
+                continue
+            for pattern, obj in objects.items():
+                first, *others = _seeded_keys(objects_file, pattern, obj)
+                self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
+                                metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
+
+    def _seed_fakes(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """The seed's state of fakes: each `fake:<name>` entry, and the archived objects seeded as restored."""
+        assert self.fakes is not None
+        for bucket, objects in spec.items():
+            if bucket.startswith("fake:"):
+                getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
+            elif isinstance(objects, dict):
                 for pattern, obj in objects.items():
-                    first, *others = _seeded_keys(objects_file, pattern, obj)
-                    self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
-                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
-                    seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
-                    if "restoredDays" in obj:
-                        for key in (first, *others):
-                            self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
+                    for key in _seeded_keys(objects_file, pattern, obj) if "restoredDays" in obj else ():
+                        self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
         """Every bucket (objects) or table (a list of items) the file names is one of the template's."""
@@ -609,17 +618,6 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
         if converted.get(key) is not None:
             converted[key] = converted[key].replace(microsecond=converted[key].microsecond // 1000 * 1000)
     return converted
-
-
-def _seeds_only_moto(spec: dict[str, Any]) -> bool:
-    """Whether a seed writes objects and items only: no fake's state (`fake:<name>`, a completed restore)."""
-    for name, objects in spec.items():
-        if name.startswith("fake:"):
-            return False
-        if isinstance(objects, dict) and any(isinstance(obj, dict) and "restoredDays" in obj
-                                             for obj in objects.values()):
-            return False
-    return True
 
 
 def _seeded_keys(objects_file: str | Path, pattern: str, obj: dict[str, Any]) -> list[str]:

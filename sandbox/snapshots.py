@@ -19,8 +19,9 @@ every time). Only the last few provisionings are kept (`KEPT`).
 
 Seeding a sandbox right after its start (`Sandbox.seed`: six PutObject calls are a third of a seeded
 start) is kept the same way: the same objects file seeded into the same provisioning, with no call made
-in between, leaves the same S3 and DynamoDB state, restored from a copy (each object made now, as a
-PutObject now would make it). A seed that also reaches a fake's state is made for real every time.
+in between, leaves the same S3 objects and DynamoDB items, restored from a copy (each object made now,
+as a PutObject now would make it). What a seed gives fakes (projects, completed restores) is made every
+time, on top of them.
 """
 
 from __future__ import annotations

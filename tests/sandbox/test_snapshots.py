@@ -236,12 +236,16 @@ def test_a_seed_after_a_call_or_after_another_seed_is_made(calls, puts, tmp_path
     assert puts == ["customer-1/a.txt", "customer-1/a.txt", "customer-9/z.txt", "customer-1/a.txt", "customer-1/a.txt"]
 
 
-def test_a_seed_that_reaches_a_fake_is_made_every_time(calls, puts, tmp_path):
-    seed = _seed_file(tmp_path, {"restored.bin": {"body": "x", "storageClass": "GLACIER", "restoredDays": 2}})
+def test_what_a_seed_gives_fakes_is_made_every_time_on_the_restored_objects(calls, puts, tmp_path):
+    seed = _seed_file(tmp_path, {"restored.bin": {"body": "x", "storageClass": "GLACIER", "restoredDays": 2},
+                                 "archived.bin": {"body": "y", "storageClass": "GLACIER"}})
+    seed.write_text(json.dumps({**json.loads(seed.read_text()), "fake:custom_labels": {"projects": ["p1"]}}))
     for _ in range(2):
         with Sandbox.from_template(FIXTURE) as sb:
             sb.seed(seed)
-            head = session.shared_client(sb.region, "s3").head_object(Bucket=sb.bucket_name("Bucket"),
-                                                                      Key="restored.bin")
-            assert 'ongoing-request="false"' in head["Restore"]
-    assert puts == ["restored.bin", "restored.bin"]
+            s3, bucket = session.shared_client(sb.region, "s3"), sb.bucket_name("Bucket")
+            assert 'ongoing-request="false"' in s3.head_object(Bucket=bucket, Key="restored.bin")["Restore"]
+            assert s3.get_object(Bucket=bucket, Key="restored.bin")["Body"].read() == b"x"  # readable: restored
+            assert "Restore" not in s3.head_object(Bucket=bucket, Key="archived.bin")
+            assert sb.fakes is not None and list(sb.fakes.custom_labels._projects) == ["p1"]
+    assert sorted(puts) == ["archived.bin", "restored.bin"]  # the second seed's objects were restored

@@ -445,7 +445,8 @@ class Sandbox:
         # the same resources before (see `snapshots.seed`); the fakes' part is made every time, on top of them.
         services = tuple(sorted({"dynamodb" if isinstance(objects, list) else "s3"
                                  for name, objects in spec.items() if not name.startswith("fake:")}))
-        provisioned = self._provisioned if self._pristine and services else None
+        small = _seeded_count(spec) <= snapshots.SEED_OBJECTS_KEPT
+        provisioned = self._provisioned if self._pristine and services and small else None
         self._pristine = False
         with self.router.muted():
             snapshots.seed(provisioned, text, services, functools.partial(self._seed_objects, objects_file, spec))
@@ -618,6 +619,18 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
         if converted.get(key) is not None:
             converted[key] = converted[key].replace(microsecond=converted[key].microsecond // 1000 * 1000)
     return converted
+
+
+def _seeded_count(spec: dict[str, Any]) -> int:
+    """How many objects and items a seed writes (a count that `_seeded_keys` refuses counts as one)."""
+    total = 0
+    for name, objects in spec.items():
+        if isinstance(objects, list):
+            total += len(objects)
+        elif isinstance(objects, dict) and not name.startswith("fake:"):
+            counts = [obj.get("count", 1) if isinstance(obj, dict) else 1 for obj in objects.values()]
+            total += sum(n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1 for n in counts)
+    return total
 
 
 def _seeded_keys(objects_file: str | Path, pattern: str, obj: dict[str, Any]) -> list[str]:

@@ -115,6 +115,12 @@ def provision(provisioner: Provisioner) -> Provisioned | None:
     return key
 
 
+SEED_OBJECTS_KEPT: Final[int] = 200
+"""Seeds of more objects and items are made every time: kept, each object would be copied twice (kept, restored),
+which costs about what making it on moto's backend costs (`seeding.put_like_first`, how a counted entry is made),
+and a process that seeds once (the CLI; a 10,000-object story) would pay the copy for nothing."""
+
+
 def seed(provisioned: Provisioned | None, seed_key: str, services: tuple[str, ...], apply: Callable[[], None]) -> None:
     """`apply()`, a seed that writes to `services` only (S3 objects, DynamoDB items: their events go to the
     sandbox's router, muted while it seeds), made right after a provisioning kept as `provisioned`, with no call in

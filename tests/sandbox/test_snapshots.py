@@ -249,3 +249,13 @@ def test_what_a_seed_gives_fakes_is_made_every_time_on_the_restored_objects(call
             assert "Restore" not in s3.head_object(Bucket=bucket, Key="archived.bin")
             assert sb.fakes is not None and list(sb.fakes.custom_labels._projects) == ["p1"]
     assert sorted(puts) == ["archived.bin", "restored.bin"]  # the second seed's objects were restored
+
+
+def test_a_seed_of_many_objects_is_made_every_time(calls, puts, tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshots, "SEED_OBJECTS_KEPT", 3)
+    seed = _seed_file(tmp_path, {"bulk/{n}.bin": {"body": "x", "count": 3}})  # and one item: four
+    for _ in range(2):
+        with Sandbox.from_template(FIXTURE) as sb:
+            sb.seed(seed)
+            assert len(_seeded(sb)["objects"]) == 3
+    assert puts == ["bulk/1.bin", "bulk/1.bin"]  # the first of the entry put both times: made, not restored

@@ -75,7 +75,8 @@ def enabled() -> bool:
 def provision(provisioner: Provisioner) -> Provisioned | None:
     """`provisioner.provision()`, from a kept snapshot when the same calls built one before in this process.
 
-    Returns what the provisioning is kept as (None: it is not), for `seed`."""
+    Returns what the provisioning is kept as, for `seed`; None when it is not kept, or when it is the process's
+    first (a process that starts one sandbox, as the CLI, has no use for a copy of its seed either)."""
     if not enabled():
         provisioner.provision()
         return None
@@ -112,7 +113,7 @@ def provision(provisioner: Provisioner) -> Provisioned | None:
         _kept[key] = snapshot
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
-    return key
+    return key if anything_kept else None
 
 
 SEED_OBJECTS_KEPT: Final[int] = 200

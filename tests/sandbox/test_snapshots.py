@@ -168,6 +168,12 @@ def puts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return made
 
 
+def _first_sandbox() -> None:
+    """The first sandbox after `snapshots.forget`: its provisioning is kept, a seed in it would not be."""
+    with Sandbox.from_template(FIXTURE):
+        pass
+
+
 def _seed_file(folder: Path, objects: dict[str, Any]) -> Path:
     path = folder / "objects.json"
     path.write_text(json.dumps({"Bucket": objects, "Table": [{"id": {"S": "seeded"}, "n": {"N": "1"}}]}))
@@ -190,6 +196,7 @@ def _seeded(sb: Sandbox) -> dict[str, Any]:
 
 
 def test_a_seed_right_after_the_start_is_restored_as_it_was_made_with_its_objects_made_now(calls, puts, tmp_path):
+    _first_sandbox()
     seed = _seed_file(tmp_path, {"customer-1/a.txt": {"body": "hi", "contentType": "text/plain",
                                                       "metadata": {"owner": "team-a"}},
                                  "customer-1/b.bin": {"body": "archived", "storageClass": "GLACIER"}})
@@ -212,6 +219,7 @@ def test_a_seed_right_after_the_start_is_restored_as_it_was_made_with_its_object
 
 
 def test_a_seed_after_a_call_or_after_another_seed_is_made(calls, puts, tmp_path):
+    _first_sandbox()
     seed = _seed_file(tmp_path, {"customer-1/a.txt": {"body": "hi"}})
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"Bucket": {"customer-9/z.txt": {"body": "z"}}}))
@@ -237,6 +245,7 @@ def test_a_seed_after_a_call_or_after_another_seed_is_made(calls, puts, tmp_path
 
 
 def test_what_a_seed_gives_fakes_is_made_every_time_on_the_restored_objects(calls, puts, tmp_path):
+    _first_sandbox()
     seed = _seed_file(tmp_path, {"restored.bin": {"body": "x", "storageClass": "GLACIER", "restoredDays": 2},
                                  "archived.bin": {"body": "y", "storageClass": "GLACIER"}})
     seed.write_text(json.dumps({**json.loads(seed.read_text()), "fake:custom_labels": {"projects": ["p1"]}}))
@@ -252,6 +261,7 @@ def test_what_a_seed_gives_fakes_is_made_every_time_on_the_restored_objects(call
 
 
 def test_a_seed_of_many_objects_is_made_every_time(calls, puts, tmp_path, monkeypatch):
+    _first_sandbox()
     monkeypatch.setattr(snapshots, "SEED_OBJECTS_KEPT", 3)
     seed = _seed_file(tmp_path, {"bulk/{n}.bin": {"body": "x", "count": 3}})  # and one item: four
     for _ in range(2):
@@ -259,3 +269,12 @@ def test_a_seed_of_many_objects_is_made_every_time(calls, puts, tmp_path, monkey
             sb.seed(seed)
             assert len(_seeded(sb)["objects"]) == 3
     assert puts == ["bulk/1.bin", "bulk/1.bin"]  # the first of the entry put both times: made, not restored
+
+
+def test_the_first_sandboxs_seed_is_not_kept(calls, puts, tmp_path):
+    """A process that starts one sandbox (the CLI) pays no copy of its seed: the second sandbox's seed is kept."""
+    seed = _seed_file(tmp_path, {"a.txt": {"body": "x"}})
+    for _ in range(3):
+        with Sandbox.from_template(FIXTURE) as sb:
+            sb.seed(seed)
+    assert puts == ["a.txt", "a.txt"]  # made, made and kept, restored

@@ -13,9 +13,10 @@ what those calls build is the same every time: it depends only on the calls. So:
   share nothing with the kept ones, nor with an earlier sandbox);
 * otherwise the calls are made for real, and the state they leave is kept for the next start.
 
-A backend whose state cannot be copied (moto's SQS queues hold locks) is rebuilt by making that
-service's calls again, in their order. On unless `SANDBOX_SNAPSHOTS=0` (then every call is made
-every time). Only the last few provisionings are kept (`KEPT`).
+A lock or condition in a backend's state (moto's SQS queues hold one each) is copied as a new one. A
+backend whose state cannot be copied otherwise is rebuilt by making that service's calls again, in their
+order. On unless `SANDBOX_SNAPSHOTS=0` (then every call is made every time). Only the last few
+provisionings are kept (`KEPT`).
 
 Seeding a sandbox right after its start (`Sandbox.seed`: six PutObject calls are a third of a seeded
 start) is kept the same way: the same objects file seeded into the same provisioning, with no call made
@@ -27,12 +28,13 @@ time, on top of them.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -205,6 +207,33 @@ def _lock_moto() -> Any:
     return backend_lock
 
 
+_LOCK_TYPES: Final[tuple[type, ...]] = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _new_condition(condition: threading.Condition, memo: dict[int, Any]) -> threading.Condition:
+    """A condition's copy: a new one over a new lock of the same kind (its bound methods are the lock's)."""
+    lock = condition._lock  # type: ignore[attr-defined]
+    return threading.Condition(copy.deepcopy(lock, memo))
+
+
+@contextlib.contextmanager
+def _fresh_locks() -> Iterator[None]:
+    """While it lasts, a deep copy of a lock or a condition is a new one, free (moto's SQS queues hold one)."""
+    copiers: dict[type, Any] = {kind: (lambda lock, memo, kind=kind: kind()) for kind in _LOCK_TYPES}
+    copiers[threading.Condition] = _new_condition
+    dispatch = copy._deepcopy_dispatch  # type: ignore[attr-defined]
+    saved = {kind: dispatch.get(kind) for kind in copiers}
+    dispatch.update(copiers)
+    try:
+        yield
+    finally:
+        for kind, handler in saved.items():
+            if handler is None:
+                dispatch.pop(kind, None)
+            else:
+                dispatch[kind] = handler
+
+
 def _take(before: dict[BackendKey, Any], calls: list[Call]) -> _Snapshot | None:
     """A copy of every backend the calls created or may have changed; None when one cannot be kept."""
     called = {service for service, _, _ in calls}
@@ -215,7 +244,8 @@ def _take(before: dict[BackendKey, Any], calls: list[Call]) -> _Snapshot | None:
         if key in before and registry.service_name not in called:
             continue  # there before the calls and none of them was to its service: nothing they built
         try:
-            copy.deepcopy(backend)  # a trial: a copy that fails half-way must not be shared with the others
+            with _fresh_locks():
+                copy.deepcopy(backend)  # a trial: a copy that fails half-way must not be shared with the others
         except Exception:  # whatever deepcopy refuses (a lock, a file): this backend is rebuilt by its calls
             if registry.service_name not in called:
                 return None  # changed by another service's calls, and no calls of its own to rebuild it
@@ -223,7 +253,8 @@ def _take(before: dict[BackendKey, Any], calls: list[Call]) -> _Snapshot | None:
             continue
         kept[key] = backend
     # One copy of all: a reference from one backend's state to another's stays a reference between the copies.
-    copies = dict(zip(kept, copy.deepcopy(list(kept.values())), strict=True))
+    with _fresh_locks():
+        copies = dict(zip(kept, copy.deepcopy(list(kept.values())), strict=True))
     return _Snapshot(copies, tuple(call for call in calls if call[0] in replayed))
 
 
@@ -236,7 +267,8 @@ def _restore(snapshot: _Snapshot, region: str) -> None:
         memo[id(kept)] = target  # references to the backend inside its state point at the live one
         targets.append((target, kept))
     for target, kept in targets:
-        state = copy.deepcopy(kept.__dict__, memo)
+        with _fresh_locks():
+            state = copy.deepcopy(kept.__dict__, memo)
         target.__dict__.clear()
         target.__dict__.update(state)
     for service, operation, parameters in snapshot.replayed:

@@ -85,8 +85,13 @@ def test_a_sandbox_started_again_has_the_same_resources_and_none_of_the_last_one
         second.put_object("Bucket", "customer-2/b.txt", "hi")  # the restored rule and notification still fire
         (run,) = second.settle()
         assert (run.status, run.input["key"]) == ("SUCCEEDED", "customer-2/b.txt")
-    # Restored, not created again: only SQS (its queues hold locks, which cannot be copied) was called again.
-    assert sum(calls.values()) == made + 1 and calls["sqs.create_queue"] == 2
+        # SQS queues hold locks: the restored ones have their own, and take and hand out messages.
+        sqs = session.shared_client(second.region, "sqs")
+        (queue,) = sqs.list_queues()["QueueUrls"]
+        sqs.send_message(QueueUrl=queue, MessageBody="after the restore")
+        (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+        assert message["Body"] == "after the restore"
+    assert sum(calls.values()) == made  # restored, not created again (nor SQS's queues made again)
 
 
 def test_on_unless_switched_off(calls, monkeypatch):

@@ -115,6 +115,9 @@ class Sandbox:
         self.direct_calls = direct_calls_module.enabled_by_default() if direct_calls is None else direct_calls
         self.service_calls = 0
         """Service calls made by executions, timers and handlers (not by the thread that entered the sandbox)."""
+        self._provisioned: snapshots.Provisioned | None = None
+        self._pristine = False
+        """Nothing called or seeded since the start: the resources are exactly as provisioning left them."""
         self._owner = threading.get_ident()
 
     @classmethod
@@ -161,7 +164,8 @@ class Sandbox:
             param_calls.enable(events)
         self.faults = engine.new_fault_plan(self.clock)
         teststate.install(events, self.account_id, self.region, lambda: self._fault_plan())
-        snapshots.provision(provisioner)  # the same resources as the last sandbox: restored, not created again
+        # The same resources as the last sandbox: restored, not created again.
+        self._provisioned = snapshots.provision(provisioner)
         self.lambdas.asynchronous.configs = lambda_async.configs_of(self.stack)
         for logical_id, handler in self._stand_ins.items():
             self.register_function(logical_id, handler)
@@ -171,12 +175,14 @@ class Sandbox:
                                for slug, sm in self.state_machines.items() for name in [sm.arn.rsplit(":", 1)[1]]}
         self.sfn = session.shared_client(self.region, "stepfunctions")
         engine.freeze_provisioned()
+        self._pristine = True
 
     def _fault_plan(self) -> FaultPlan:
         assert self.faults is not None
         return self.faults
 
     def _touch(self, **_: Any) -> None:
+        self._pristine = False
         self.clock.touch()
         if threading.get_ident() != self._owner:
             self.service_calls += 1  # the executions' work (progress), not the polling of whoever waits on them
@@ -432,27 +438,47 @@ class Sandbox:
         A key `fake:<name>` hands its value to that fake's `seed` (e.g. `fake:custom_labels`:
         `{"projects": [...]}`, existing Custom Labels projects; see the fake's docstring).
         """
-        spec = json.loads(Path(objects_file).read_text())
+        text = Path(objects_file).read_text()
+        spec = json.loads(text)
         assert self.router is not None and self.fakes is not None
         self._check_seeded_names(objects_file, spec)
+        # Right after the start, the objects and items are restored from the copy of what the same file seeded into
+        # the same resources before (see `snapshots.seed`); the fakes' part is made every time, on top of them.
+        services = tuple(sorted({"dynamodb" if isinstance(objects, list) else "s3"
+                                 for name, objects in spec.items() if not name.startswith("fake:")}))
+        small = _seeded_count(spec) <= snapshots.SEED_OBJECTS_KEPT
+        provisioned = self._provisioned if self._pristine and services and small else None
+        self._pristine = False
         with self.router.muted():
-            for bucket, objects in spec.items():
-                if bucket.startswith("fake:"):
-                    getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
-                    continue
-                if isinstance(objects, list):
-                    table = self.bucket_name(bucket)
-                    for item in objects:
-                        session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
-                    continue
+            snapshots.seed(provisioned, text, services, functools.partial(self._seed_objects, objects_file, spec))
+            self._seed_fakes(objects_file, spec)
+
+    def _seed_objects(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """The seed's objects and items."""
+        for bucket, objects in spec.items():
+            if bucket.startswith("fake:"):
+                continue
+            if isinstance(objects, list):
+                table = self.bucket_name(bucket)
+                for item in objects:
+                    session.shared_client(self.region, "dynamodb").put_item(TableName=table, Item=item)
+                continue
+            for pattern, obj in objects.items():
+                first, *others = _seeded_keys(objects_file, pattern, obj)
+                self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
+                                metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
+                seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
+
+    def _seed_fakes(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
+        """The seed's state of fakes: each `fake:<name>` entry, and the archived objects seeded as restored."""
+        assert self.fakes is not None
+        for bucket, objects in spec.items():
+            if bucket.startswith("fake:"):
+                getattr(self.fakes, bucket.removeprefix("fake:")).seed(objects)
+            elif isinstance(objects, dict):
                 for pattern, obj in objects.items():
-                    first, *others = _seeded_keys(objects_file, pattern, obj)
-                    self.put_object(bucket, first, obj.get("body", ""), content_type=obj.get("contentType"),
-                                    metadata=obj.get("metadata"), storage_class=obj.get("storageClass"))
-                    seeding.put_like_first(self.account_id, self.region, self.bucket_name(bucket), first, others)
-                    if "restoredDays" in obj:
-                        for key in (first, *others):
-                            self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
+                    for key in _seeded_keys(objects_file, pattern, obj) if "restoredDays" in obj else ():
+                        self.fakes.s3_restore.seed_restored(self.bucket_name(bucket), key, obj["restoredDays"])
 
     def _check_seeded_names(self, objects_file: str | Path, spec: dict[str, Any]) -> None:
         """Every bucket (objects) or table (a list of items) the file names is one of the template's."""
@@ -594,6 +620,18 @@ def _as_api_description(described: dict[str, Any]) -> dict[str, Any]:
         if converted.get(key) is not None:
             converted[key] = converted[key].replace(microsecond=converted[key].microsecond // 1000 * 1000)
     return converted
+
+
+def _seeded_count(spec: dict[str, Any]) -> int:
+    """How many objects and items a seed writes (a count that `_seeded_keys` refuses counts as one)."""
+    total = 0
+    for name, objects in spec.items():
+        if isinstance(objects, list):
+            total += len(objects)
+        elif isinstance(objects, dict) and not name.startswith("fake:"):
+            counts = [obj.get("count", 1) if isinstance(obj, dict) else 1 for obj in objects.values()]
+            total += sum(n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1 for n in counts)
+    return total
 
 
 def _seeded_keys(objects_file: str | Path, pattern: str, obj: dict[str, Any]) -> list[str]:

@@ -174,10 +174,11 @@ class Provisioner:
         self.client("stepfunctions").create_activity(name=resource.name)
 
     def _create_state_machine(self, resource: Resource, props: dict[str, Any]) -> None:
-        definition, path = state_machine_definition(self.stack, resource, props)
+        text, path = _definition_text(self.stack, resource, props)
+        definition = _parse_asl(resource, text, path)
         kind = props.get("Type") or props.get("StateMachineType") or "STANDARD"
         self.client("stepfunctions").create_state_machine(
-            name=resource.name, definition=json.dumps(adapt_definition(definition)), type=kind,
+            name=resource.name, definition=_created_text(text, definition), type=kind,
             roleArn=self.stack.arn("iam", f"role/{resource.logical_id}Role", region=False),
         )
         slug = slug_of(resource)
@@ -243,6 +244,12 @@ def state_machine_definitions(stack: Stack) -> dict[str, dict[str, Any]]:
 def state_machine_definition(stack: Stack, resource: Resource, props: dict[str, Any]
                              ) -> tuple[dict[str, Any], Path | None]:
     """The ASL of a SAM or CloudFormation state machine (`props` resolved), in any of the forms they accept."""
+    text, path = _definition_text(stack, resource, props)
+    return _parse_asl(resource, text, path), path
+
+
+def _definition_text(stack: Stack, resource: Resource, props: dict[str, Any]) -> tuple[str, Path | None]:
+    """The ASL text of a state machine (its substitutions made), and the file it was read from (None: inline)."""
     path = None
     if "Definition" in props:
         text = json.dumps(props["Definition"])
@@ -268,7 +275,7 @@ def state_machine_definition(stack: Stack, resource: Resource, props: dict[str, 
         name = match.group(1)
         return str(substitutions[name]) if name in substitutions else match.group(0)
 
-    return _parse_asl(resource, _SUBSTITUTION.sub(substitute, text), path), path
+    return _SUBSTITUTION.sub(substitute, text), path
 
 
 def _local_definition_file(stack: Stack, resource: Resource, location: Any) -> Path:
@@ -317,6 +324,19 @@ def _parse_asl(resource: Resource, text: str, path: Path | None) -> dict[str, An
     return definition
 
 
+def _created_text(text: str, definition: dict[str, Any]) -> str:
+    """What CreateStateMachine is sent for an ASL text (`definition`, parsed from it): moto's adaptation of it, as
+    JSON. Made once per text: every sandbox start provisions (or notes, to find its snapshot) the same machines."""
+    created = _CREATED_TEXTS.get(text)
+    if created is None:
+        created = json.dumps(adapt_definition(definition))
+        if len(_CREATED_TEXTS) < _VALID_TEXTS_KEPT:
+            _CREATED_TEXTS[text] = created
+    return created
+
+
+_CREATED_TEXTS: dict[str, str] = {}
+"""CreateStateMachine's definition by ASL text (a dict only grows: thread-safe enough)."""
 _VALID_TEXTS: set[str] = set()
 """Definition texts whose graph parsed: the same text parses the same way (sets only grow: thread-safe enough)."""
 _VALID_TEXTS_KEPT = 512

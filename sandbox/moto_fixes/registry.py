@@ -36,6 +36,7 @@ FIXES: Final[tuple[Fix, ...]] = (
     Fix("parse_cache", "A definition is parsed and validated once, as a deployed state machine is (speed only)."),
     Fix("program_cache", "A validated, preprocessed program per definition text, kept on disk (speed only)."),
     Fix("shared_loader", "botocore's data files are read once per process (speed only)."),
+    Fix("mock_routes", "moto's mock routes are built once per process, not at every mock start (speed only)."),
     Fix("default_session", "boto3's lazily made default session never replaces the one a sandbox installed."),
     Fix("result_path_cache", "A ResultPath is parsed once, not at every state (speed only)."),
     Fix("json_copy", "State data is copied as JSON, not with copy.deepcopy (speed only)."),

@@ -245,7 +245,9 @@ def test_a_stopped_execution_leaves_its_wait_state_at_once() -> None:
             execution = sb._backend().describe_execution(arn)
             _until(lambda: getattr(execution, "exec_worker", None) is not None
                    and sb.clock.is_waited_on(execution.exec_worker.env.program_state_event))
+            # Held here: once stopped, the execution may drop its worker before the test looks again.
+            event = execution.exec_worker.env.program_state_event
             sb.sfn.stop_execution(executionArn=arn, error="Stopped", cause="by the test")
-            _until(lambda: not sb.clock.is_waited_on(execution.exec_worker.env.program_state_event))
+            _until(lambda: not sb.clock.is_waited_on(event))
             assert sb.clock.next_deadline(include_external=False) is None
         assert sb.wait(arn).status == "ABORTED"

@@ -99,27 +99,31 @@ def test_machine_with_express_children_and_integer_percentage_runs(sandbox_for):
 
 @pytest.mark.slow
 def test_listing_reads_every_page_and_gives_children_the_aws_item_shape(sandbox_for):
-    """ListObjectsV2 pages hold 1,000 keys; the ItemReader lists them all (one child each)."""
+    """ListObjectsV2 pages hold 1,000 keys; the ItemReader lists them all (one child each): a full page and one
+    key on the next."""
     sb = sandbox_for(distributed_map({"Resource": "arn:aws:states:::s3:listObjectsV2",
                                       "Parameters": {"Bucket.$": "$.bucket", "Prefix": "data/"}}))
+    from sandbox import seeding
     from sandbox.session import shared_client
 
     s3 = shared_client(sb.region, "s3")
     bucket = sb.bucket_name(BUCKET)
-    for n in range(1500):
-        s3.put_object(Bucket=bucket, Key=f"data/{n:05}.bin", Body=b"xy", StorageClass="DEEP_ARCHIVE")
+    s3.put_object(Bucket=bucket, Key="data/00000.bin", Body=b"xy", StorageClass="DEEP_ARCHIVE")
+    # The other keys as that PutObject made the first (as `Sandbox.seed` makes a counted entry's objects).
+    others = [f"data/{n:05}.bin" for n in range(1, 1001)]
+    seeding.put_like_first(sb.account_id, sb.region, bucket, "data/00000.bin", others)
     s3.put_object(Bucket=bucket, Key="other/skip.bin", Body=b"x")
     run = sb.run("Machine", {"bucket": bucket}, wall_timeout=120)
     assert run.status == "SUCCEEDED"
     # Read from the history: a large output can still be missing from describe_execution just after
     # the status turns SUCCEEDED (moto sets the status before the output).
     output = json.loads(run.events_of("ExecutionSucceeded")[0]["executionSucceededEventDetails"]["output"])
-    assert len(output) == 1500
+    assert len(output) == 1001
     first = output[0]
     assert set(first) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
     assert (first["Key"], first["Size"], first["StorageClass"]) == ("data/00000.bin", 2, "DEEP_ARCHIVE")
     assert first["Etag"].startswith('"') and isinstance(first["LastModified"], int)
-    assert sorted(item["Key"] for item in output)[-1] == "data/01499.bin"
+    assert sorted(item["Key"] for item in output)[-1] == "data/01000.bin"
 
 
 def test_listing_an_empty_prefix_runs_no_child_and_succeeds(sandbox_for):

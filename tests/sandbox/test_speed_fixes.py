@@ -61,6 +61,33 @@ def test_moto_batch_and_ec2_load_only_when_batch_is_used() -> None:
                                         "batch backends: BackendDict True"]
 
 
+# -- mock starts -----------------------------------------------------------------------------------
+
+
+def _registered_routes() -> list[Any]:
+    from moto.core.models import responses_mock
+
+    return list(responses_mock._registry.registered)
+
+
+def test_every_mock_start_registers_the_same_routes_built_once_and_they_still_answer() -> None:
+    from moto.core import models
+
+    from sandbox.moto_fixes import mock_routes
+
+    mock_routes.install()
+    with mock_aws():
+        first = _registered_routes()
+    with mock_aws():
+        again = _registered_routes()
+        # moto's own count: one route per method and backend URL pattern, plus one "not implemented" per method.
+        assert len(again) == len(models.RESPONSES_METHODS) * (len(models.backend_index.backend_url_patterns) + 1)
+        assert all(a is b for a, b in zip(first, again, strict=True))
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="routes")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["routes"]
+
+
 # -- ResultPath ------------------------------------------------------------------------------------
 
 
@@ -181,12 +208,19 @@ def test_a_map_worker_stops_at_the_first_failed_item() -> None:
 
 @pytest.mark.slow
 def test_an_inline_map_over_more_items_than_the_recursion_limit_completes(engine: None) -> None:
-    items = sys.getrecursionlimit() + 200
-    definition = {"StartAt": "Each", "States": {"Each": {
-        "Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.items", "End": True,
-        "ItemProcessor": {"StartAt": "Double", "States": {"Double": {
-            "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}}}}}}
-    output = output_of(run(definition, {"items": [{"n": i} for i in range(items)]}, timeout=600))
+    # Python's own limit for the run, whatever ran before in this process: once JSONata is loaded it is 10,000, and
+    # the run would take ten times the items (and ten times as long) for the same check.
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        items = sys.getrecursionlimit() + 200
+        definition = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.items", "End": True,
+            "ItemProcessor": {"StartAt": "Double", "States": {"Double": {
+                "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}}}}}}
+        output = output_of(run(definition, {"items": [{"n": i} for i in range(items)]}, timeout=600))
+    finally:
+        sys.setrecursionlimit(previous)
     assert output == [{"n": 2 * i} for i in range(items)]
 
 

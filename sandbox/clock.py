@@ -43,6 +43,28 @@ PACE_PAUSE_SECONDS = 1.0
 """After such a stall, `pace` waits for nobody for this long."""
 
 
+_hand_back_hooks = threading.local()
+
+
+@contextmanager
+def on_hand_back(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` each time this thread is about to give its hold back: a wait on the clock, or a wait
+    for other threads (`released`). It runs while the thread still holds the clock, so what it starts (a
+    thread reserving its own hold) is running before the clock may move."""
+    previous = getattr(_hand_back_hooks, "callback", None)
+    _hand_back_hooks.callback = callback
+    try:
+        yield
+    finally:
+        _hand_back_hooks.callback = previous
+
+
+def _before_hand_back() -> None:
+    callback = getattr(_hand_back_hooks, "callback", None)
+    if callback is not None:
+        callback()
+
+
 class NotifyingEvent(threading.Event):
     """An Event that tells the active clock when it is set, so its waiters on the clock wake at once.
 
@@ -177,6 +199,7 @@ class VirtualClock:
         A Distributed Map holds the clock while it reads its items and starts its children,
         then waits for them: their Wait states and Retry back-offs need the clock to move.
         """
+        _before_hand_back()
         with self._lock:
             held = getattr(self._held, "depth", 0)
             self._inflight -= held
@@ -209,6 +232,7 @@ class VirtualClock:
         """
         if event.is_set():
             return True
+        _before_hand_back()
         deadline = None
         with self._lock:
             waiter = _Waiter(event, getattr(self._held, "depth", 0))

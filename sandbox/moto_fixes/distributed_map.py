@@ -22,8 +22,9 @@ What moto lacks, and what this module restores:
   (`child_executions(execution_arn)`), each with the shape of a sandbox `Run` history, so
   tests can assert on them and `sandbox.coverage` can measure the item processor.
 * **One thread per item**: with MaxConcurrency 0 (AWS: up to 10,000 children at once) moto
-  starts a thread per item. Threads here are capped at `WORKER_THREADS`; the order
-  children run in is not observable on AWS either.
+  starts a thread per item. Here one worker starts, and another each time a child is about to
+  wait (see `_Crew`), up to `WORKER_THREADS`; the order children run in is not observable on AWS
+  either.
 
 The item reader's JSON and CSV manifests (`s3:getObject` with `ReaderConfig.InputType`)
 already work in moto and are covered by tests/sandbox/test_distributed_map.py.
@@ -36,6 +37,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox import clock as clock_module
 from sandbox.history import HistoryEvent, as_api_event
 from sandbox.moto_fixes import item_batcher
 from sandbox.moto_fixes.json_copy import json_deepcopy
@@ -197,11 +199,8 @@ def _map_run(self: Any, env: Any, eval_input: Any) -> None:
         items, eval_input = _batched(env, eval_input, items, batcher)
     pool = JobPool(job_program=self._get_iteration_program(), job_inputs=items)
     wanted = len(items) if record.max_concurrency == DEFAULT_MAX_CONCURRENCY_VALUE else record.max_concurrency
-    for _ in range(min(wanted, len(items), WORKER_THREADS)):
-        # Each worker holds the clock while its children run their states (they run on its thread)
-        # and gives it back in their waits: a Map Run takes no virtual time beyond theirs.
-        worker = self._create_worker(env=env, eval_input=eval_input, job_pool=pool)
-        HoldingThread(target=worker.eval, name="sandbox-map-run-worker", daemon=True).start()
+    _Crew(lambda: self._create_worker(env=env, eval_input=eval_input, job_pool=pool), pool,
+          limit=min(wanted, len(items), WORKER_THREADS)).add()
     pool.await_jobs()  # gives the clock back meanwhile: children's Waits and back-offs move it
     worker_exception = pool.get_worker_exception()
     if worker_exception is not None:
@@ -244,6 +243,37 @@ def _batched(env: Any, eval_input: Any, items: list[Any], batcher: item_batcher.
     plain = copy.copy(eval_input)
     plain.item_selector = plain.parameters = None
     return batches, plain
+
+
+class _Crew:
+    """A Map Run's workers, started as its children need them.
+
+    Children run their states on their worker's thread, holding the clock, and give it back only in
+    their waits (a Wait state, a Retry back-off, a task's callback, a nested Map). Threads that only
+    compute take turns on one core (the GIL), and sixteen of them spent about a fifth of a restore
+    request handing it over. So one worker starts, and another each time a worker is about to give
+    the clock back while items are left: as many children run at once as wait at once, up to `limit`,
+    and the clock moves only once they all wait, as it did with every worker started at once.
+    """
+
+    def __init__(self, make_worker: Any, pool: Any, *, limit: int) -> None:
+        self._make_worker = make_worker
+        self._pool = pool
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        """Start one more worker, unless the limit is reached or no item is left to take."""
+        with self._lock:
+            if self._left <= 0 or not self._pool._open_jobs:
+                return
+            self._left -= 1
+        worker = self._make_worker()
+        HoldingThread(target=self._run, args=(worker,), name="sandbox-map-run-worker", daemon=True).start()
+
+    def _run(self, worker: Any) -> None:
+        with clock_module.on_hand_back(self.add):
+            worker.eval()
 
 
 def _recording(original: Any) -> Any:

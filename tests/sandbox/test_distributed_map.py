@@ -232,3 +232,63 @@ def test_waits_and_retry_back_offs_inside_children_run_out_on_the_virtual_clock(
                        if event["type"] == "TaskFailed"]
     assert failed_attempts, "the fault should have made at least one child retry"
     assert run.history[-1]["timestamp"] - run.history[0]["timestamp"] >= timedelta(hours=1, minutes=1)
+
+
+# -- workers -----------------------------------------------------------------------------------------------------
+
+
+def _waiting_children(pause: dict[str, Any]) -> dict[str, Any]:
+    definition = distributed_map()
+    processor = definition["States"]["Each"]["ItemProcessor"]
+    processor["StartAt"] = "Pause"
+    processor["States"]["Pause"] = {**pause, "Next": "Route"}
+    return definition
+
+
+@pytest.fixture
+def workers_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the Map Run worker threads started while the test runs."""
+    from sandbox.moto_fixes import distributed_map as module
+
+    started: list[str] = []
+
+    class CountedThread(module.HoldingThread):
+        def start(self) -> None:
+            started.append(self.name)
+            super().start()
+
+    monkeypatch.setattr(module, "HoldingThread", CountedThread)
+    return started
+
+
+def test_children_that_only_compute_share_one_worker(sandbox_for, workers_started):
+    """Children that never wait take turns on one thread: more threads would only hand the GIL around."""
+    run = sandbox_for(distributed_map()).run("Machine", {"items": [{"n": n} for n in range(40)]})
+    assert (run.status, [item["n"] for item in run.output]) == ("SUCCEEDED", list(range(40)))
+    assert workers_started == ["sandbox-map-run-worker"]
+
+
+@pytest.mark.parametrize("pause", [
+    {"Type": "Wait", "Seconds": 3600},
+    {"Type": "Parallel", "ResultPath": None,
+     "Branches": [{"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}]},
+], ids=["wait", "wait-in-a-parallel-branch"])
+def test_children_that_wait_wait_at_the_same_time(sandbox_for, workers_started, pause):
+    """On AWS up to MaxConcurrency children run at once, so eight children that each wait an hour take an hour, not
+    eight: a worker about to give the clock back starts another while items are left."""
+    run = sandbox_for(_waiting_children(pause)).run("Machine", {"items": [{"n": n} for n in range(8)]},
+                                                    wall_timeout=20)
+    assert (run.status, [item["n"] for item in run.output]) == ("SUCCEEDED", list(range(8)))
+    assert len(workers_started) == 8
+    took = run.history[-1]["timestamp"] - run.history[0]["timestamp"]
+    assert timedelta(hours=1) <= took < timedelta(hours=2)
+
+
+def test_workers_stay_within_max_concurrency(sandbox_for, workers_started):
+    """MaxConcurrency 3: three children wait at a time, so nine one-hour waits take three hours."""
+    definition = _waiting_children({"Type": "Wait", "Seconds": 3600})
+    definition["States"]["Each"]["MaxConcurrency"] = 3
+    run = sandbox_for(definition).run("Machine", {"items": [{"n": n} for n in range(9)]}, wall_timeout=20)
+    assert run.status == "SUCCEEDED" and len(workers_started) == 3
+    took = run.history[-1]["timestamp"] - run.history[0]["timestamp"]
+    assert timedelta(hours=3) <= took < timedelta(hours=4)
